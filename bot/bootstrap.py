@@ -1,0 +1,143 @@
+"""The composition root: the one place that builds real (or, in tests, fake) adapters and wires the bus.
+
+Nothing else in the code base creates engines, connectors, analyzers or alert sinks.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer
+from bot import handlers
+from bot.alert_sinks import AlertSink, ConsoleSink, FileSink
+from bot.clock import Clock, ReplayClock, system_clock
+from bot.config import Config, ConfigError, Secrets, database_url
+from bot.messagebus import MessageBus
+from bot.spike_keys import configured_keys
+from connectors.base import Connector
+from connectors.sample_replay import SampleReplayConnector, parse_cursor
+from storage import db
+from storage.unit_of_work import UnitOfWork
+
+
+@dataclass
+class Services:
+    """Everything handlers may use. Built once per process by `bootstrap`."""
+
+    config: Config
+    secrets: Secrets
+    engine: Engine
+    connectors: Mapping[str, Connector]  # by stream name
+    analyzer: TextAnalyzer
+    clock: Clock
+    sinks: Mapping[str, AlertSink]
+    spike_keys: list[str]
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    def sinks_for(self, channel: str) -> list[AlertSink]:
+        """Every configured sink takes both channels; Slack maps them to its two channel names."""
+        return list(self.sinks.values())
+
+
+def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    engine = db.create_db_engine(url or database_url())
+    if migrate:
+        db.upgrade(engine)
+    return engine
+
+
+def default_sinks(config: Config) -> dict[str, AlertSink]:
+    sinks: dict[str, AlertSink] = {}
+    if config.alerts.console:
+        sinks["console"] = ConsoleSink()
+    sinks["file"] = FileSink(config.alerts.outbox_file)
+    return sinks
+
+
+def sample_week_start(path: Path, tz: object) -> datetime:
+    """Midnight (local time) of the day the sample starts: where the replay clock begins."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            try:
+                first = datetime.fromisoformat(json.loads(line)["created_at"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            local = first.astimezone(tz)  # type: ignore[arg-type]
+            return local.replace(hour=0, minute=0, second=0, microsecond=0)
+    raise ConfigError(f"connectors.sample.path: {path} holds no readable post; regenerate it with "
+                      "`python scripts/generate_sample.py`")
+
+
+def replay_clock_for(config: Config, engine: Engine) -> ReplayClock:
+    """Resume the replay where the stored bookmarks left it, so a restart does not replay from Monday."""
+    path = config.connectors.sample.path
+    start = sample_week_start(path, config.tz)
+    with UnitOfWork(engine) as uow:
+        marks = [parse_cursor(c.value)[0] for c in uow.cursors.all()
+                 if c.stream.startswith("sample:") and c.value]
+    if marks:
+        start = max(start, max(marks))
+    return ReplayClock(start, config.connectors.sample.speed)
+
+
+def real_connectors(config: Config, secrets: Secrets, clock: Clock) -> dict[str, Connector]:
+    """Connectors enabled in the config, keyed by each of their streams."""
+    connectors: list[Connector] = []
+    sample = config.connectors.sample
+    if sample.enabled:
+        if not sample.path.exists():
+            raise ConfigError(
+                f"connectors.sample.path: {sample.path} does not exist; run "
+                "`python scripts/generate_sample.py` or set connectors.sample.enabled: false"
+            )
+        connectors.append(SampleReplayConnector(sample.path, clock))
+    for name in ("x", "facebook", "instagram"):
+        if getattr(config.connectors, name).enabled:
+            raise ConfigError(
+                f"connectors.{name}.enabled: the {name} connector is not available in this version yet; "
+                f"set connectors.{name}.enabled: false"
+            )
+    return {stream: c for c in connectors for stream in c.streams()}
+
+
+def bootstrap(
+    config: Config,
+    *,
+    engine: Engine | None = None,
+    secrets: Secrets | None = None,
+    clock: Clock | None = None,
+    connectors: Mapping[str, Connector] | None = None,
+    analyzer: TextAnalyzer | None = None,
+    sinks: Mapping[str, AlertSink] | None = None,
+) -> MessageBus:
+    """Wire the bus. Tests pass fakes for the boundaries (connectors, sinks, clock); the rest is real."""
+    secrets = secrets or Secrets.from_env()
+    engine = engine or build_engine()
+    if clock is None:
+        clock = replay_clock_for(config, engine) if config.connectors.sample.enabled else system_clock
+    if connectors is None:
+        connectors = real_connectors(config, secrets, clock)
+    if analyzer is None:
+        analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir)
+    accounts = [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(config.accounts, p)]
+    services = Services(
+        config=config,
+        secrets=secrets,
+        engine=engine,
+        connectors=connectors,
+        analyzer=analyzer,
+        clock=clock,
+        sinks=dict(sinks) if sinks is not None else default_sinks(config),
+        spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
+    )
+    return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

@@ -1,0 +1,124 @@
+"""The bot's own commands: run, demo, poll, db, report, analyze."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import structlog
+
+from bot import events
+from bot.bootstrap import bootstrap, build_engine
+from bot.commands.common import load, setup_logging
+from bot.demo import print_summary, run_demo
+from bot.reports import write_weekly_summary
+from bot.scheduler import run_forever
+from storage import db
+
+log = structlog.get_logger("vigia.cli")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = load(args)
+    setup_logging(config)
+    bus = bootstrap(config)
+    return run_forever(bus)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    config = load(args)
+    setup_logging(config, level=None if args.verbose else "WARNING")
+    print("Vigía — demostración con la semana de muestra SINTÉTICA (datos generados, no reales).\n", flush=True)
+    summary = run_demo(config, Path(args.out))
+    print_summary(summary, sys.stdout)
+    return 0
+
+
+def cmd_poll(args: argparse.Namespace) -> int:
+    config = load(args)
+    setup_logging(config)
+    bus = bootstrap(config)
+    svc = bus.services
+    new = 0
+    for stream in sorted(svc.connectors):
+        for event in bus.handle(events.PollStream(stream)):
+            if isinstance(event, events.PollCompleted):
+                new += event.new
+    bus.handle(events.AnalyzePending())
+    bus.handle(events.EvaluateSpikes(svc.clock()))
+    bus.handle(events.FlushOutbox(svc.clock()))
+    print(f"{len(svc.connectors)} streams polled, {new} new posts stored")
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    config = load(args)
+    setup_logging(config)
+    engine = build_engine(migrate=False)
+    db.upgrade(engine)
+    print(f"database at revision {db.current_revision(engine)} ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    config = load(args)
+    setup_logging(config)
+    bus = bootstrap(config, connectors={})
+    try:
+        path = write_weekly_summary(bus.services, args.week, force=args.force,
+                                    out_dir=Path(args.out) if args.out else None)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report written to {path}" if path else "report already built for that week (use --force)")
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """Recompute stored analyses (after a model or rule change) for posts created since a date."""
+    from bot.services import reanalyze_since
+
+    config = load(args)
+    setup_logging(config)
+    try:
+        since = datetime.fromisoformat(args.since)
+    except ValueError:
+        print(f"error: --since {args.since!r} must be a date like 2026-11-16", file=sys.stderr)
+        return 2
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=config.tz)
+    bus = bootstrap(config, connectors={})
+    done = reanalyze_since(bus.services, since.astimezone(timezone.utc), progress=sys.stderr)
+    print(f"{done} analyses recomputed")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = subparsers.add_parser("run", help="run the bot: scheduler, connectors, alerts, weekly report")
+    p.set_defaults(func=cmd_run)
+
+    p = subparsers.add_parser("demo", help="replay the bundled synthetic week through the whole pipeline")
+    p.add_argument("--out", default="var/demo", help="where the demo writes its database, outbox and report")
+    p.add_argument("--verbose", action="store_true", help="show the structured log lines too")
+    p.set_defaults(func=cmd_demo)
+
+    p = subparsers.add_parser("poll", help="poll every enabled connector")
+    p.add_argument("--once", action="store_true", required=True, help="poll once and exit")
+    p.set_defaults(func=cmd_poll)
+
+    p = subparsers.add_parser("db", help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="apply migrations")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    p = subparsers.add_parser("report", help="build the weekly report for an ISO week")
+    p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
+    p.add_argument("--out", help="output folder (default: report.out_dir from the config)")
+    p.add_argument("--force", action="store_true", help="rebuild even if it was built already")
+    p.set_defaults(func=cmd_report)
+
+    p = subparsers.add_parser("analyze", help="recompute stored analyses since a date")
+    p.add_argument("--since", required=True, help="date or datetime, e.g. 2026-11-16 (Bogotá time if naive)")
+    p.set_defaults(func=cmd_analyze)

@@ -1,0 +1,298 @@
+"""Configuration: `config.yaml` validated at start-up, secrets from the environment only.
+
+Every mistake is reported with the key's dotted path, the value given and what is allowed; unknown keys are
+errors (a typo must not silently fall back to a default). Secrets (tokens, webhooks) are never read from
+the file, never logged and never stored.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
+from analyzers.spikes import SpikeSettings
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+DEFAULT_DATABASE_URL = "sqlite:///var/vigia.db"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who has to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Accounts(_Strict):
+    """The ministry's own accounts to watch, by handle (X, Instagram) or page name (Facebook)."""
+
+    x: list[str] = Field(default_factory=list)
+    facebook: list[str] = Field(default_factory=list)
+    instagram: list[str] = Field(default_factory=list)
+
+    @field_validator("x", "facebook", "instagram")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        cleaned = [h.strip().lstrip("@") for h in value]
+        for handle in cleaned:
+            if not handle or any(c.isspace() for c in handle):
+                raise ValueError(f"account handle {handle!r} must be a non-empty name without spaces")
+        return cleaned
+
+
+class PollSettings(_Strict):
+    enabled: bool = False
+    poll_interval_seconds: int = Field(default=120, ge=10, le=86_400)
+
+
+class SampleConnector(PollSettings):
+    """The bundled synthetic week, replayed on a clock that runs `speed` times faster than real time."""
+
+    enabled: bool = True
+    path: Path = Path("data/sample/week.jsonl")
+    poll_interval_seconds: int = Field(default=15, ge=1, le=86_400)
+    speed: float = Field(default=60.0, gt=0, le=100_000)
+
+
+class XConnector(PollSettings):
+    api_base_url: str = "https://api.x.com"
+    searches: list[str] = Field(default_factory=list)
+    backfill_hours: int = Field(default=24, ge=0, le=24 * 7)
+    metrics_refresh_days: int = Field(default=7, ge=0, le=30)
+
+
+class MetaConnector(PollSettings):
+    api_base_url: str = "https://graph.facebook.com"
+    api_version: str = "v21.0"
+    backfill_hours: int = Field(default=24, ge=0, le=24 * 30)
+    metrics_refresh_days: int = Field(default=7, ge=0, le=90)
+
+
+class Connectors(_Strict):
+    sample: SampleConnector = SampleConnector()
+    x: XConnector = XConnector()
+    facebook: MetaConnector = MetaConnector()
+    instagram: MetaConnector = MetaConnector()
+
+    @model_validator(mode="after")
+    def _sample_alone(self) -> Connectors:
+        real = [name for name in ("x", "facebook", "instagram") if getattr(self, name).enabled]
+        if self.sample.enabled and real:
+            raise ValueError(
+                f"connectors.sample.enabled is true together with real connectors ({', '.join(real)}): "
+                "the synthetic replay runs on its own clock and must not be mixed with real data; "
+                "set connectors.sample.enabled: false"
+            )
+        return self
+
+
+class SchedulerSettings(_Strict):
+    jitter_seconds: int = Field(default=10, ge=0, le=3600)
+    misfire_grace_seconds: int = Field(default=60, ge=1, le=86_400)
+    spike_check_seconds: int = Field(default=60, ge=1, le=3600)
+    outbox_flush_seconds: int = Field(default=10, ge=1, le=3600)
+
+
+class AlertSettings(_Strict):
+    channel: str = "#vigia-alertas"
+    ops_channel: str = "#vigia-operaciones"
+    console: bool = True
+    outbox_file: Path = Path("var/outbox/alerts.jsonl")
+    inbox_url: str = "http://127.0.0.1:8000/inbox"
+    bucket_close_delay_seconds: int = Field(default=120, ge=0, le=3600)
+    slack_api_base_url: str = "https://slack.com/api/"
+
+
+class ReportSettings(_Strict):
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = "08:00"
+    out_dir: Path = Path("var/reports")
+
+    @field_validator("time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        parts = value.split(":")
+        if len(parts) != 2 or not all(p.isdigit() for p in parts):
+            raise ValueError(f"time {value!r} must be HH:MM (24-hour), e.g. '08:00'")
+        hour, minute = int(parts[0]), int(parts[1])
+        if not (0 <= hour <= 23 and 0 <= minute <= 59):
+            raise ValueError(f"time {value!r} is not a valid 24-hour HH:MM")
+        return f"{hour:02d}:{minute:02d}"
+
+
+class Paths(_Strict):
+    var_dir: Path = Path("var")
+    models_dir: Path = Path("var/models")
+
+
+class LoggingSettings(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "console"] = "json"
+
+
+class Config(_Strict):
+    timezone: str = "America/Bogota"
+    accounts: Accounts = Accounts()
+    connectors: Connectors = Connectors()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    analyzers: AnalyzerSettings = AnalyzerSettings()
+    topics: list[TopicSpec] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
+    spikes: SpikeSettings = SpikeSettings()
+    alerts: AlertSettings = AlertSettings()
+    report: ReportSettings = ReportSettings()
+    paths: Paths = Paths()
+    logging: LoggingSettings = LoggingSettings()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/Bogota'") from exc
+        return value
+
+    @field_validator("topics")
+    @classmethod
+    def _unique_topics(cls, value: list[TopicSpec]) -> list[TopicSpec]:
+        names = [t.name for t in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Secrets(BaseModel):
+    """Credentials from the environment. `SecretStr` keeps them out of reprs and logs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    x_bearer_token: SecretStr | None = None
+    meta_access_token: SecretStr | None = None
+    meta_app_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_webhook_url: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> SecretStr | None:
+            value = env.get(name, "").strip()
+            return SecretStr(value) if value else None
+
+        return cls(
+            x_bearer_token=get("X_BEARER_TOKEN"),
+            meta_access_token=get("META_ACCESS_TOKEN"),
+            meta_app_secret=get("META_APP_SECRET"),
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_webhook_url=get("SLACK_WEBHOOK_URL"),
+        )
+
+
+def database_url(env: Mapping[str, str] | None = None) -> str:
+    env = os.environ if env is None else env
+    return env.get("VIGIA_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def resolve_config_path(path: str | Path | None, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    if path:
+        return Path(path)
+    if env.get("VIGIA_CONFIG"):
+        return Path(env["VIGIA_CONFIG"])
+    return DEFAULT_CONFIG_PATH
+
+
+_SECRET_KEYS = {"token", "bearer_token", "access_token", "app_secret", "webhook_url", "password", "secret"}
+
+
+def parse_config(data: Any, source: str = "config.yaml") -> Config:
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys (timezone, accounts, …)")
+    secret_paths = _find_secret_keys(data)
+    if secret_paths:
+        raise ConfigError(
+            f"{source}: {', '.join(secret_paths)}: secrets are never read from the config file; "
+            "remove them and set X_BEARER_TOKEN, META_ACCESS_TOKEN, META_APP_SECRET, SLACK_BOT_TOKEN or "
+            "SLACK_WEBHOOK_URL in the environment instead"
+        )
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the configuration file (see README "Configuration")."""
+    resolved = resolve_config_path(path)
+    if not resolved.exists():
+        raise ConfigError(
+            f"configuration file {resolved} not found; pass --config PATH or set VIGIA_CONFIG "
+            "(the repository ships config.yaml as a starting point)"
+        )
+    try:
+        data = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{resolved}: not valid YAML: {exc}") from None
+    return parse_config(data, str(resolved))
+
+
+def _find_secret_keys(data: Any, prefix: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if str(key).lower() in _SECRET_KEYS:
+                found.append(path)
+            found.extend(_find_secret_keys(value, path))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(_find_secret_keys(item, f"{prefix}[{index}]"))
+    return found
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The field names allowed at the parent of `loc`, for 'unknown key' messages."""
+    model: Any = Config
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        args = getattr(annotation, "__args__", None)
+        model = args[0] if args and isinstance(args[0], type) else annotation
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    lines = [f"{source}: {exc.error_count()} problem(s) in the configuration:"]
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+        if err["type"] == "extra_forbidden":
+            allowed = _allowed_keys(loc)
+            hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+            lines.append(f"  - {path}: unknown key (check the spelling){hint}")
+            continue
+        given = err.get("input")
+        shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {path} = {shown}: {message}")
+    return "\n".join(lines)

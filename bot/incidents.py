@@ -1,0 +1,135 @@
+"""The alert policy: detector verdicts → incidents → the few alerts people should see.
+
+Related keys spiking at the same time belong to one incident (the negative-mentions spike and the reclamo
+spike of one outage are one incident, not separate alerts). People are told when an incident opens, when it
+grows a severity level, and when every key has recovered; a key that joins an open incident without raising
+its level is recorded but not announced. All of it happens inside the caller's transaction, together with
+the detector state, so a crash can neither lose nor repeat an alert.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.spike_keys import describe_key
+from domain import Alert
+from storage.models import IncidentRow
+from storage.unit_of_work import UnitOfWork
+
+LEVELS = {"none": 0, "aviso": 1, "critico": 2}
+LEVEL_ES = {"aviso": "AVISO", "critico": "CRÍTICO", "none": "normal"}
+
+
+@dataclass(frozen=True)
+class Transition:
+    key: str
+    bucket_start: datetime
+    bucket: timedelta
+    previous: str
+    level: str
+    in_spike: bool
+    value: int
+    expected: float
+
+
+def _ratio(value: float, expected: float) -> str:
+    return f"x{value / expected:.1f}" if expected > 0.05 else "sin precedente"
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%a %d/%m %H:%M")
+
+
+def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str) -> list[Alert]:
+    """Update the open incident for one key's verdict; return the alerts to queue."""
+    incident = uow.incidents.open_incident()
+    entering = t.previous == "none" and t.level != "none"
+    rising = LEVELS[t.level] > LEVELS[t.previous] and t.previous != "none"
+    leaving = t.previous != "none" and not t.in_spike
+    alerts: list[Alert] = []
+
+    if entering:
+        if incident is None:
+            incident = uow.incidents.create(t.bucket_start, t.level, t.key, t.value, t.expected)
+            alerts.append(_open_alert(incident, t, tz, inbox_url))
+        else:
+            incident.keys = [*incident.keys, t.key] if t.key not in incident.keys else incident.keys
+            incident.active_keys = [*incident.active_keys, t.key]
+            if LEVELS[t.level] > LEVELS[incident.level]:
+                incident.level = t.level
+                alerts.append(_escalation_alert(incident, t, tz, inbox_url))
+    elif rising and incident is not None:
+        if LEVELS[t.level] > LEVELS[incident.level]:
+            incident.level = t.level
+            alerts.append(_escalation_alert(incident, t, tz, inbox_url))
+    elif leaving and incident is not None and t.key in incident.active_keys:
+        incident.active_keys = [k for k in incident.active_keys if k != t.key]
+        if not incident.active_keys:
+            incident.closed_at = t.bucket_start
+            alerts.append(_recovery_alert(incident, t, tz, inbox_url))
+
+    if incident is not None and t.in_spike and t.key == "all" and t.value > incident.peak_value:
+        incident.peak_value, incident.peak_expected = t.value, t.expected
+    return alerts
+
+
+def _keys_es(incident: IncidentRow) -> str:
+    return ", ".join(describe_key(k) for k in incident.keys)
+
+
+def _open_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str) -> Alert:
+    minutes = int(t.bucket.total_seconds() // 60)
+    body = (
+        f"Volumen de {describe_key(t.key)}: {t.value} en {minutes} min frente a {t.expected:.1f} esperados "
+        f"({_ratio(t.value, t.expected)}), desde {_local(t.bucket_start, tz)} (hora Colombia).\n"
+        f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
+    )
+    return Alert(
+        key=f"incident:{incident.id}:open",
+        kind="spike",
+        severity=t.level,
+        title=f"Posible crisis ({LEVEL_ES[t.level]}): pico de {describe_key(t.key)}",
+        body=body,
+        created_at=t.bucket_start + t.bucket,
+        details={"incident": incident.id, "key": t.key, "value": t.value, "expected": round(t.expected, 2),
+                 "bucket_start": t.bucket_start.isoformat()},
+    )
+
+
+def _escalation_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str) -> Alert:
+    body = (
+        f"El incidente #{incident.id} sube a {LEVEL_ES[t.level]}: {describe_key(t.key)} con {t.value} "
+        f"frente a {t.expected:.1f} esperados ({_ratio(t.value, t.expected)}) a las "
+        f"{_local(t.bucket_start, tz)}.\nSeñales del incidente: {_keys_es(incident)}.\n"
+        f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
+    )
+    return Alert(
+        key=f"incident:{incident.id}:escalate:{t.level}",
+        kind="escalation",
+        severity=t.level,
+        title=f"Escala el incidente #{incident.id} a {LEVEL_ES[t.level]}",
+        body=body,
+        created_at=t.bucket_start + t.bucket,
+        details={"incident": incident.id, "key": t.key, "value": t.value, "expected": round(t.expected, 2)},
+    )
+
+
+def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str) -> Alert:
+    duration = t.bucket_start - incident.opened_at
+    hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
+    body = (
+        f"El volumen volvió a lo esperado a las {_local(t.bucket_start, tz)}. Duración: {hours} h {minutes} min; "
+        f"nivel máximo {LEVEL_ES[incident.level]}; pico de {incident.peak_value} menciones por intervalo "
+        f"frente a {incident.peak_expected:.1f} esperadas.\nSeñales: {_keys_es(incident)}."
+    )
+    return Alert(
+        key=f"incident:{incident.id}:recovery",
+        kind="recovery",
+        severity="info",
+        title=f"Fin del incidente #{incident.id}",
+        body=body,
+        created_at=t.bucket_start,
+        details={"incident": incident.id, "duration_minutes": int(duration.total_seconds() // 60)},
+    )

@@ -1,0 +1,106 @@
+"""The long-running bot: APScheduler 3.11 in one process.
+
+One job per connector stream at its interval (with jitter), plus the spike check, the outbox worker, the
+pending-analysis sweeper and the weekly report (Monday 08:00 Bogotá by default). Every job uses
+`coalesce=True`, `max_instances=1` and a misfire grace time, so a slow poll never piles up copies of itself.
+SIGINT/SIGTERM stop new work, let the page in flight commit (or roll back), and exit 0.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot import events
+from bot.messagebus import MessageBus
+from bot.reports import previous_week_label
+from connectors.base import Connector
+
+log = structlog.get_logger("vigia.scheduler")
+
+
+def _interval_for(stream: str, connector: Connector, bus: MessageBus) -> int:
+    cfg = bus.services.config.connectors
+    platform = stream.split(":", 1)[0]
+    return getattr(cfg, platform).poll_interval_seconds
+
+
+def _safe(bus: MessageBus, make: Callable[[], events.Command], name: str) -> Callable[[], None]:
+    def run() -> None:
+        if bus.services.stop.is_set():
+            return
+        try:
+            bus.handle(make())
+        except Exception:
+            log.exception("job failed", job=name)
+
+    run.__name__ = name
+    return run
+
+
+def build_scheduler(bus: MessageBus) -> BackgroundScheduler:
+    svc = bus.services
+    cfg = svc.config
+    workers = 1 if svc.engine.dialect.name == "sqlite" else 4
+    scheduler = BackgroundScheduler(
+        timezone=cfg.tz,
+        executors={"default": ThreadPoolExecutor(workers)},
+        job_defaults={"coalesce": True, "max_instances": 1,
+                      "misfire_grace_time": cfg.scheduler.misfire_grace_seconds},
+    )
+    jitter = cfg.scheduler.jitter_seconds
+    for stream, connector in sorted(svc.connectors.items()):
+        scheduler.add_job(
+            _safe(bus, lambda s=stream: events.PollStream(s), f"poll:{stream}"),
+            IntervalTrigger(seconds=_interval_for(stream, connector, bus), jitter=jitter, timezone=cfg.tz),
+            id=f"poll:{stream}", name=f"poll {stream}",
+            next_run_time=datetime.now(cfg.tz),  # first poll right away, then at the interval
+        )
+    scheduler.add_job(_safe(bus, lambda: events.AnalyzePending(), "analyze-pending"),
+                      IntervalTrigger(minutes=5, timezone=cfg.tz), id="analyze-pending")
+    scheduler.add_job(_safe(bus, lambda: events.EvaluateSpikes(svc.clock()), "spikes"),
+                      IntervalTrigger(seconds=cfg.scheduler.spike_check_seconds, timezone=cfg.tz), id="spikes")
+    scheduler.add_job(_safe(bus, lambda: events.FlushOutbox(svc.clock()), "outbox"),
+                      IntervalTrigger(seconds=cfg.scheduler.outbox_flush_seconds, timezone=cfg.tz), id="outbox")
+    hour, minute = (int(p) for p in cfg.report.time.split(":"))
+    scheduler.add_job(
+        _safe(bus, lambda: events.BuildWeeklyReport(previous_week_label(svc.clock(), cfg.tz)), "weekly-report"),
+        CronTrigger(day_of_week=cfg.report.weekday, hour=hour, minute=minute, timezone=cfg.tz),
+        id="weekly-report", misfire_grace_time=int(timedelta(hours=6).total_seconds()),
+    )
+    return scheduler
+
+
+def run_forever(bus: MessageBus, *, install_signals: bool = True, ready: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or `bus.services.stop` is set); returns the exit code."""
+    stop = bus.services.stop
+
+    def _on_signal(signum: int, _frame: Any) -> None:
+        log.info("shutdown requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    if install_signals:
+        signal.signal(signal.SIGINT, _on_signal)
+        signal.signal(signal.SIGTERM, _on_signal)
+    bus.handle(events.AnalyzePending())  # finish what a previous run stored but did not analyse
+    scheduler = build_scheduler(bus)
+    scheduler.start()
+    for job in scheduler.get_jobs():
+        log.info("job scheduled", job=job.id, next_run=str(job.next_run_time))
+    log.info("vigia running", streams=len(bus.services.connectors))
+    if ready is not None:
+        ready.set()
+    stop.wait()
+    scheduler.shutdown(wait=True)  # lets the page in flight commit; unstarted jobs are dropped
+    bus.services.engine.dispose()
+    log.info("vigia stopped")
+    return 0

@@ -1,0 +1,149 @@
+"""Shared domain types of Vigía.
+
+Every package (bot, connectors, analyzers, storage) may import this module; it imports none of them.
+Values are immutable so they can travel safely through the message bus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
+from enum import StrEnum
+from typing import Any, Mapping
+
+
+class Platform(StrEnum):
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+
+
+class PostKind(StrEnum):
+    MENTION = "mention"  # a citizen names a ministry account
+    COMMENT = "comment"  # a comment under a ministry post (Facebook / Instagram)
+    REPLY = "reply"  # a reply inside a conversation (by a citizen or by the ministry)
+    OWN_POST = "own_post"  # a post published by a ministry account
+    SEARCH_HIT = "search_hit"  # found by a configured search query
+
+
+SENTIMENTS = ("negative", "neutral", "positive")
+CATEGORIES = ("peticion", "queja", "reclamo", "sugerencia", "denuncia", "felicitacion", "otro")
+CRISIS_FLAGS = ("outage", "fraud", "data_leak", "threat", "misinformation")
+
+
+def utc(dt: datetime) -> datetime:
+    """Return `dt` as an aware UTC datetime (naive values are taken to be UTC already)."""
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Interaction counters as the platform reports them; None means the platform did not say."""
+
+    likes: int | None = None
+    reposts: int | None = None
+    replies: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    impressions: int | None = None
+    reactions: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+@dataclass(frozen=True)
+class Post:
+    """One item a connector collected: a citizen's mention or comment, or a ministry post or reply."""
+
+    platform: Platform
+    external_id: str
+    kind: PostKind
+    account: str  # the watched ministry account this post concerns (handle)
+    author_id: str
+    author_handle: str
+    text: str
+    created_at: datetime  # aware, UTC
+    url: str | None = None
+    lang: str | None = None  # the platform's own language tag, when it gives one
+    in_reply_to_id: str | None = None
+    conversation_id: str | None = None
+    is_own: bool = False  # authored by a watched ministry account
+    metrics: Metrics = field(default_factory=Metrics)
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "created_at", utc(self.created_at))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (str(self.platform), self.external_id)
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    """What the analyzers say about one text. Pure value: no database ids."""
+
+    lang: str
+    sentiment: str  # one of SENTIMENTS
+    sentiment_score: float  # -1 (very negative) .. +1 (very positive)
+    category: str  # one of CATEGORIES
+    topics: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # subset of CRISIS_FLAGS
+    rules: tuple[str, ...] = ()  # which rules / models produced the result, for the UI and audits
+    version: str = ""  # analyzer versions, e.g. "lang=1;sentiment=lexicon-1;category=rules-1"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A stored analysis of a post."""
+
+    platform: Platform
+    external_id: str
+    result: TextAnalysis
+    analyzed_at: datetime
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A stream's bookmark: saved only together with the posts it covers."""
+
+    stream: str  # e.g. "x:mentions:MinTIC"
+    value: str | None  # since_id, paging cursor or ISO timestamp, as the stream defines it
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A community manager's fix of an analysis field."""
+
+    platform: Platform
+    external_id: str
+    field: str  # "category" | "sentiment" | "topics"
+    old_value: str
+    new_value: str
+    user: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A message for people: a crisis spike or an operational problem."""
+
+    key: str  # idempotency key: the same alert is never stored or sent twice
+    kind: str  # "spike" | "escalation" | "recovery" | "operational"
+    severity: str  # "info" | "aviso" | "critico"
+    title: str
+    body: str
+    created_at: datetime
+    channel: str = "alerts"  # "alerts" | "ops"
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)

@@ -1,0 +1,220 @@
+"""SQLAlchemy 2.x table definitions.
+
+Timestamps are stored in UTC through `UTCDateTime`, because SQLite drops time zones: everything read back
+is an aware UTC datetime on every engine. JSON columns use the generic JSON type (JSONB-like on PostgreSQL,
+text on SQLite).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to a UTC column; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class PostRow(Base):
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("platform", "external_id", name="uq_posts_platform_external_id"),
+        Index("ix_posts_created_at", "created_at"),
+        Index("ix_posts_account_created_at", "account", "created_at"),
+        Index("ix_posts_conversation_id", "platform", "conversation_id"),
+        Index("ix_posts_in_reply_to_id", "platform", "in_reply_to_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[str] = mapped_column(String(128))
+    author_handle: Mapped[str] = mapped_column(String(256))
+    text: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    url: Mapped[str | None] = mapped_column(Text)
+    in_reply_to_id: Mapped[str | None] = mapped_column(String(128))
+    conversation_id: Mapped[str | None] = mapped_column(String(128))
+    is_own: Mapped[bool] = mapped_column(Boolean, default=False)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    reposts: Mapped[int | None] = mapped_column(BigInteger)
+    replies: Mapped[int | None] = mapped_column(BigInteger)
+    quotes: Mapped[int | None] = mapped_column(BigInteger)
+    bookmarks: Mapped[int | None] = mapped_column(BigInteger)
+    impressions: Mapped[int | None] = mapped_column(BigInteger)
+    reactions: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    saves: Mapped[int | None] = mapped_column(BigInteger)
+    raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AnalysisRow(Base):
+    """The current analysis of a post (one per post; recomputed by `analyze --since`)."""
+
+    __tablename__ = "analyses"
+    __table_args__ = (
+        Index("ix_analyses_category", "category"),
+        Index("ix_analyses_sentiment", "sentiment"),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    sentiment: Mapped[str] = mapped_column(String(16))
+    sentiment_score: Mapped[float] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(16))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[list[str]] = mapped_column(JSON, default=list)
+    version: Mapped[str] = mapped_column(String(256))
+    analyzed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PostLabelRow(Base):
+    """Topics and crisis flags of an analysis, one row each, so SQL can filter and count them."""
+
+    __tablename__ = "post_labels"
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "topic" | "flag"
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CursorRow(Base):
+    __tablename__ = "cursors"
+
+    stream: Mapped[str] = mapped_column(String(256), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RejectedPayloadRow(Base):
+    """Payloads a connector could not understand: kept aside for inspection."""
+
+    __tablename__ = "rejected_payloads"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(256))
+    reason: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CorrectionRow(Base):
+    __tablename__ = "corrections"
+    __table_args__ = (Index("ix_corrections_post_id", "post_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(32))
+    old_value: Mapped[str] = mapped_column(Text)
+    new_value: Mapped[str] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AlertRow(Base):
+    """The alert outbox: written in the transaction that decides the alert, sent later by a worker."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("key", "sink", name="uq_alerts_key_sink"),
+        Index("ix_alerts_pending", "sent_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(256))  # idempotency key of the alert
+    sink: Mapped[str] = mapped_column(String(32))  # where this row is delivered: console, file, slack
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IncidentRow(Base):
+    """A crisis incident: related spiking keys grouped, from the first alert to the recovery."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_opened_at", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())  # start of the first spiking bucket
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    level: Mapped[str] = mapped_column(String(16))  # highest level reached
+    keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # every key that spiked in it
+    active_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys still spiking
+    peak_value: Mapped[int] = mapped_column(Integer, default=0)
+    peak_expected: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SpikeBucketRow(Base):
+    """Citizen-post counts per detector key and time bucket."""
+
+    __tablename__ = "spike_buckets"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DetectorStateRow(Base):
+    """A spike detector's persisted state, so a restart neither re-learns nor re-fires."""
+
+    __tablename__ = "detector_states"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON)
+    next_bucket: Mapped[datetime] = mapped_column(UTCDateTime())  # the first bucket not yet evaluated
+    level: Mapped[str] = mapped_column(String(16), default="none")  # alert level last announced
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,432 @@
+"""Repositories: the only code that writes SQL for the rest of the bot.
+
+Upserts use `INSERT … ON CONFLICT` with RETURNING (SQLite ≥ 3.35 and PostgreSQL alike), never rowcount.
+Repositories never commit: the unit of work does, so a batch of posts and its bookmark share one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from domain import Alert, Cursor, Metrics, Platform, Post, PostKind, TextAnalysis
+from storage.models import (
+    AlertRow,
+    AnalysisRow,
+    CorrectionRow,
+    CursorRow,
+    DetectorStateRow,
+    IncidentRow,
+    PostLabelRow,
+    PostRow,
+    RejectedPayloadRow,
+    SpikeBucketRow,
+)
+
+_METRICS = Metrics.names()
+_CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """A dialect insert that supports ON CONFLICT (SQLite and PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}: use SQLite or PostgreSQL")
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def post_to_row(post: Post, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "platform": str(post.platform),
+        "external_id": post.external_id,
+        "kind": str(post.kind),
+        "account": post.account,
+        "author_id": post.author_id,
+        "author_handle": post.author_handle,
+        "text": post.text,
+        "lang": post.lang,
+        "created_at": post.created_at,
+        "url": post.url,
+        "in_reply_to_id": post.in_reply_to_id,
+        "conversation_id": post.conversation_id,
+        "is_own": post.is_own,
+        "raw": dict(post.raw),
+        "collected_at": now,
+        "updated_at": now,
+    }
+    row.update(post.metrics.as_dict())
+    return row
+
+
+def row_to_post(row: PostRow) -> Post:
+    return Post(
+        platform=Platform(row.platform),
+        external_id=row.external_id,
+        kind=PostKind(row.kind),
+        account=row.account,
+        author_id=row.author_id,
+        author_handle=row.author_handle,
+        text=row.text,
+        created_at=row.created_at,
+        url=row.url,
+        lang=row.lang,
+        in_reply_to_id=row.in_reply_to_id,
+        conversation_id=row.conversation_id,
+        is_own=row.is_own,
+        metrics=Metrics(**{name: getattr(row, name) for name in _METRICS}),
+        raw=row.raw or {},
+    )
+
+
+@dataclass(frozen=True)
+class StoredPost:
+    id: int
+    post: Post
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    new_ids: tuple[int, ...]  # posts stored for the first time
+    updated: int  # posts already known whose metrics/text were refreshed
+
+
+class PostRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def upsert(self, posts: Sequence[Post]) -> UpsertResult:
+        """Store new posts and refresh metrics (and edited text) of known ones. Idempotent."""
+        if not posts:
+            return UpsertResult((), 0)
+        now = _now()
+        unique: dict[tuple[str, str], Post] = {}
+        for post in posts:  # the last copy of a post within one batch wins
+            unique[post.key] = post
+        new_ids: list[int] = []
+        new_keys: set[tuple[str, str]] = set()
+        rows = [post_to_row(p, now) for p in unique.values()]
+        for chunk in _chunks(rows):
+            stmt = (
+                _insert(self.session, PostRow)
+                .values(list(chunk))
+                .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+                .returning(PostRow.id, PostRow.platform, PostRow.external_id)
+            )
+            for row_id, platform, external_id in self.session.execute(stmt):
+                new_ids.append(row_id)
+                new_keys.add((platform, external_id))
+        known = [p for k, p in unique.items() if k not in new_keys]
+        for post in known:
+            values: dict[str, Any] = {
+                name: value for name, value in post.metrics.as_dict().items() if value is not None
+            }
+            values.update(text=post.text, raw=dict(post.raw), updated_at=now)
+            self.session.execute(
+                update(PostRow)
+                .where(PostRow.platform == str(post.platform), PostRow.external_id == post.external_id)
+                .values(**values)
+            )
+        return UpsertResult(tuple(sorted(new_ids)), len(known))
+
+    def get(self, platform: str, external_id: str) -> StoredPost | None:
+        row = self.session.scalar(
+            select(PostRow).where(PostRow.platform == platform, PostRow.external_id == external_id)
+        )
+        return StoredPost(row.id, row_to_post(row)) if row else None
+
+    def by_ids(self, ids: Sequence[int]) -> list[StoredPost]:
+        out: list[StoredPost] = []
+        for chunk in _chunks(list(ids)):
+            rows = self.session.scalars(select(PostRow).where(PostRow.id.in_(chunk)).order_by(PostRow.id))
+            out.extend(StoredPost(r.id, row_to_post(r)) for r in rows)
+        return out
+
+    def unanalyzed_ids(self, limit: int = 1000) -> list[int]:
+        """Posts stored but not analysed yet (e.g. the bot stopped between the two steps)."""
+        stmt = (
+            select(PostRow.id)
+            .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+            .where(AnalysisRow.post_id.is_(None))
+            .order_by(PostRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def ids_since(self, since: datetime, after_id: int = 0, limit: int = 1000) -> list[int]:
+        stmt = (
+            select(PostRow.id)
+            .where(PostRow.created_at >= since, PostRow.id > after_id)
+            .order_by(PostRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(PostRow)) or 0
+
+    def all_keys(self) -> list[tuple[str, str]]:
+        return [tuple(r) for r in self.session.execute(select(PostRow.platform, PostRow.external_id))]
+
+
+class AnalysisRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def insert_new(self, results: Sequence[tuple[int, TextAnalysis]], analyzed_at: datetime) -> set[int]:
+        """Store analyses of posts that have none yet; returns the post ids actually inserted."""
+        inserted: set[int] = set()
+        for chunk in _chunks(list(results)):
+            stmt = (
+                _insert(self.session, AnalysisRow)
+                .values([self._row(post_id, a, analyzed_at) for post_id, a in chunk])
+                .on_conflict_do_nothing(index_elements=["post_id"])
+                .returning(AnalysisRow.post_id)
+            )
+            inserted.update(self.session.scalars(stmt))
+        self._write_labels([(pid, a) for pid, a in results if pid in inserted])
+        return inserted
+
+    def replace(self, results: Sequence[tuple[int, TextAnalysis]], analyzed_at: datetime) -> None:
+        """Recompute: overwrite existing analyses (used by `analyze --since`)."""
+        if not results:
+            return
+        ids = [pid for pid, _ in results]
+        for chunk in _chunks(ids):
+            self.session.execute(delete(PostLabelRow).where(PostLabelRow.post_id.in_(chunk)))
+            self.session.execute(delete(AnalysisRow).where(AnalysisRow.post_id.in_(chunk)))
+        self.insert_new(results, analyzed_at)
+
+    def _write_labels(self, results: Sequence[tuple[int, TextAnalysis]]) -> None:
+        labels = [
+            {"post_id": pid, "kind": kind, "value": value}
+            for pid, a in results
+            for kind, values in (("topic", a.topics), ("flag", a.flags))
+            for value in dict.fromkeys(values)
+        ]
+        for chunk in _chunks(labels):
+            self.session.execute(
+                _insert(self.session, PostLabelRow).values(list(chunk)).on_conflict_do_nothing()
+            )
+
+    @staticmethod
+    def _row(post_id: int, a: TextAnalysis, analyzed_at: datetime) -> dict[str, Any]:
+        return {
+            "post_id": post_id,
+            "lang": a.lang,
+            "sentiment": a.sentiment,
+            "sentiment_score": float(a.sentiment_score),
+            "category": a.category,
+            "topics": list(a.topics),
+            "flags": list(a.flags),
+            "rules": list(a.rules),
+            "version": a.version,
+            "analyzed_at": analyzed_at,
+        }
+
+    def get(self, post_id: int) -> TextAnalysis | None:
+        row = self.session.get(AnalysisRow, post_id)
+        if row is None:
+            return None
+        return TextAnalysis(
+            lang=row.lang,
+            sentiment=row.sentiment,
+            sentiment_score=row.sentiment_score,
+            category=row.category,
+            topics=tuple(row.topics),
+            flags=tuple(row.flags),
+            rules=tuple(row.rules),
+            version=row.version,
+        )
+
+    def counts_by(self, column: str) -> dict[str, int]:
+        col = getattr(AnalysisRow, column)
+        return dict(self.session.execute(select(col, func.count()).group_by(col)).all())
+
+
+class CursorRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, stream: str) -> Cursor | None:
+        row = self.session.get(CursorRow, stream)
+        return Cursor(row.stream, row.value, row.updated_at) if row else None
+
+    def save(self, stream: str, value: str | None) -> None:
+        now = _now()
+        stmt = _insert(self.session, CursorRow).values(stream=stream, value=value, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["stream"], set_={"value": value, "updated_at": now}
+        )
+        self.session.execute(stmt)
+
+    def all(self) -> list[Cursor]:
+        rows = self.session.scalars(select(CursorRow).order_by(CursorRow.stream))
+        return [Cursor(r.stream, r.value, r.updated_at) for r in rows]
+
+
+class RejectedRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, stream: str, reason: str, payload: Any) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
+        self.session.add(RejectedPayloadRow(stream=stream, reason=reason, payload=text, created_at=_now()))
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(RejectedPayloadRow)) or 0
+
+
+class CorrectionRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, post_id: int, field: str, old: str, new: str, user: str) -> None:
+        self.session.add(
+            CorrectionRow(post_id=post_id, field=field, old_value=old, new_value=new, user=user,
+                          created_at=_now())
+        )
+
+    def latest_labels(self, field: str) -> list[tuple[str, str]]:
+        """(label, post text) for each post's latest correction of `field`."""
+        latest = (
+            select(CorrectionRow.post_id, func.max(CorrectionRow.id).label("last_id"))
+            .where(CorrectionRow.field == field)
+            .group_by(CorrectionRow.post_id)
+            .subquery()
+        )
+        stmt = (
+            select(CorrectionRow.new_value, PostRow.text)
+            .join(latest, latest.c.last_id == CorrectionRow.id)
+            .join(PostRow, PostRow.id == CorrectionRow.post_id)
+            .order_by(CorrectionRow.id)
+        )
+        return [(label, text) for label, text in self.session.execute(stmt)]
+
+
+class AlertRepository:
+    """The outbox. `add` is idempotent on the alert key."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, alert: Alert, sink: str, incident_id: int | None = None) -> bool:
+        """Queue `alert` for delivery through `sink`; False if it was already queued."""
+        stmt = (
+            _insert(self.session, AlertRow)
+            .values(
+                key=alert.key, sink=sink, incident_id=incident_id, kind=alert.kind,
+                severity=alert.severity, channel=alert.channel,
+                title=alert.title, body=alert.body, details=dict(alert.details),
+                created_at=alert.created_at, attempts=0, next_attempt_at=alert.created_at,
+            )
+            .on_conflict_do_nothing(index_elements=["key", "sink"])
+            .returning(AlertRow.id)
+        )
+        return self.session.scalar(stmt) is not None
+
+    def due(self, now: datetime, limit: int = 50) -> list[AlertRow]:
+        stmt = (
+            select(AlertRow)
+            .where(AlertRow.sent_at.is_(None),
+                   or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now))
+            .order_by(AlertRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def mark_sent(self, alert_id: int, when: datetime) -> None:
+        self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(sent_at=when))
+
+    def mark_failed(self, alert_id: int, error: str, retry_at: datetime) -> None:
+        self.session.execute(
+            update(AlertRow)
+            .where(AlertRow.id == alert_id)
+            .values(attempts=AlertRow.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at)
+        )
+
+    def all(self) -> list[AlertRow]:
+        return list(self.session.scalars(select(AlertRow).order_by(AlertRow.id)))
+
+
+class IncidentRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def open_incident(self) -> IncidentRow | None:
+        stmt = select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.id.desc())
+        return self.session.scalars(stmt).first()
+
+    def create(self, opened_at: datetime, level: str, key: str, value: int, expected: float) -> IncidentRow:
+        row = IncidentRow(opened_at=opened_at, level=level, keys=[key], active_keys=[key],
+                          peak_value=value, peak_expected=expected)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def all(self) -> list[IncidentRow]:
+        return list(self.session.scalars(select(IncidentRow).order_by(IncidentRow.id)))
+
+
+class SpikeRepository:
+    """Bucket counts and detector states for the spike detector."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add_counts(self, counts: dict[tuple[str, datetime], int]) -> None:
+        if not counts:
+            return
+        rows = [{"key": k, "bucket_start": b, "count": c} for (k, b), c in sorted(counts.items())]
+        for chunk in _chunks(rows):
+            stmt = _insert(self.session, SpikeBucketRow).values(list(chunk))
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["key", "bucket_start"],
+                set_={"count": SpikeBucketRow.count + stmt.excluded["count"]},
+            )
+            self.session.execute(stmt)
+
+    def counts(self, key: str, start: datetime, end: datetime) -> dict[datetime, int]:
+        stmt = select(SpikeBucketRow.bucket_start, SpikeBucketRow.count).where(
+            and_(SpikeBucketRow.key == key, SpikeBucketRow.bucket_start >= start,
+                 SpikeBucketRow.bucket_start < end)
+        )
+        return {b: c for b, c in self.session.execute(stmt)}
+
+    def states(self) -> list[DetectorStateRow]:
+        return list(self.session.scalars(select(DetectorStateRow).order_by(DetectorStateRow.key)))
+
+    def ensure_state(self, key: str, state: dict[str, Any], first_bucket: datetime) -> None:
+        stmt = (
+            _insert(self.session, DetectorStateRow)
+            .values(key=key, state=state, next_bucket=first_bucket, level="none", updated_at=_now())
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        self.session.execute(stmt)
+
+    def save_state(self, key: str, state: dict[str, Any], next_bucket: datetime, level: str) -> None:
+        self.session.execute(
+            update(DetectorStateRow)
+            .where(DetectorStateRow.key == key)
+            .values(state=state, next_bucket=next_bucket, level=level, updated_at=_now())
+        )
+
+    def keys_with_counts(self) -> list[str]:
+        return list(self.session.scalars(select(SpikeBucketRow.key).distinct()))
