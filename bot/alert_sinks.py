@@ -73,6 +73,11 @@ class FileSink:
                         continue  # a torn last line from a crash: the alert will be written again
         return self._keys
 
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as fh:
+            fh.seek(-1, 2)
+            return fh.read(1) == b"\n"
+
     def send(self, alert: OutgoingAlert) -> None:
         with self._lock:
             keys = self._known_keys()
@@ -89,7 +94,10 @@ class FileSink:
                 "created_at": alert.created_at.isoformat(),
                 "details": alert.details,
             }
+            torn = self.path.exists() and self.path.stat().st_size > 0 and not self._ends_with_newline()
             with self.path.open("a", encoding="utf-8") as fh:
+                if torn:  # a crash cut the last line: start ours on a fresh line
+                    fh.write("\n")
                 fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                 fh.flush()
             keys.add(alert.key)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from sqlalchemy import Engine
 
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from bot import handlers
 from bot.alert_sinks import AlertSink, ConsoleSink, FileSink
 from bot.clock import Clock, ReplayClock, system_clock

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -217,7 +217,7 @@ def flush_outbox(cmd: events.FlushOutbox, svc: Services) -> list[events.Event]:
                 log.warning("alert delivery failed", sink=row.sink, key=row.key, retry_in_s=delay,
                             error=type(exc).__name__)
             else:
-                uow.alerts.mark_sent(row.id, datetime.now(timezone.utc))
+                uow.alerts.mark_sent(row.id, datetime.now(UTC))
             uow.commit()  # one alert at a time: a crash repeats at most the alert in flight
     return []
 

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import structlog
 
-from bot.config import Config
 from bot.bootstrap import build_engine
+from bot.config import Config
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:

@@ -7,17 +7,17 @@ category that signals trouble, each topic, each crisis flag, each watched accoun
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain import CRISIS_FLAGS, Post, TextAnalysis
 
 TROUBLE_CATEGORIES = ("queja", "reclamo", "denuncia")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def bucket_start(moment: datetime, bucket: timedelta) -> datetime:
     """Floor `moment` to its bucket (buckets are aligned to the Unix epoch, in UTC)."""
-    steps = (moment.astimezone(timezone.utc) - _EPOCH) // bucket
+    steps = (moment.astimezone(UTC) - _EPOCH) // bucket
     return _EPOCH + steps * bucket
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from domain import Metrics, Platform, Post, PostKind
 
-T0 = datetime(2026, 11, 16, 15, 0, tzinfo=timezone.utc)  # Monday 10:00 in Bogotá
+T0 = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # Monday 10:00 in Bogotá
 
 
 def make_post(n: int, *, text: str = "Llevo 3 días sin internet en el Centro Digital 😡", minutes: int | None = None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -90,7 +90,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     if since.tzinfo is None:
         since = since.replace(tzinfo=config.tz)
     bus = bootstrap(config, connectors={})
-    done = reanalyze_since(bus.services, since.astimezone(timezone.utc), progress=sys.stderr)
+    done = reanalyze_since(bus.services, since.astimezone(UTC), progress=sys.stderr)
     print(f"{done} analyses recomputed")
     return 0
 

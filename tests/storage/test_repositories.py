@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -151,7 +151,7 @@ def test_alert_outbox_is_idempotent_per_key_and_sink(engine):
 
 
 def test_spike_counts_accumulate(engine):
-    b = datetime(2026, 11, 16, 15, 0, tzinfo=timezone.utc)
+    b = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
     with UnitOfWork(engine) as uow:
         uow.spikes.add_counts({("all", b): 3, ("all", b + timedelta(minutes=15)): 1})
         uow.spikes.add_counts({("all", b): 2})

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Quick start: set up .venv with the test tools and run the whole test suite (pytest) and the linter.
+# PostgreSQL tests run when VIGIA_TEST_DATABASE_URL is set, e.g.
+#   VIGIA_TEST_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/test ./scripts/test.sh
+set -euo pipefail
+. "$(dirname "$0")/_venv.sh" requirements-dev.txt
+.venv/bin/ruff check .
+exec .venv/bin/python -m pytest "$@"
