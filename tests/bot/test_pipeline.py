@@ -23,7 +23,7 @@ from bot.config import parse_config
 from storage.models import AlertRow, AnalysisRow, IncidentRow, SpikeBucketRow
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0, make_post
-from tests.fakes import ListConnector
+from tests.fake_connector import ListConnector
 
 REPO = Path(__file__).resolve().parents[2]
 STREAM = "fake:x:Ministerio_TIC"
@@ -180,7 +180,7 @@ CHILD = textwrap.dedent(
     from bot.config import parse_config
     from storage.unit_of_work import UnitOfWork
     from tests.factories import T0, make_post
-    from tests.fakes import ListConnector
+    from tests.fake_connector import ListConnector
 
     engine = create_engine({url!r}, connect_args={connect_args!r})
     commits = 0
