@@ -24,13 +24,15 @@ class OutgoingAlert:
     body: str
     created_at: datetime
     details: dict[str, Any]
+    thread_ref: str | None = None  # the sink's id of the message to reply under (an incident's first alert)
 
 
 class AlertSink(Protocol):
     name: str
+    threads: bool  # whether replies can go under an earlier message
 
-    def send(self, alert: OutgoingAlert) -> None:
-        """Deliver or raise; never deliver the same key twice if the sink can tell."""
+    def send(self, alert: OutgoingAlert) -> str | None:
+        """Deliver or raise; return the sink's id of the message, if it has one."""
         ...
 
 
@@ -44,18 +46,21 @@ def render_text(alert: OutgoingAlert) -> str:
 
 class ConsoleSink:
     name = "console"
+    threads = False
 
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str | None:
         print(render_text(alert) + "\n", file=self.stream, flush=True)
+        return None
 
 
 class FileSink:
     """Appends one JSON object per alert to a local outbox file (JSON Lines)."""
 
     name = "file"
+    threads = False
 
     def __init__(self, path: Path):
         self.path = path
@@ -78,11 +83,11 @@ class FileSink:
             fh.seek(-1, 2)
             return fh.read(1) == b"\n"
 
-    def send(self, alert: OutgoingAlert) -> None:
+    def send(self, alert: OutgoingAlert) -> str | None:
         with self._lock:
             keys = self._known_keys()
             if alert.key in keys:
-                return
+                return None
             self.path.parent.mkdir(parents=True, exist_ok=True)
             record = {
                 "key": alert.key,
@@ -101,3 +106,4 @@ class FileSink:
                 fh.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
                 fh.flush()
             keys.add(alert.key)
+            return None

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from sqlalchemy import Engine
 
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from bot import handlers
 from bot.alert_sinks import AlertSink, ConsoleSink, FileSink
 from bot.clock import Clock, ReplayClock, system_clock
 from bot.config import Config, ConfigError, Secrets, database_url
 from bot.messagebus import MessageBus
+from bot.slack import build_slack_sink
 from bot.spike_keys import configured_keys
 from connectors.base import Connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
@@ -56,11 +57,18 @@ def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def default_sinks(config: Config) -> dict[str, AlertSink]:
+def default_sinks(config: Config, secrets: Secrets) -> dict[str, AlertSink]:
+    """Console and the local outbox file always (unless turned off); Slack when credentials are set."""
     sinks: dict[str, AlertSink] = {}
     if config.alerts.console:
         sinks["console"] = ConsoleSink()
     sinks["file"] = FileSink(config.alerts.outbox_file)
+    token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token else None
+    webhook = secrets.slack_webhook_url.get_secret_value() if secrets.slack_webhook_url else None
+    slack = build_slack_sink(token, webhook, config.alerts.slack_api_base_url,
+                             {"alerts": config.alerts.channel, "ops": config.alerts.ops_channel})
+    if slack is not None:
+        sinks["slack"] = slack
     return sinks
 
 
@@ -137,7 +145,7 @@ def bootstrap(
         connectors=connectors,
         analyzer=analyzer,
         clock=clock,
-        sinks=dict(sinks) if sinks is not None else default_sinks(config),
+        sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets),
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
     )
     return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

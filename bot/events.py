@@ -77,6 +77,7 @@ class PollCompleted(Event):
     rejected: int
     pages: int
     duration_ms: float
+    failed: bool = False
 
 
 @dataclass(frozen=True)

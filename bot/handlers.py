@@ -67,9 +67,10 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     except ConnectorError as exc:
         out.append(events.ConnectorFailed(cmd.stream, str(exc), exc.retry_after, exc.fatal))
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    failed = any(isinstance(e, events.ConnectorFailed) for e in out)
     log.info("poll", stream=cmd.stream, new=new, updated=updated, rejected=rejected, pages=pages,
-             duration_ms=duration_ms)
-    out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms))
+             duration_ms=duration_ms, failed=failed)
+    out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms, failed))
     return out
 
 
@@ -175,50 +176,114 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
     return out
 
 
+OPS_REPEAT = timedelta(hours=1)
+
+
 def connector_failed(event: events.ConnectorFailed, svc: Services) -> list[events.Event]:
-    """Tell operators, at most once per stream and problem per hour."""
+    """Tell operators about a failing stream, at most once per problem per hour."""
     now = svc.clock()
-    hour = now.replace(minute=0, second=0, microsecond=0)
-    problem = "fatal" if event.fatal else "error"
     log.warning("connector failed", stream=event.stream, error=event.error, retry_after=event.retry_after,
                 fatal=event.fatal)
-    alert = Alert(
-        key=f"ops:{event.stream}:{problem}:{hour.isoformat()}",
-        kind="operational",
-        severity="critico" if event.fatal else "aviso",
-        channel="ops",
-        title=f"Falla del conector {event.stream}",
-        body=(f"{event.error}\n" + ("Requiere intervención: revise las credenciales o permisos."
-                                     if event.fatal else "Vigía reintentará automáticamente.")),
-        created_at=now,
-    )
     with svc.uow() as uow:
-        added = [uow.alerts.add(alert, sink.name) for sink in svc.sinks_for("ops")]
+        problem = uow.ops.record_failure(f"connector:{event.stream}", event.error, event.fatal, now)
+        if problem.last_alert_at is not None and now - problem.last_alert_at < OPS_REPEAT:
+            uow.commit()
+            return []
+        problem.last_alert_at = now
+        action = ("Requiere intervención: revise las credenciales, el plan de acceso o los permisos."
+                  if event.fatal else "Vigía reintentará automáticamente con espera progresiva.")
+        retry = f" Próximo intento en {event.retry_after:.0f} s." if event.retry_after else ""
+        alert = Alert(
+            key=f"ops:{problem.key}:{problem.opened_at.isoformat()}:{problem.failures}",
+            kind="operational",
+            severity="critico" if event.fatal else "aviso",
+            channel="ops",
+            title=f"Falla del conector {event.stream}",
+            body=f"{event.error}\n{action}{retry}\nFallas seguidas: {problem.failures}.",
+            created_at=now,
+            details={"problem": problem.key, "failures": problem.failures},
+        )
+        for sink in svc.sinks_for("ops"):
+            uow.alerts.add(alert, sink.name)
         uow.commit()
-    return [events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title)] if any(added) else []
+    return [events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title)]
+
+
+def connector_recovered(event: events.PollCompleted, svc: Services) -> list[events.Event]:
+    """A stream that had failed polled cleanly: close the problem and say so, once."""
+    if event.failed:
+        return []
+    key = f"connector:{event.stream}"
+    now = svc.clock()
+    with svc.uow() as uow:
+        problem = uow.ops.get(key)
+        if problem is None or problem.resolved_at is not None:
+            return []
+        problem.resolved_at = now
+        minutes = int((now - problem.opened_at).total_seconds() // 60)
+        alert = Alert(
+            key=f"ops:{key}:{problem.opened_at.isoformat()}:recovered",
+            kind="recovery",
+            severity="info",
+            channel="ops",
+            title=f"Conector {event.stream} recuperado",
+            body=f"El conector volvió a funcionar tras {minutes} min y {problem.failures} fallas.",
+            created_at=now,
+            details={"problem": key},
+        )
+        told = problem.last_alert_at is not None
+        if told:
+            for sink in svc.sinks_for("ops"):
+                uow.alerts.add(alert, sink.name)
+        uow.commit()
+    return [events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title)] if told else []
 
 
 def flush_outbox(cmd: events.FlushOutbox, svc: Services) -> list[events.Event]:
-    """Deliver due alerts; a failing sink is retried later with back-off, others are unaffected."""
+    """Deliver due alerts, oldest first; a failing sink is retried later with back-off, others go on.
+
+    An incident's follow-ups wait for its first message on the same sink, so they can reply in its
+    thread. Each attempt is marked before it starts: if the process dies mid-attempt, the next attempt
+    asks the sink whether the alert arrived instead of posting it again.
+    """
     with svc.uow() as uow:
         due = uow.alerts.due(cmd.now)
         for row in due:
             sink = svc.sinks.get(row.sink)
             if sink is None:
-                continue  # a sink that is not configured now (e.g. Slack without a token): keep it queued
+                continue  # a sink not configured now (e.g. Slack without a token): keep it queued
+            details = dict(row.details or {})
+            thread_ref = None
+            parent_key = details.get("thread_of")
+            if parent_key and getattr(sink, "threads", False):
+                parent = uow.alerts.get(parent_key, row.sink)
+                if parent is not None and parent.sent_at is None:
+                    continue  # keep the incident's messages in order
+                thread_ref = parent.remote_id if parent is not None else None
             alert = OutgoingAlert(row.key, row.kind, row.severity, row.channel, row.title, row.body,
-                                  row.created_at, dict(row.details or {}))
+                                  row.created_at, details, thread_ref)
+            finder = getattr(sink, "find_delivered", None)
+            if row.sending_at is not None and finder is not None:
+                remote = finder(alert, row.sending_at.timestamp() - 60)
+                if remote is not None:
+                    uow.alerts.mark_sent(row.id, datetime.now(UTC), remote)
+                    uow.commit()
+                    log.info("alert found already delivered", sink=row.sink, key=row.key)
+                    continue
+            uow.alerts.mark_sending(row.id, datetime.now(UTC))
+            uow.commit()
             try:
-                sink.send(alert)
+                remote = sink.send(alert)
             except Exception as exc:
                 delay = min(3600, 30 * 2 ** min(row.attempts, 7))
                 uow.alerts.mark_failed(row.id, f"{type(exc).__name__}: {exc}",
                                        cmd.now + timedelta(seconds=delay))
                 log.warning("alert delivery failed", sink=row.sink, key=row.key, retry_in_s=delay,
-                            error=type(exc).__name__)
+                            error=f"{type(exc).__name__}: {exc}"[:300])
             else:
-                uow.alerts.mark_sent(row.id, datetime.now(UTC))
-            uow.commit()  # one alert at a time: a crash repeats at most the alert in flight
+                uow.alerts.mark_sent(row.id, datetime.now(UTC), remote)
+                log.info("alert delivered", sink=row.sink, key=row.key)
+            uow.commit()  # one alert at a time
     return []
 
 
@@ -242,7 +307,7 @@ def build_weekly_report(cmd: events.BuildWeeklyReport, svc: Services) -> list[ev
 EVENT_HANDLERS: dict[type[events.Event], list[Any]] = {
     events.PostsCollected: [analyze_collected],
     events.PostsAnalyzed: [],
-    events.PollCompleted: [],
+    events.PollCompleted: [connector_recovered],
     events.ConnectorFailed: [connector_failed],
     events.SpikeDetected: [log_spike],
     events.AlertRaised: [notify_outbox],

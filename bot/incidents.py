@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.alert_context import SpikeContext, spike_context
 from bot.spike_keys import describe_key
 from domain import Alert
 from storage.models import IncidentRow
@@ -50,20 +51,25 @@ def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: st
     leaving = t.previous != "none" and not t.in_spike
     alerts: list[Alert] = []
 
+    def context() -> SpikeContext:
+        assert uow.session is not None
+        since = incident.opened_at if incident is not None else t.bucket_start
+        return spike_context(uow.session, t.key, min(since, t.bucket_start), t.bucket_start + t.bucket)
+
     if entering:
         if incident is None:
             incident = uow.incidents.create(t.bucket_start, t.level, t.key, t.value, t.expected)
-            alerts.append(_open_alert(incident, t, tz, inbox_url))
+            alerts.append(_open_alert(incident, t, tz, inbox_url, context()))
         else:
             incident.keys = [*incident.keys, t.key] if t.key not in incident.keys else incident.keys
             incident.active_keys = [*incident.active_keys, t.key]
             if LEVELS[t.level] > LEVELS[incident.level]:
                 incident.level = t.level
-                alerts.append(_escalation_alert(incident, t, tz, inbox_url))
+                alerts.append(_escalation_alert(incident, t, tz, inbox_url, context()))
     elif rising and incident is not None:
         if LEVELS[t.level] > LEVELS[incident.level]:
             incident.level = t.level
-            alerts.append(_escalation_alert(incident, t, tz, inbox_url))
+            alerts.append(_escalation_alert(incident, t, tz, inbox_url, context()))
     elif leaving and incident is not None and t.key in incident.active_keys:
         incident.active_keys = [k for k in incident.active_keys if k != t.key]
         if not incident.active_keys:
@@ -79,11 +85,31 @@ def _keys_es(incident: IncidentRow) -> str:
     return ", ".join(describe_key(k) for k in incident.keys)
 
 
-def _open_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str) -> Alert:
+SENTIMENT_ES = {"negative": "negativo", "neutral": "neutral", "positive": "positivo"}
+
+
+def _context_text(ctx: SpikeContext) -> str:
+    lines = []
+    if ctx.posts:
+        mix = ", ".join(f"{SENTIMENT_ES.get(k, k)} {100 * v / ctx.posts:.0f}%" for k, v in ctx.sentiment.items())
+        lines.append(f"Tono: {mix} ({ctx.posts} publicaciones).")
+    if ctx.top_terms:
+        lines.append(f"Términos: {', '.join(ctx.top_terms)}.")
+    if ctx.top_hashtags:
+        lines.append(f"Hashtags: {' '.join(ctx.top_hashtags)}.")
+    for n, post in enumerate(ctx.top_posts, 1):
+        text = " ".join(str(post["text"]).split())[:140]
+        link = post["url"] or ""
+        lines.append(f"{n}. @{post['author']} ({post['engagement']} interacciones): «{text}» {link}".rstrip())
+    return "\n".join(lines)
+
+
+def _open_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str, ctx: SpikeContext) -> Alert:
     minutes = int(t.bucket.total_seconds() // 60)
     body = (
-        f"Volumen de {describe_key(t.key)}: {t.value} en {minutes} min frente a {t.expected:.1f} esperados "
+        f"Volumen de {describe_key(t.key)}: {t.value:.0f} en {minutes} min frente a {t.expected:.1f} esperados "
         f"({_ratio(t.value, t.expected)}), desde {_local(t.bucket_start, tz)} (hora Colombia).\n"
+        f"{_context_text(ctx)}\n"
         f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
     )
     return Alert(
@@ -93,16 +119,19 @@ def _open_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: s
         title=f"Posible crisis ({LEVEL_ES[t.level]}): pico de {describe_key(t.key)}",
         body=body,
         created_at=t.bucket_start + t.bucket,
-        details={"incident": incident.id, "key": t.key, "value": t.value, "expected": round(t.expected, 2),
-                 "bucket_start": t.bucket_start.isoformat()},
+        details={"incident": incident.id, "key": t.key, "label": describe_key(t.key), "value": t.value,
+                 "expected": round(t.expected, 2), "since": t.bucket_start.isoformat(),
+                 "inbox_url": f"{inbox_url}?incidente={incident.id}", **ctx.as_dict()},
     )
 
 
-def _escalation_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str) -> Alert:
+def _escalation_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: str,
+                      ctx: SpikeContext) -> Alert:
     body = (
-        f"El incidente #{incident.id} sube a {LEVEL_ES[t.level]}: {describe_key(t.key)} con {t.value} "
+        f"El incidente #{incident.id} sube a {LEVEL_ES[t.level]}: {describe_key(t.key)} con {t.value:.0f} "
         f"frente a {t.expected:.1f} esperados ({_ratio(t.value, t.expected)}) a las "
         f"{_local(t.bucket_start, tz)}.\nSeñales del incidente: {_keys_es(incident)}.\n"
+        f"{_context_text(ctx)}\n"
         f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
     )
     return Alert(
@@ -112,7 +141,10 @@ def _escalation_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_
         title=f"Escala el incidente #{incident.id} a {LEVEL_ES[t.level]}",
         body=body,
         created_at=t.bucket_start + t.bucket,
-        details={"incident": incident.id, "key": t.key, "value": t.value, "expected": round(t.expected, 2)},
+        details={"incident": incident.id, "key": t.key, "label": describe_key(t.key), "value": t.value,
+                 "expected": round(t.expected, 2), "since": incident.opened_at.isoformat(),
+                 "inbox_url": f"{inbox_url}?incidente={incident.id}", "thread_of": f"incident:{incident.id}:open",
+                 **ctx.as_dict()},
     )
 
 
@@ -131,5 +163,6 @@ def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_ur
         title=f"Fin del incidente #{incident.id}",
         body=body,
         created_at=t.bucket_start,
-        details={"incident": incident.id, "duration_minutes": int(duration.total_seconds() // 60)},
+        details={"incident": incident.id, "duration_minutes": int(duration.total_seconds() // 60),
+                 "thread_of": f"incident:{incident.id}:open"},
     )

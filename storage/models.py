@@ -179,6 +179,10 @@ class AlertRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Set (and committed) just before a delivery attempt: if the process dies during the attempt, the next
+    # attempt first asks the sink whether the alert arrived, so it is not posted twice.
+    sending_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remote_id: Mapped[str | None] = mapped_column(String(128))  # e.g. Slack message ts, for threading
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -196,6 +200,21 @@ class IncidentRow(Base):
     active_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys still spiking
     peak_value: Mapped[int] = mapped_column(Integer, default=0)
     peak_expected: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class OpsProblemRow(Base):
+    """An operational problem (a failing connector, an expired token) and when people were told."""
+
+    __tablename__ = "ops_problems"
+
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    fatal: Mapped[bool] = mapped_column(Boolean, default=False)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SpikeBucketRow(Base):

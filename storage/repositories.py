@@ -24,6 +24,7 @@ from storage.models import (
     CursorRow,
     DetectorStateRow,
     IncidentRow,
+    OpsProblemRow,
     PostLabelRow,
     PostRow,
     RejectedPayloadRow,
@@ -352,8 +353,17 @@ class AlertRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def mark_sent(self, alert_id: int, when: datetime) -> None:
-        self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(sent_at=when))
+    def get(self, key: str, sink: str) -> AlertRow | None:
+        stmt = select(AlertRow).where(AlertRow.key == key, AlertRow.sink == sink)
+        return self.session.scalar(stmt.execution_options(populate_existing=True))
+
+    def mark_sending(self, alert_id: int, when: datetime) -> None:
+        self.session.execute(update(AlertRow).where(AlertRow.id == alert_id).values(sending_at=when))
+
+    def mark_sent(self, alert_id: int, when: datetime, remote_id: str | None = None) -> None:
+        self.session.execute(
+            update(AlertRow).where(AlertRow.id == alert_id).values(sent_at=when, remote_id=remote_id)
+        )
 
     def mark_failed(self, alert_id: int, error: str, retry_at: datetime) -> None:
         self.session.execute(
@@ -364,6 +374,34 @@ class AlertRepository:
 
     def all(self) -> list[AlertRow]:
         return list(self.session.scalars(select(AlertRow).order_by(AlertRow.id)))
+
+
+class OpsProblemRepository:
+    """Operational problems, so people hear of each at most once an hour, and of its recovery."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, key: str) -> OpsProblemRow | None:
+        return self.session.get(OpsProblemRow, key)
+
+    def record_failure(self, key: str, message: str, fatal: bool, now: datetime) -> OpsProblemRow:
+        row = self.session.get(OpsProblemRow, key)
+        if row is None or row.resolved_at is not None:
+            if row is not None:
+                self.session.delete(row)
+                self.session.flush()
+            row = OpsProblemRow(key=key, message=message, fatal=fatal, opened_at=now, last_seen_at=now,
+                                failures=0)
+            self.session.add(row)
+        row.message, row.fatal, row.last_seen_at = message, fatal, now
+        row.failures = (row.failures or 0) + 1
+        self.session.flush()
+        return row
+
+    def open_problems(self) -> list[OpsProblemRow]:
+        stmt = select(OpsProblemRow).where(OpsProblemRow.resolved_at.is_(None)).order_by(OpsProblemRow.key)
+        return list(self.session.scalars(stmt))
 
 
 class IncidentRepository:

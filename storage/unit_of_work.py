@@ -18,6 +18,7 @@ from storage.repositories import (
     CorrectionRepository,
     CursorRepository,
     IncidentRepository,
+    OpsProblemRepository,
     PostRepository,
     RejectedRepository,
     SpikeRepository,
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.alerts = AlertRepository(self.session)
         self.spikes = SpikeRepository(self.session)
         self.incidents = IncidentRepository(self.session)
+        self.ops = OpsProblemRepository(self.session)
         return self
 
     def __exit__(

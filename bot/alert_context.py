@@ -1,0 +1,117 @@
+"""What drove a spike: the facts an alert carries so the digital team can act without opening a dashboard.
+
+For the posts of one detector key in a time window: the sentiment mix, the most frequent terms and
+hashtags, and the most-engaged posts with their links.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from storage.models import AnalysisRow, PostLabelRow, PostRow
+
+_WORD = re.compile(r"[#@]?\w[\w'-]*", re.UNICODE)
+_URL = re.compile(r"https?://\S+")
+# Spanish function words and social-media filler that say nothing about what happened.
+STOPWORDS = frozenset("""
+a al algo algun alguna algunas alguno algunos ante antes asi aun aunque bien cada como con contra cual cuando
+de del desde donde dos el ella ellas ellos en entre era eran es esa esas ese eso esos esta estaba estan estar
+este esto estos estoy fue fueron ha han hace hacen hacer hasta hay la las le les lo los mas me mi mis mucho
+muy nada ni no nos nosotros o otra otro para pero poco por porque que quien se sea ser si sin sobre solo son
+su sus tambien tan tanto te tengo tiene tienen todo todos tu tus un una uno unos usted ustedes va vamos van
+y ya yo q k pq xq x d pa pues eh ah oe uy jaja jajaja favor buenas buenos dias tardes gracias hola mintic
+ministerio tic
+""".split())  # noqa: SIM905 - a word list reads best as text
+
+
+def _fold(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word.lower()) if unicodedata.category(c) != "Mn")
+
+
+@dataclass(frozen=True)
+class SpikeContext:
+    posts: int
+    sentiment: dict[str, int] = field(default_factory=dict)
+    top_terms: list[str] = field(default_factory=list)
+    top_hashtags: list[str] = field(default_factory=list)
+    top_posts: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"posts": self.posts, "sentiment": self.sentiment, "top_terms": self.top_terms,
+                "top_hashtags": self.top_hashtags, "top_posts": self.top_posts}
+
+
+def engagement_expr() -> Any:
+    """Interactions a post received, whatever the platform calls them (SQL expression)."""
+    cols = (PostRow.likes, PostRow.reposts, PostRow.replies, PostRow.quotes, PostRow.reactions,
+            PostRow.comments, PostRow.shares)
+    total: Any = func.coalesce(cols[0], 0)
+    for col in cols[1:]:
+        total = total + func.coalesce(col, 0)
+    return total
+
+
+def _filtered(stmt: Select[Any], key: str) -> Select[Any]:
+    kind, _, rest = key.partition(":")
+    if kind == "sentiment":
+        return stmt.where(AnalysisRow.sentiment == rest)
+    if kind == "category":
+        return stmt.where(AnalysisRow.category == rest)
+    if kind in ("topic", "flag"):
+        label = select(PostLabelRow.post_id).where(PostLabelRow.kind == kind, PostLabelRow.value == rest)
+        return stmt.where(PostRow.id.in_(label))
+    if kind == "account":
+        platform, _, handle = rest.partition(":")
+        return stmt.where(PostRow.platform == platform, PostRow.account == handle)
+    return stmt
+
+
+def spike_context(session: Session, key: str, start: datetime, end: datetime, *, limit: int = 2000,
+                  top: int = 3) -> SpikeContext:
+    """Summarise the citizen posts of `key` created in [start, end)."""
+    engagement = engagement_expr().label("engagement")
+    stmt = (
+        select(PostRow.text, PostRow.url, PostRow.author_handle, PostRow.platform, AnalysisRow.sentiment,
+               engagement)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(PostRow.is_own.is_(False), PostRow.created_at >= start, PostRow.created_at < end)
+        .order_by(engagement.desc(), PostRow.created_at.desc())
+        .limit(limit)
+    )
+    rows = session.execute(_filtered(stmt, key)).all()
+    sentiment: Counter[str] = Counter()
+    terms: Counter[str] = Counter()
+    hashtags: Counter[str] = Counter()
+    for text, _url, _author, _platform, label, _eng in rows:
+        sentiment[label] += 1
+        seen: set[str] = set()
+        for token in _WORD.findall(_URL.sub(" ", text)):
+            if token.startswith("@"):
+                continue
+            if token.startswith("#"):
+                hashtags["#" + token[1:]] += 1
+                continue
+            folded = _fold(token)
+            if len(folded) < 3 or folded in STOPWORDS or folded.isdigit() or folded in seen:
+                continue
+            seen.add(folded)
+            terms[folded] += 1
+    top_posts = [
+        {"text": text[:280], "url": url, "author": author, "platform": platform, "engagement": int(eng or 0)}
+        for text, url, author, platform, _label, eng in rows[:top]
+    ]
+    return SpikeContext(
+        posts=len(rows),
+        sentiment=dict(sentiment.most_common()),
+        top_terms=[t for t, _ in terms.most_common(8)],
+        top_hashtags=[h for h, _ in hashtags.most_common(5)],
+        top_posts=top_posts,
+    )
