@@ -237,3 +237,83 @@ class DetectorStateRow(Base):
     next_bucket: Mapped[datetime] = mapped_column(UTCDateTime())  # the first bucket not yet evaluated
     level: Mapped[str] = mapped_column(String(16), default="none")  # alert level last announced
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- community managers' inbox (web app) ---------------------------------------------------------------
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("username", name="uq_users_username"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))  # viewer | community_manager | admin
+    password_hash: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WebSessionRow(Base):
+    """Server-side sessions: the cookie holds a random token, the table its hash (revocable at once)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_user_id", "user_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PostReviewRow(Base):
+    """The community managers' work state of a citizen post (no row yet = state "new")."""
+
+    __tablename__ = "post_reviews"
+    __table_args__ = (
+        Index("ix_post_reviews_state", "state"),
+        Index("ix_post_reviews_assignee", "assignee_id", "state"),
+    )
+
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="new")  # new|in_progress|attended|not_applicable
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class PostEventRow(Base):
+    """Audit trail of every human change to a post: who, when, what, old and new value (notes too)."""
+
+    __tablename__ = "post_events"
+    __table_args__ = (Index("ix_post_events_post_id", "post_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # category|sentiment|topics|state|assignee|note
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- weekly reports ------------------------------------------------------------------------------------
+
+
+class ReportRunRow(Base):
+    """One row per ISO week: when its report was built and posted, so a restart never posts it twice."""
+
+    __tablename__ = "report_runs"
+
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)  # e.g. "2026-W47"
+    built_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    files: Mapped[list[str]] = mapped_column(JSON, default=list)
+    slack_ref: Mapped[str | None] = mapped_column(String(128))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
