@@ -123,6 +123,8 @@ class ReportSettings(_Strict):
     weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     time: str = "08:00"
     out_dir: Path = Path("var/reports")
+    slack_channel: str = "#vigia-informes"
+    pdf: bool = True  # also render a PDF when a PDF engine (headless Chromium) is available
 
     @field_validator("time")
     @classmethod
@@ -134,6 +136,18 @@ class ReportSettings(_Strict):
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
             raise ValueError(f"time {value!r} is not a valid 24-hour HH:MM")
         return f"{hour:02d}:{minute:02d}"
+
+
+class WebSettings(_Strict):
+    """The community managers' web app (`main.py serve`)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_url: str = "http://127.0.0.1:8000"  # how people reach it (links in alerts and reports)
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    cookie_secure: bool = False  # set true behind HTTPS (the default serves plain HTTP on loopback)
+    login_max_attempts: int = Field(default=5, ge=1, le=100)
+    login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
 class Paths(_Strict):
@@ -156,6 +170,7 @@ class Config(_Strict):
     spikes: SpikeSettings = SpikeSettings()
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
+    web: WebSettings = WebSettings()
     paths: Paths = Paths()
     logging: LoggingSettings = LoggingSettings()
 
