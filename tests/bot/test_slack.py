@@ -48,7 +48,7 @@ def test_alert_is_posted_as_block_kit_to_the_channel_with_the_token(slack):
     remote = _sink(slack).send(_alert())
     [msg] = slack.fake.posted("C0ALERTS1")
     assert remote == f"C0ALERTS1:{msg['ts']}"
-    request = [r for r in slack.fake.requests if r.path == "/api/chat.postMessage"][0]
+    request = next(r for r in slack.fake.requests if r.path == "/api/chat.postMessage")
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     types = [b["type"] for b in msg["blocks"]]
     assert types[0] == "header" and "actions" in types and types[-1] == "context"
@@ -91,8 +91,11 @@ def test_invalid_token_is_a_delivery_error(slack):
 def test_messages_are_paced_to_one_per_interval(slack):
     slept: list[float] = []
     now = [100.0]
-    sink = SlackSink(_sink(slack).client, CHANNELS, min_interval=1.1, sleep=lambda s: (slept.append(s), now.__setitem__(0, now[0] + s)),
-                     monotonic=lambda: now[0])
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    sink = SlackSink(_sink(slack).client, CHANNELS, min_interval=1.1, sleep=sleep, monotonic=lambda: now[0])
     for n in range(3):
         sink.send(_alert(f"incident:{n}:open"))
     assert len(slept) == 2 and all(abs(s - 1.1) < 1e-9 for s in slept)
