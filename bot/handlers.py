@@ -124,10 +124,15 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
                                 bucket)  # buckets starting before this have ended
     out: list[events.Event] = []
     with svc.uow() as uow:
-        for key in svc.spike_keys:
-            uow.spikes.ensure_state(key, {"detector": SpikeDetector(svc.config.spikes).to_state(),
-                                          "episode_start": None}, closed_until)
-        rows = {row.key: row for row in uow.spikes.states() if row.key in set(svc.spike_keys)}
+        wanted = set(svc.spike_keys)
+        rows = {row.key: row for row in uow.spikes.states() if row.key in wanted}
+        missing = [key for key in svc.spike_keys if key not in rows]
+        if missing:  # keys new to this database start learning from now on
+            fresh = {"detector": SpikeDetector(svc.config.spikes).to_state(), "episode_start": None}
+            for key in missing:
+                uow.spikes.ensure_state(key, fresh, closed_until)
+            uow.commit()
+            rows = {row.key: row for row in uow.spikes.states() if row.key in wanted}
         if not rows:
             return []
         detectors = {key: _detector_state(svc, row.state) for key, row in rows.items()}
@@ -136,7 +141,7 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
         start = min(next_bucket.values())
         if start >= closed_until:
             return []
-        counts = {key: uow.spikes.counts(key, next_bucket[key], closed_until) for key in rows}
+        counts = uow.spikes.counts_for_keys(list(rows), start, closed_until)
         alerts: list[tuple[Alert, int | None]] = []
         moment = start
         while moment < closed_until:
@@ -161,13 +166,11 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
                 detectors[key] = (detector, episode)
                 next_bucket[key] = moment + bucket
             moment += bucket
-        for key, (detector, episode) in detectors.items():
-            uow.spikes.save_state(
-                key,
-                {"detector": detector.to_state(), "episode_start": episode.isoformat() if episode else None},
-                next_bucket[key],
-                levels[key],
-            )
+        uow.spikes.save_states([
+            (key, {"detector": detector.to_state(), "episode_start": episode.isoformat() if episode else None},
+             next_bucket[key], levels[key])
+            for key, (detector, episode) in detectors.items()
+        ])
         for alert, incident_id in alerts:
             for sink in svc.sinks_for(alert.channel):
                 uow.alerts.add(alert, sink.name, incident_id)

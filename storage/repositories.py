@@ -124,14 +124,15 @@ class PostRepository:
         new_ids: list[int] = []
         new_keys: set[tuple[str, str]] = set()
         rows = [post_to_row(p, now) for p in unique.values()]
+        table = PostRow.__table__
+        stmt = (
+            _insert(self.session, table)
+            .on_conflict_do_nothing(index_elements=["platform", "external_id"])
+            .returning(table.c.id, table.c.platform, table.c.external_id)
+        )
         for chunk in _chunks(rows):
-            stmt = (
-                _insert(self.session, PostRow)
-                .values(list(chunk))
-                .on_conflict_do_nothing(index_elements=["platform", "external_id"])
-                .returning(PostRow.id, PostRow.platform, PostRow.external_id)
-            )
-            for row_id, platform, external_id in self.session.execute(stmt):
+            # executemany with RETURNING ("insertmanyvalues"): one cached statement, batched rows
+            for row_id, platform, external_id in self.session.execute(stmt, list(chunk)):
                 new_ids.append(row_id)
                 new_keys.add((platform, external_id))
         known = [p for k, p in unique.items() if k not in new_keys]
@@ -194,14 +195,15 @@ class AnalysisRepository:
     def insert_new(self, results: Sequence[tuple[int, TextAnalysis]], analyzed_at: datetime) -> set[int]:
         """Store analyses of posts that have none yet; returns the post ids actually inserted."""
         inserted: set[int] = set()
+        table = AnalysisRow.__table__
+        stmt = (
+            _insert(self.session, table)
+            .on_conflict_do_nothing(index_elements=["post_id"])
+            .returning(table.c.post_id)
+        )
         for chunk in _chunks(list(results)):
-            stmt = (
-                _insert(self.session, AnalysisRow)
-                .values([self._row(post_id, a, analyzed_at) for post_id, a in chunk])
-                .on_conflict_do_nothing(index_elements=["post_id"])
-                .returning(AnalysisRow.post_id)
-            )
-            inserted.update(self.session.scalars(stmt))
+            rows = [self._row(post_id, a, analyzed_at) for post_id, a in chunk]
+            inserted.update(self.session.execute(stmt, rows).scalars())
         self._write_labels([(pid, a) for pid, a in results if pid in inserted])
         return inserted
 
@@ -222,10 +224,8 @@ class AnalysisRepository:
             for kind, values in (("topic", a.topics), ("flag", a.flags))
             for value in dict.fromkeys(values)
         ]
-        for chunk in _chunks(labels):
-            self.session.execute(
-                _insert(self.session, PostLabelRow).values(list(chunk)).on_conflict_do_nothing()
-            )
+        if labels:
+            self.session.execute(_insert(self.session, PostLabelRow.__table__).on_conflict_do_nothing(), labels)
 
     @staticmethod
     def _row(post_id: int, a: TextAnalysis, analyzed_at: datetime) -> dict[str, Any]:
@@ -433,13 +433,12 @@ class SpikeRepository:
         if not counts:
             return
         rows = [{"key": k, "bucket_start": b, "count": c} for (k, b), c in sorted(counts.items())]
-        for chunk in _chunks(rows):
-            stmt = _insert(self.session, SpikeBucketRow).values(list(chunk))
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["key", "bucket_start"],
-                set_={"count": SpikeBucketRow.count + stmt.excluded["count"]},
-            )
-            self.session.execute(stmt)
+        table = SpikeBucketRow.__table__
+        stmt = _insert(self.session, table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key", "bucket_start"], set_={"count": table.c.count + stmt.excluded["count"]}
+        )
+        self.session.execute(stmt, rows)
 
     def counts(self, key: str, start: datetime, end: datetime) -> dict[datetime, int]:
         stmt = select(SpikeBucketRow.bucket_start, SpikeBucketRow.count).where(
@@ -447,6 +446,26 @@ class SpikeRepository:
                  SpikeBucketRow.bucket_start < end)
         )
         return {b: c for b, c in self.session.execute(stmt)}
+
+    def counts_for_keys(self, keys: Sequence[str], start: datetime, end: datetime) -> dict[str, dict[datetime, int]]:
+        """Counts of several keys at once (one query per evaluation instead of one per key)."""
+        out: dict[str, dict[datetime, int]] = {k: {} for k in keys}
+        stmt = select(SpikeBucketRow.key, SpikeBucketRow.bucket_start, SpikeBucketRow.count).where(
+            SpikeBucketRow.key.in_(list(keys)), SpikeBucketRow.bucket_start >= start, SpikeBucketRow.bucket_start < end
+        )
+        for key, bucket, count in self.session.execute(stmt):
+            out[key][bucket] = count
+        return out
+
+    def save_states(self, states: Sequence[tuple[str, dict[str, Any], datetime, str]]) -> None:
+        """Save many detector states in one executemany."""
+        if not states:
+            return
+        now = _now()
+        self.session.execute(
+            update(DetectorStateRow),
+            [{"key": k, "state": st, "next_bucket": nb, "level": lv, "updated_at": now} for k, st, nb, lv in states],
+        )
 
     def states(self) -> list[DetectorStateRow]:
         return list(self.session.scalars(select(DetectorStateRow).order_by(DetectorStateRow.key)))

@@ -1,0 +1,65 @@
+"""End to end: `python main.py demo` on the bundled synthetic week, as a new user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BOGOTA = ZoneInfo("America/Bogota")
+OUTAGE_START = datetime(2026, 11, 18, 10, 0, tzinfo=BOGOTA)  # data/sample/README.md: Wednesday 10:00-15:00
+OUTAGE_END = datetime(2026, 11, 18, 15, 0, tzinfo=BOGOTA)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    proc = subprocess.run([sys.executable, "main.py", "demo", "--out", str(out)], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+    return proc, out
+
+
+def test_demo_completes_and_prints_a_summary(demo_run):
+    proc, _ = demo_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "SINTÉTICA" in proc.stdout
+    assert "Publicaciones almacenadas: 4449" in proc.stdout
+    assert "Incidentes de crisis detectados:" in proc.stdout
+
+
+def test_demo_detects_the_outage_as_one_incident_with_escalation_and_recovery(demo_run):
+    proc, out = demo_run
+    alerts = [json.loads(line) for line in (out / "outbox" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
+    outage = [a for a in alerts if a["kind"] in ("spike", "escalation", "recovery")
+              and OUTAGE_START <= datetime.fromisoformat(a["created_at"]) <= OUTAGE_END.replace(hour=23)]
+    opened = [a for a in outage if a["kind"] == "spike"]
+    assert len(opened) == 1, [a["title"] for a in alerts]
+    start = datetime.fromisoformat(opened[0]["details"]["since"])
+    assert OUTAGE_START <= start <= OUTAGE_START.replace(hour=11), start
+    incident = opened[0]["details"]["incident"]
+    assert any(a["kind"] == "escalation" and a["details"]["incident"] == incident for a in alerts)
+    assert any(a["kind"] == "recovery" and a["details"]["incident"] == incident for a in alerts)
+    # the alert says what drove it, printed to the console too
+    assert opened[0]["details"]["top_posts"] and opened[0]["details"]["top_terms"]
+    assert opened[0]["title"] in proc.stdout
+
+
+def test_demo_writes_the_weekly_report(demo_run):
+    _, out = demo_run
+    reports = list((out / "reports").glob("2026-W47/*"))
+    assert reports, "the sample week's report is written"
+
+
+def test_demo_can_run_again_from_scratch(tmp_path):
+    proc = subprocess.run([sys.executable, "main.py", "demo", "--out", str(tmp_path / "again")], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc2 = subprocess.run([sys.executable, "main.py", "demo", "--out", str(tmp_path / "again")], cwd=REPO,
+                           capture_output=True, text=True, timeout=300)
+    assert proc2.returncode == 0 and proc2.stdout.count("Posible crisis") == proc.stdout.count("Posible crisis")
