@@ -24,6 +24,7 @@ from bot.slack import build_slack_sink
 from bot.spike_keys import configured_keys
 from connectors.base import Connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
+from connectors.x import build_x_connector
 from storage import db
 from storage.unit_of_work import UnitOfWork
 
@@ -109,7 +110,16 @@ def real_connectors(config: Config, secrets: Secrets, clock: Clock) -> dict[str,
                 "`python scripts/generate_sample.py` or set connectors.sample.enabled: false"
             )
         connectors.append(SampleReplayConnector(sample.path, clock))
-    for name in ("x", "facebook", "instagram"):
+    if config.connectors.x.enabled:
+        if secrets.x_bearer_token is None:
+            raise ConfigError("connectors.x.enabled is true but X_BEARER_TOKEN is not set in the environment; "
+                              "see docs/x-api.md for how to get an app bearer token")
+        try:
+            connectors.append(build_x_connector(config.connectors.x, config.accounts.x,
+                                                secrets.x_bearer_token.get_secret_value(), clock))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    for name in ("facebook", "instagram"):
         if getattr(config.connectors, name).enabled:
             raise ConfigError(
                 f"connectors.{name}.enabled: the {name} connector is not available in this version yet; "

@@ -26,6 +26,7 @@ from pydantic import (
 
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
 from analyzers.spikes import SpikeSettings
+from connectors.x_settings import XSettings
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///var/vigia.db"
@@ -70,13 +71,6 @@ class SampleConnector(PollSettings):
     speed: float = Field(default=60.0, gt=0, le=100_000)
 
 
-class XConnector(PollSettings):
-    api_base_url: str = "https://api.x.com"
-    searches: list[str] = Field(default_factory=list)
-    backfill_hours: int = Field(default=24, ge=0, le=24 * 7)
-    metrics_refresh_days: int = Field(default=7, ge=0, le=30)
-
-
 class MetaConnector(PollSettings):
     api_base_url: str = "https://graph.facebook.com"
     api_version: str = "v21.0"
@@ -86,7 +80,7 @@ class MetaConnector(PollSettings):
 
 class Connectors(_Strict):
     sample: SampleConnector = SampleConnector()
-    x: XConnector = XConnector()
+    x: XSettings = XSettings()
     facebook: MetaConnector = MetaConnector()
     instagram: MetaConnector = MetaConnector()
 

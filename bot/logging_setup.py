@@ -66,7 +66,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", secrets: Iterable[
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("apscheduler", "httpx", "httpcore", "urllib3", "alembic"):
+    for noisy in ("apscheduler", "httpx", "httpcore", "urllib3", "alembic", "tweepy", "requests_oauthlib", "slack_sdk"):
+        # never DEBUG: these libraries log request headers, which hold tokens
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[*shared[:1], structlog.stdlib.filter_by_level, *shared[1:],

@@ -52,11 +52,10 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self.session is not None
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
-            self.session = None
+        # close() ends any open transaction with a rollback; unlike rollback() it does not expire the
+        # objects already loaded, so callers may read them after the block.
+        self.session.close()
+        self.session = None
 
     def commit(self) -> None:
         assert self.session is not None, "commit() outside of `with uow:`"

@@ -89,6 +89,7 @@ def test_connector_failure_keeps_earlier_pages_and_alerts_operators_once_per_hou
     handled = bus.handle(events.PollStream(STREAM))
     failed = [e for e in handled if isinstance(e, events.ConnectorFailed)]
     assert len(failed) == 1 and failed[0].retry_after == 30
+    connector.fail_after_pages = 0
     bus.handle(events.PollStream(STREAM))  # fails again within the same hour
     with UnitOfWork(engine) as uow:
         assert uow.posts.count() == 20

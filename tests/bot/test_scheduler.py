@@ -30,7 +30,9 @@ def _bus(sqlite_engine, tmp_path, **config):
 def test_jobs_and_their_options(sqlite_engine, tmp_path):
     bus = _bus(sqlite_engine, tmp_path, scheduler={"jitter_seconds": 7, "misfire_grace_seconds": 45})
     scheduler = build_scheduler(bus)
+    scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
     jobs = {job.id: job for job in scheduler.get_jobs()}
+    scheduler.shutdown(wait=False)
     assert set(jobs) == {"poll:x:mentions:Ministerio_TIC", "poll:x:search:0", "analyze-pending", "spikes",
                          "outbox", "weekly-report"}
     poll = jobs["poll:x:mentions:Ministerio_TIC"]

@@ -68,7 +68,8 @@ class FakeSlack:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_ts(self) -> str:
-        self._clock += 1.0
+        """Slack's ts: the epoch time of the message, unique per channel."""
+        self._clock = max(self._clock + 0.000001, time.time())
         return f"{self._clock:.6f}"
 
     def spec_params(self, method: str) -> set[str]:
@@ -136,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     _method = ""
+    _raw_body = b""
 
     def _reply(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         if isinstance(body, dict) and self._method:
@@ -155,6 +157,7 @@ class _Handler(BaseHTTPRequestHandler):
         params: dict[str, Any] = {k: v[0] for k, v in parse_qs(parsed.query).items()}
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self._raw_body = raw  # uploads keep their bytes whatever Content-Type urllib gave them
         ctype = self.headers.get("Content-Type", "")
         if raw and "json" in ctype:
             params.update(json.loads(raw))
@@ -189,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._webhook(params)
         if path.startswith("/upload/"):
             with fake.lock:
-                fake.uploads[path.rsplit("/", 1)[-1]] = params.get("_body", b"")
+                fake.uploads[path.rsplit("/", 1)[-1]] = self._raw_body
             return self._reply(200, b"OK - 1")
         if not path.startswith("/api/"):
             return self._reply(404, {"ok": False, "error": "unknown_method"})
@@ -296,6 +299,22 @@ class _Handler(BaseHTTPRequestHandler):
         if missing:
             return self._reply(200, {"ok": False, "error": "file_not_found"})
         self._reply(200, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]})
+
+    def api_conversations_list(self, params: dict[str, Any]) -> None:
+        """One channel per page, so clients must follow `next_cursor` (as with a big workspace)."""
+        fake = self.server.fake
+        with fake.lock:
+            names = sorted(fake.channel_ids.items(), key=lambda kv: kv[1])
+        start = int(params.get("cursor") or 0)
+        page = names[start:start + 1]
+        channels = [{"id": cid, "name": name.lstrip("#"), "name_normalized": name.lstrip("#"), "created": 1_700_000_000,
+                     "creator": "U0VIGIA01", "is_archived": False, "is_channel": True, "is_general": False,
+                     "is_mpim": False, "is_group": False, "is_org_shared": False, "is_im": False, "is_shared": False,
+                     "is_private": False, "is_member": True,
+                     "topic": {"value": "", "creator": "", "last_set": 0},
+                     "purpose": {"value": "", "creator": "", "last_set": 0}} for name, cid in page]
+        next_cursor = str(start + 1) if start + 1 < len(names) else ""
+        self._reply(200, {"ok": True, "channels": channels, "response_metadata": {"next_cursor": next_cursor}})
 
     def _webhook(self, params: dict[str, Any]) -> None:
         fake = self.server.fake
