@@ -1,0 +1,247 @@
+"""The analyzer pipeline the bot uses: language, sentiment, PQRSD category, topics and crisis flags.
+
+Pure: text in, `domain.TextAnalysis` out, no database and no network. Each post is normalised once
+(`text.Doc`) and every analyzer reads that. `version` names every component's version so stored analyses
+can be found and recomputed after a model or rule change (`python main.py analyze --since DATE`).
+
+Never raises on input: empty text, only emojis, only a URL, very long text (truncated for analysis; the
+caller keeps the original), broken Unicode and other languages all get a sensible answer. A backend that
+cannot load (missing or corrupt model file, transformers not installed) is replaced by the lexicon with a
+warning that names the file and how to retrain.
+
+Languages: TextBlob scores English posts (it is English-only). Every other language, Portuguese included,
+goes to the configured Spanish backend: emojis, emoticons and the many Spanish-Portuguese cognates
+("excelente", "horrible", "problema") carry over, and a post with nothing recognised
+is neutral, which is the honest answer for a language the lexicon does not cover.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import domain
+from analyzers.categories import CategoryResult, RuleCategorizer
+from analyzers.flags import FlagDetector
+from analyzers.language import UNDETERMINED, LanguageDetector
+from analyzers.lexicon_es import Lexicon, load_lexicon
+from analyzers.sentiment import LexiconSentiment, SentimentBackend, SentimentResult, TextBlobSentiment
+from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
+from analyzers.text import FUNCTION_WORDS, Doc, TextProcessor, fold
+from analyzers.topics import TopicMatcher
+
+logger = logging.getLogger(__name__)
+
+
+def make_processor(lexicon: Lexicon, topics: Sequence[TopicSpec] = DEFAULT_TOPICS,
+                   max_chars: int = 2000) -> TextProcessor:
+    """The text processor, with a vocabulary that knows the lexicon's and the topics' words."""
+    vocab = set(lexicon.vocabulary()) | FUNCTION_WORDS
+    for topic in topics:
+        for keyword in topic.keywords:
+            vocab.update(w for w in fold(keyword.rstrip("*")).replace("-", " ").split() if w.isalpha())
+    emoji = lexicon.emoji
+    return TextProcessor(vocab, lexicon.aliases, emoji.__contains__, max_chars)
+
+
+def default_processor(lexicon: Lexicon | None = None, extra_words: Iterable[str] = (),
+                      max_chars: int = 2000) -> TextProcessor:
+    topics: list[TopicSpec] = list(DEFAULT_TOPICS)
+    extra = [w for w in extra_words if w]
+    if extra:
+        topics.append(TopicSpec(name="_extra", keywords=tuple(extra)))
+    return make_processor(lexicon or load_lexicon(), topics, max_chars)
+
+
+class TextAnalyzer:
+    """Runs every analyzer on a post; `analyze_many` batches the learnt backends."""
+
+    def __init__(
+        self,
+        *,
+        processor: TextProcessor,
+        language: LanguageDetector,
+        sentiment: SentimentBackend,
+        lexicon_sentiment: LexiconSentiment,
+        categorizer: RuleCategorizer,
+        topics: TopicMatcher,
+        flags: FlagDetector,
+        category_model: object | None = None,
+        english_textblob: bool = True,
+        batch_size: int = 256,
+    ) -> None:
+        self.processor = processor
+        self.language = language
+        self.sentiment = sentiment
+        self.lexicon_sentiment = lexicon_sentiment
+        self.categorizer = categorizer
+        self.category_model = category_model
+        self.topics = topics
+        self.flags = flags
+        self.english_textblob = english_textblob
+        self.batch_size = batch_size
+        self._textblob: TextBlobSentiment | None = None
+        category_version = getattr(category_model, "version", None) or categorizer.version
+        self.version = (
+            f"lang={language.version};sentiment={sentiment.version};category={category_version};"
+            f"topics={topics.version};flags={flags.version}"
+        )
+
+    # -- public interface -------------------------------------------------------------------------
+    def analyze(self, text: str, lang_hint: str | None = None) -> domain.TextAnalysis:
+        return self.analyze_many([text], [lang_hint])[0]
+
+    def analyze_many(
+        self, texts: Sequence[str], lang_hints: Sequence[str | None] | None = None
+    ) -> list[domain.TextAnalysis]:
+        if lang_hints is None:
+            lang_hints = [None] * len(texts)
+        elif len(lang_hints) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(lang_hints)} language hints")
+        out: list[domain.TextAnalysis] = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = texts[start : start + self.batch_size]
+            hints = lang_hints[start : start + self.batch_size]
+            try:
+                out.extend(self._analyze_batch(chunk, hints))
+            except Exception:
+                logger.exception("batch analysis failed; analysing its %d posts one by one", len(chunk))
+                out.extend(self._analyze_one_safely(text, hint) for text, hint in zip(chunk, hints, strict=True))
+        return out
+
+    # -- internals --------------------------------------------------------------------------------
+    def _analyze_one_safely(self, text: str, hint: str | None) -> domain.TextAnalysis:
+        try:
+            return self._analyze_batch([text], [hint])[0]
+        except Exception as exc:
+            logger.exception("analysis failed for one post; recording a neutral result")
+            return domain.TextAnalysis(
+                lang=UNDETERMINED, sentiment="neutral", sentiment_score=0.0, category="otro",
+                rules=(f"error:{type(exc).__name__}",), version=self.version,
+            )
+
+    def _analyze_batch(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[domain.TextAnalysis]:
+        docs = [self.processor.prepare(text) for text in texts]
+        langs = [self.language.detect(doc, hint) for doc, hint in zip(docs, hints, strict=True)]
+        sentiments = self._sentiments(docs, [lang for lang, _ in langs])
+        categories = self._categories(docs, [s.label for s in sentiments])
+        results = []
+        for doc, (lang, lang_rule), sentiment, category in zip(docs, langs, sentiments, categories, strict=True):
+            topics, topic_rules = self.topics.match(doc)
+            flags, flag_rules = self.flags.detect(doc)
+            rules = [lang_rule, sentiment.rule, *category.rules, *topic_rules, *flag_rules]
+            if doc.truncated:
+                rules.append("text:truncated")
+            results.append(
+                domain.TextAnalysis(
+                    lang=lang,
+                    sentiment=sentiment.label,
+                    sentiment_score=float(max(-1.0, min(1.0, sentiment.score))),
+                    category=category.category,
+                    topics=topics,
+                    flags=flags,
+                    rules=tuple(rules),
+                    version=self.version,
+                )
+            )
+        return results
+
+    def _sentiments(self, docs: Sequence[Doc], langs: Sequence[str]) -> list[SentimentResult]:
+        results: list[SentimentResult | None] = [None] * len(docs)
+        main: list[int] = []
+        for i, (doc, lang) in enumerate(zip(docs, langs, strict=True)):
+            if lang == "en" and self.english_textblob:
+                results[i] = self._english().predict_text(doc.text)
+            elif lang == UNDETERMINED or doc.is_empty or self.sentiment is self.lexicon_sentiment:
+                results[i] = self.lexicon_sentiment.predict_one(doc)
+            else:
+                main.append(i)
+        if main:
+            batch = [docs[i] for i in main]
+            try:
+                predicted = self.sentiment.predict(batch)
+            except Exception:
+                logger.exception("sentiment backend %s failed; using the lexicon for %d posts",
+                                 self.sentiment.version, len(batch))
+                predicted = self.lexicon_sentiment.predict(batch)
+            for i, result in zip(main, predicted, strict=True):
+                results[i] = result
+        return [r if r is not None else SentimentResult("neutral", 0.0, "sentiment:none") for r in results]
+
+    def _categories(self, docs: Sequence[Doc], sentiments: Sequence[str]) -> list[CategoryResult]:
+        model = self.category_model
+        if model is not None:
+            try:
+                return list(model.classify_many(docs, sentiments))  # type: ignore[attr-defined]
+            except Exception:
+                logger.exception("category model failed; using the rules for %d posts", len(docs))
+        return [self.categorizer.classify(doc, s) for doc, s in zip(docs, sentiments, strict=True)]
+
+    def _english(self) -> TextBlobSentiment:
+        if self._textblob is None:
+            self._textblob = TextBlobSentiment()
+        return self._textblob
+
+
+def _sentiment_backend(settings: AnalyzerSettings, lexicon_backend: LexiconSentiment,
+                       models_dir: Path) -> SentimentBackend:
+    choice = settings.sentiment_backend
+    if choice == "model":
+        from analyzers.sentiment_model import ModelSentiment
+        from analyzers.training import ModelUnavailable
+
+        try:
+            return ModelSentiment.from_models_dir(models_dir)
+        except ModelUnavailable as exc:
+            logger.warning("sentiment backend 'model' unavailable: %s. Falling back to the lexicon.", exc)
+            return lexicon_backend
+    if choice == "transformers":
+        from analyzers.sentiment_transformers import TransformersSentiment, TransformersUnavailable
+
+        cfg = settings.transformers
+        if cfg.model_dir is None:
+            logger.warning("sentiment backend 'transformers' needs analyzers.transformers.model_dir; "
+                           "falling back to the lexicon")
+            return lexicon_backend
+        backend = TransformersSentiment(cfg.model_dir, cfg.label_map, cfg.batch_size, cfg.max_length)
+        try:
+            backend.check()
+        except TransformersUnavailable as exc:
+            logger.warning("sentiment backend 'transformers' unavailable: %s. Falling back to the lexicon.", exc)
+            return lexicon_backend
+        return backend
+    return lexicon_backend
+
+
+def _category_model(settings: AnalyzerSettings, models_dir: Path) -> object | None:
+    if settings.category_backend != "model":
+        return None
+    from analyzers.sentiment_model import CategoryModel
+    from analyzers.training import ModelUnavailable
+
+    try:
+        return CategoryModel.from_models_dir(models_dir)
+    except ModelUnavailable as exc:
+        logger.warning("category backend 'model' unavailable: %s. Falling back to the rules.", exc)
+        return None
+
+
+def build_text_analyzer(settings: AnalyzerSettings, topics: Sequence[TopicSpec], models_dir: Path,
+                        ) -> TextAnalyzer:
+    """The one place analyzers are assembled from configuration."""
+    lexicon = load_lexicon()
+    processor = make_processor(lexicon, topics, settings.max_text_chars)
+    lexicon_backend = LexiconSentiment(lexicon)
+    return TextAnalyzer(
+        processor=processor,
+        language=LanguageDetector(settings.languages, settings.language_min_confidence),
+        sentiment=_sentiment_backend(settings, lexicon_backend, Path(models_dir)),
+        lexicon_sentiment=lexicon_backend,
+        categorizer=RuleCategorizer(),
+        topics=TopicMatcher(topics, processor),
+        flags=FlagDetector(),
+        category_model=_category_model(settings, Path(models_dir)),
+        english_textblob=settings.english_textblob,
+        batch_size=settings.batch_size,
+    )
