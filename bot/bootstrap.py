@@ -23,6 +23,8 @@ from bot.messagebus import MessageBus
 from bot.slack import build_slack_sink
 from bot.spike_keys import configured_keys
 from connectors.base import Connector
+from connectors.facebook import build_facebook_connector
+from connectors.instagram import build_instagram_connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
 from connectors.x import build_x_connector
 from storage import db
@@ -119,12 +121,20 @@ def real_connectors(config: Config, secrets: Secrets, clock: Clock) -> dict[str,
                                                 secrets.x_bearer_token.get_secret_value(), clock))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    for name in ("facebook", "instagram"):
-        if getattr(config.connectors, name).enabled:
-            raise ConfigError(
-                f"connectors.{name}.enabled: the {name} connector is not available in this version yet; "
-                f"set connectors.{name}.enabled: false"
-            )
+    builders = {"facebook": (build_facebook_connector, config.accounts.facebook),
+                "instagram": (build_instagram_connector, config.accounts.instagram)}
+    for name, (build, accounts) in builders.items():
+        if not getattr(config.connectors, name).enabled:
+            continue
+        if secrets.meta_access_token is None:
+            raise ConfigError(f"connectors.{name}.enabled is true but META_ACCESS_TOKEN is not set in the "
+                              "environment; see docs/meta-graph-api.md for the token and permissions needed")
+        app_secret = secrets.meta_app_secret.get_secret_value() if secrets.meta_app_secret else None
+        try:
+            connectors.append(build(getattr(config.connectors, name), accounts,
+                                    secrets.meta_access_token.get_secret_value(), app_secret, clock))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return {stream: c for c in connectors for stream in c.streams()}
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
 from analyzers.spikes import SpikeSettings
+from connectors.meta_settings import MetaSettings
 from connectors.x_settings import XSettings
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
@@ -71,18 +72,11 @@ class SampleConnector(PollSettings):
     speed: float = Field(default=60.0, gt=0, le=100_000)
 
 
-class MetaConnector(PollSettings):
-    api_base_url: str = "https://graph.facebook.com"
-    api_version: str = "v21.0"
-    backfill_hours: int = Field(default=24, ge=0, le=24 * 30)
-    metrics_refresh_days: int = Field(default=7, ge=0, le=90)
-
-
 class Connectors(_Strict):
     sample: SampleConnector = SampleConnector()
     x: XSettings = XSettings()
-    facebook: MetaConnector = MetaConnector()
-    instagram: MetaConnector = MetaConnector()
+    facebook: MetaSettings = MetaSettings()
+    instagram: MetaSettings = MetaSettings()
 
     @model_validator(mode="after")
     def _sample_alone(self) -> Connectors:

@@ -189,7 +189,9 @@ def connector_failed(event: events.ConnectorFailed, svc: Services) -> list[event
                 fatal=event.fatal)
     with svc.uow() as uow:
         problem = uow.ops.record_failure(f"connector:{event.stream}", event.error, event.fatal, now)
-        if problem.last_alert_at is not None and now - problem.last_alert_at < OPS_REPEAT:
+        # once an hour, or less often when the problem itself says when it is worth looking again
+        repeat = max(OPS_REPEAT, timedelta(seconds=event.retry_after or 0))
+        if problem.last_alert_at is not None and now - problem.last_alert_at < repeat:
             uow.commit()
             return []
         problem.last_alert_at = now

@@ -1,0 +1,259 @@
+"""The Facebook Page connector: the ministry's posts, the comments under them, and posts that tag the page.
+
+Streams (one set per watched page):
+- `facebook:posts:<page>`: the page's posts of the last `metrics_refresh_days`, re-read every poll so the
+  reaction, comment and share counts stay current (kind own_post);
+- `facebook:comments:<page>`: comments and replies under the page's recent posts (`filter=stream`, newest
+  first, down to each post's bookmark); the page's own replies are kind reply with is_own, so response
+  times can be measured;
+- `facebook:tagged:<page>`: posts by others that tag the page, and visitor posts (kind mention);
+- `facebook:token`: the daily `/debug_token` check (see `meta_token`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors.base import Batch, Rejected
+from connectors.graph_client import GraphClient, PermissionDenied, UnexpectedPayload
+from connectors.meta_base import (
+    CommentsPlan,
+    Handler,
+    MetaConnectorBase,
+    make_batch,
+    translate,
+)
+from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
+from connectors.meta_payload import (
+    author_of,
+    count_of,
+    id_of,
+    insight_values,
+    require_id,
+    require_object,
+    shares_of,
+    summary_total,
+    text_of,
+)
+from connectors.meta_settings import MetaSettings
+from domain import Metrics, Platform, Post, PostKind
+
+_COUNTS = ("reactions.summary(true).limit(0)", "comments.filter(stream).summary(true).limit(0)", "shares")
+POST_FIELDS = ",".join(("id", "message", "created_time", "updated_time", "permalink_url", "from{id,name}",
+                        "status_type", *_COUNTS))
+INSIGHTS_FIELD = "insights.metric(post_impressions)"
+LISTING_FIELDS = "id,created_time,updated_time,comments.filter(stream).summary(true).limit(0)"
+COMMENT_FIELDS = ("id,message,created_time,from{id,name},parent{id},permalink_url,like_count,comment_count,"
+                  "is_hidden,attachment")
+TAGGED_FIELDS = ",".join(("id", "message", "created_time", "updated_time", "permalink_url", "from{id,name}",
+                          *_COUNTS))
+
+
+# --- payload -> Post -------------------------------------------------------------------------------
+
+
+def page_post_to_post(item: Any, *, account: str, page_id: str, insights: bool = False) -> Post:
+    """One of the page's own posts, with its interaction counts."""
+    item = require_object(item)
+    post_id = require_id(item)
+    author_id, _ = author_of(item)
+    impressions = insight_values(item).get("post_impressions") if insights else None
+    return Post(
+        platform=Platform.FACEBOOK, external_id=post_id, kind=PostKind.OWN_POST, account=account,
+        author_id=page_id if author_id == "unknown" else author_id, author_handle=account,
+        text=text_of(item, "message"), created_at=parse_time(item.get("created_time")),
+        url=item.get("permalink_url") if isinstance(item.get("permalink_url"), str) else None,
+        conversation_id=post_id, is_own=True,
+        metrics=Metrics(reactions=summary_total(item.get("reactions")), comments=summary_total(item.get("comments")),
+                        shares=shares_of(item), impressions=impressions),
+        raw=dict(item),
+    )
+
+
+def visitor_post_to_post(item: Any, *, account: str, page_id: str) -> Post | None:
+    """A post by someone else that tags the page or was posted on it; None for the page's own posts."""
+    item = require_object(item)
+    post_id = require_id(item)
+    author_id, author_name = author_of(item)
+    if author_id == page_id:
+        return None  # the page's own post (the feed edge lists them too): the posts stream has it
+    return Post(
+        platform=Platform.FACEBOOK, external_id=post_id, kind=PostKind.MENTION, account=account,
+        author_id=author_id, author_handle=author_name, text=text_of(item, "message"),
+        created_at=parse_time(item.get("created_time")),
+        url=item.get("permalink_url") if isinstance(item.get("permalink_url"), str) else None,
+        conversation_id=post_id, is_own=False,
+        metrics=Metrics(reactions=summary_total(item.get("reactions")), comments=summary_total(item.get("comments")),
+                        shares=shares_of(item)),
+        raw=dict(item),
+    )
+
+
+def comment_to_post(item: Any, *, account: str, page_id: str, post_id: str) -> Post:
+    """A comment or reply under a page post; the page's own comments are replies by the ministry."""
+    item = require_object(item)
+    comment_id = require_id(item)
+    author_id, author_name = author_of(item)
+    parent = id_of(item.get("parent"))
+    own = author_id == page_id
+    kind = PostKind.REPLY if own or parent else PostKind.COMMENT
+    return Post(
+        platform=Platform.FACEBOOK, external_id=comment_id, kind=kind, account=account,
+        author_id=author_id, author_handle=account if own else author_name, text=text_of(item, "message"),
+        created_at=parse_time(item.get("created_time")),
+        url=item.get("permalink_url") if isinstance(item.get("permalink_url"), str) else None,
+        in_reply_to_id=parent or post_id, conversation_id=post_id, is_own=own,
+        metrics=Metrics(likes=count_of(item, "like_count"), replies=count_of(item, "comment_count")),
+        raw=dict(item),
+    )
+
+
+# --- the connector ---------------------------------------------------------------------------------
+
+
+class FacebookConnector(MetaConnectorBase):
+    """Facebook Page streams over one Graph API client (one Page token)."""
+
+    name = "facebook"
+    label = "Facebook"
+
+    def __init__(self, client: GraphClient, settings: MetaSettings, pages: Sequence[str],
+                 clock: Callable[[], datetime], access_token: str):
+        super().__init__(client, settings, pages, clock, access_token)
+        self._page_ids: dict[str, str] = {}
+
+    def _handlers(self) -> dict[str, Handler]:
+        return {"posts": self._poll_posts, "comments": self._poll_comments, "tagged": self._poll_tagged}
+
+    def page_id(self, account: str) -> str:
+        """The page's numeric id: configured, given as the name, or looked up once by username."""
+        if account not in self._page_ids:
+            known = self._settings.page_ids.get(account)
+            if known is None and account.isdigit():
+                known = account
+            if known is None:
+                body = self._client.get(account, fields="id,name")
+                known = body.get("id") if isinstance(body, Mapping) else None
+                if not isinstance(known, str) or not known:
+                    raise UnexpectedPayload(f"no se encontró el id de la página {account}", path=account,
+                                            payload=body)
+            self._page_ids[account] = known
+        return self._page_ids[account]
+
+    # -- posts: the page's own, re-read over the metrics window --
+
+    def _poll_posts(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        page_id = self.page_id(account)
+        now = self._now()
+        try:
+            mark = Mark.from_json(state.get("mark"))
+        except ValueError:
+            mark = None
+        window = now - timedelta(days=self._settings.metrics_refresh_days)
+        if mark is None:
+            start = min(window, self._backfill_floor())
+        else:  # after an outage, go back to the newest stored post (within reason) so nothing is skipped
+            start = max(self._catch_up_floor(), min(window, mark.t))
+        fields = POST_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
+        page = self._client.get_page(f"{page_id}/posts", fields=fields,
+                                     params={"since": int(start.timestamp()), "limit": self._settings.page_size})
+        newest = mark
+        while True:
+            items, below = [], False
+            for item in page.data:
+                key = item_key(item, "created_time")
+                if key is not None and key[0] < start:
+                    below = True
+                    continue
+                if key is not None:
+                    newest = Mark.newest(newest, key)
+                items.append(item)
+            results = translate(stream, items, lambda it: page_post_to_post(
+                it, account=account, page_id=page_id, insights=self._settings.insights))
+            if below or page.next_url is None:
+                yield make_batch(stream, results, {"mark": newest.to_json() if newest else None})
+                return
+            # the mark moves only with the last page: a crash before it re-reads the window, losing nothing
+            yield make_batch(stream, results, {"mark": mark.to_json() if mark else None})
+            next_page = self._client.next_page(page)
+            if next_page is None:
+                return
+            page = next_page
+
+    # -- comments under the page's recent posts --
+
+    def _poll_comments(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        page_id = self.page_id(account)
+        since = self._now() - timedelta(days=self._settings.comments_lookback_days)
+        objects: dict[str, tuple[Any, Mapping[str, Any]]] = {}
+        params = {"since": int(since.timestamp()), "limit": self._settings.page_size}
+        for page in self._client.pages(f"{page_id}/posts", fields=LISTING_FIELDS, params=params):
+            for item in page.data:
+                key = item_key(item, "created_time")
+                if key is None or key[0] < since:
+                    continue
+                # updated_time moves when someone comments; the count catches what it might not
+                updated = item.get("updated_time") if isinstance(item.get("updated_time"), str) else None
+                objects[key[1]] = ([summary_total(item.get("comments")), updated], {})
+        plan = CommentsPlan(
+            objects=objects,
+            path=lambda oid: f"{oid}/comments",
+            params={"filter": "stream", "order": "reverse_chronological", "fields": COMMENT_FIELDS,
+                    "limit": self._settings.comments_page_size},
+            time_field="created_time",
+            convert=lambda oid, _facts, item: self._comment(stream, account, page_id, oid, item),
+        )
+        yield from self._poll_object_comments(stream, state, plan)
+
+    def _comment(self, stream: str, account: str, page_id: str, post_id: str, item: Any) -> Post | Rejected:
+        hidden = isinstance(item, Mapping) and item.get("is_hidden") is True
+        if hidden and self._settings.hidden_comments == "set_aside":
+            return Rejected(stream, "comentario oculto en la página (hidden_comments: set_aside)", item)
+        return comment_to_post(item, account=account, page_id=page_id, post_id=post_id)
+
+    # -- posts by others: tags and visitor posts --
+
+    def _poll_tagged(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        page_id = self.page_id(account)
+        edges: dict[str, Any] = dict(state.get("edges") or {})
+        denied = []
+        for edge in self._settings.tagged_edges:
+            key = f"{stream}|{edge}"
+            gate = self._guard.check(stream, key)
+            if not isinstance(gate, bool):
+                denied.append(gate)  # still missing a permission: say so again, without calling
+            if gate is not True:
+                continue
+            edge_state = EdgeState.from_json(edges.get(edge))
+            fresh = edge_state.mark is None and not edge_state.in_progress
+            walk = Walk(key=self._key("created_time"),
+                        floor=self._backfill_floor() if fresh else self._catch_up_floor())
+            first = self._first_page(f"{page_id}/{edge}", TAGGED_FIELDS, {"limit": self._settings.page_size})
+            try:
+                for step in walk_newest_first(walk, edge_state, first, self._client.next_page):
+                    edges[edge] = step.state.to_json()
+                    results = translate(stream, step.items,
+                                        lambda it: visitor_post_to_post(it, account=account, page_id=page_id))
+                    yield make_batch(stream, results, {"edges": edges})
+            except PermissionDenied as exc:  # e.g. visitor posts without pages_read_user_content: the rest go on
+                error = self._guard.failure(stream, exc, permission="pages_read_user_content", key=key)
+                if error is not None:
+                    denied.append(error)
+        if denied:
+            raise denied[0]
+
+
+def build_facebook_connector(settings: Any, pages: list[str], access_token: str, app_secret: str | None,
+                             clock: Callable[[], datetime], *, transport: httpx.BaseTransport | None = None,
+                             sleep: Callable[[float], None] = time.sleep) -> FacebookConnector:
+    """The composition root's entry point (bot/bootstrap.py); `settings` may be `bot.config.MetaConnector`."""
+    s = MetaSettings.coerce(settings)
+    client = GraphClient(access_token, base_url=s.api_base_url, version=s.api_version, app_secret=app_secret,
+                         timeout=s.timeout_seconds, max_retries=s.max_retries,
+                         default_rate_limit_pause=s.rate_limit_pause_seconds, sleep=sleep, transport=transport)
+    return FacebookConnector(client, s, pages, clock, access_token)

@@ -1,0 +1,297 @@
+"""The Instagram professional account connector (Instagram API with Facebook Login, on graph.facebook.com).
+
+Streams (one set per watched account):
+- `instagram:media:<user>`: the account's media of the last `metrics_refresh_days`, re-read every poll so
+  likes and comments (and saves/views with `insights`) stay current (kind own_post);
+- `instagram:comments:<user>`: comments and replies under recent media; replies are nested under their
+  top-level comment, so a new reply under an old comment is found by comparing the media's
+  `comments_count` with what was collected and looking a few pages further when they disagree;
+- `instagram:tags:<user>`: media by others that tag the account (kind mention);
+- `instagram:token`: the daily `/debug_token` check.
+
+@-mentions in captions and comments (`mentioned_media`, `mentioned_comment`) can only be looked up by an id
+that Meta sends through the `mentions` webhook; `fetch_mentions` turns such ids into posts for whichever
+component receives the webhook.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors.base import Batch, Rejected
+from connectors.graph_client import GraphClient, GraphError, Page, UnexpectedPayload, page_from_body
+from connectors.meta_base import CommentsPlan, Handler, MetaConnectorBase, make_batch, translate
+from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
+from connectors.meta_payload import (
+    UNKNOWN_AUTHOR,
+    count_of,
+    insight_values,
+    require_id,
+    require_object,
+    text_of,
+)
+from connectors.meta_settings import MetaSettings
+from domain import Metrics, Platform, Post, PostKind
+
+IG_MAX_PAGE = 50
+MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,username"
+INSIGHTS_FIELD = "insights.metric(saved,views)"
+LISTING_FIELDS = "id,timestamp,comments_count,permalink"
+_COMMENT = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id"
+COMMENT_FIELDS = f"{_COMMENT},replies.limit({IG_MAX_PAGE}){{{_COMMENT}}}"
+TAGS_FIELDS = "id,caption,media_type,permalink,timestamp,username,like_count,comments_count"
+
+
+# --- payload -> Post -------------------------------------------------------------------------------
+
+
+def media_to_post(item: Any, *, account: str, user_id: str, insights: bool = False) -> Post:
+    """One of the account's own media; a media without caption has empty text (its counts still matter)."""
+    item = require_object(item)
+    media_id = require_id(item)
+    values = insight_values(item) if insights else {}
+    return Post(
+        platform=Platform.INSTAGRAM, external_id=media_id, kind=PostKind.OWN_POST, account=account,
+        author_id=user_id, author_handle=account, text=text_of(item, "caption"),
+        created_at=parse_time(item.get("timestamp")), url=_str(item.get("permalink")),
+        conversation_id=media_id, is_own=True,
+        metrics=Metrics(likes=count_of(item, "like_count"), comments=count_of(item, "comments_count"),
+                        saves=values.get("saved"), impressions=values.get("views", values.get("impressions"))),
+        raw=dict(item),
+    )
+
+
+def tagged_media_to_post(item: Any, *, account: str) -> Post:
+    """Media by someone else that tags the account, or @-mentions it in the caption."""
+    item = require_object(item)
+    media_id = require_id(item)
+    username = _str(item.get("username")) or ""
+    return Post(
+        platform=Platform.INSTAGRAM, external_id=media_id, kind=PostKind.MENTION, account=account,
+        author_id=username or UNKNOWN_AUTHOR, author_handle=username, text=text_of(item, "caption"),
+        created_at=parse_time(item.get("timestamp")), url=_str(item.get("permalink")),
+        conversation_id=media_id, is_own=False,
+        metrics=Metrics(likes=count_of(item, "like_count"), comments=count_of(item, "comments_count")),
+        raw=dict(item),
+    )
+
+
+def ig_comment_to_post(item: Any, *, account: str, user_id: str, media_id: str, media_url: str | None,
+                       kind: PostKind | None = None) -> Post:
+    """A comment or reply under a media; the account's own replies are the ministry's answers."""
+    item = require_object(item)
+    comment_id = require_id(item)
+    author = item.get("from") if isinstance(item.get("from"), Mapping) else {}
+    username = _str(item.get("username")) or _str(author.get("username")) or ""
+    author_id = _str(author.get("id")) or username or UNKNOWN_AUTHOR
+    own = author_id == user_id or (bool(username) and username.lower() == account.lower())
+    parent = _str(item.get("parent_id"))
+    return Post(
+        platform=Platform.INSTAGRAM, external_id=comment_id,
+        kind=kind or (PostKind.REPLY if own or parent else PostKind.COMMENT), account=account,
+        author_id=author_id, author_handle=username, text=text_of(item, "text"),
+        created_at=parse_time(item.get("timestamp")), url=media_url,
+        in_reply_to_id=parent or media_id, conversation_id=media_id, is_own=own,
+        metrics=Metrics(likes=count_of(item, "like_count")),
+        raw=dict(item),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+# --- the connector ---------------------------------------------------------------------------------
+
+
+class InstagramConnector(MetaConnectorBase):
+    """Instagram streams over one Graph API client (the Page token of the page linked to the account)."""
+
+    name = "instagram"
+    label = "Instagram"
+
+    def __init__(self, client: GraphClient, settings: MetaSettings, users: Sequence[str],
+                 clock: Callable[[], datetime], access_token: str):
+        super().__init__(client, settings, users, clock, access_token)
+        self._user_ids: dict[str, str] = {}
+
+    def _handlers(self) -> dict[str, Handler]:
+        return {"media": self._poll_media, "comments": self._poll_comments, "tags": self._poll_tags}
+
+    def user_id(self, account: str) -> str:
+        """The IG user id: configured, given as the name, or the account linked to the token's page."""
+        if account not in self._user_ids:
+            known = self._settings.instagram_user_ids.get(account)
+            if known is None and account.isdigit():
+                known = account
+            if known is None:
+                body = self._client.get("me", fields="id,instagram_business_account{id,username}")
+                linked = body.get("instagram_business_account") if isinstance(body, Mapping) else None
+                if (isinstance(linked, Mapping) and isinstance(linked.get("id"), str)
+                        and str(linked.get("username", "")).lower() == account.lower()):
+                    known = linked["id"]
+                else:
+                    raise UnexpectedPayload(
+                        f"la página del token no está vinculada a la cuenta de Instagram {account}; configure "
+                        "connectors.instagram.instagram_user_ids", path="me", payload=body)
+            self._user_ids[account] = known
+        return self._user_ids[account]
+
+    # -- own media, re-read over the metrics window --
+
+    def _poll_media(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        user_id = self.user_id(account)
+        now = self._now()
+        try:
+            mark = Mark.from_json(state.get("mark"))
+        except ValueError:
+            mark = None
+        window = now - timedelta(days=self._settings.metrics_refresh_days)
+        start = min(window, self._backfill_floor()) if mark is None else max(self._catch_up_floor(),
+                                                                               min(window, mark.t))
+        fields = MEDIA_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
+        page: Page | None = self._client.get_page(f"{user_id}/media", fields=fields,
+                                                  params={"limit": min(self._settings.page_size, IG_MAX_PAGE)})
+        newest = mark
+        while page is not None:
+            items, below = [], False
+            for item in page.data:
+                key = item_key(item, "timestamp")
+                if key is not None and key[0] < start:
+                    below = True  # media are newest first: everything after this is older still
+                    continue
+                if key is not None:
+                    newest = Mark.newest(newest, key)
+                items.append(item)
+            results = translate(stream, items, lambda it: media_to_post(
+                it, account=account, user_id=user_id, insights=self._settings.insights))
+            if below or page.next_url is None:
+                yield make_batch(stream, results, {"mark": newest.to_json() if newest else None})
+                return
+            yield make_batch(stream, results, {"mark": mark.to_json() if mark else None})
+            page = self._client.next_page(page)
+
+    # -- comments and replies under recent media --
+
+    def _poll_comments(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        user_id = self.user_id(account)
+        since = self._now() - timedelta(days=self._settings.comments_lookback_days)
+        objects: dict[str, tuple[Any, Mapping[str, Any]]] = {}
+        params = {"limit": min(self._settings.page_size, IG_MAX_PAGE)}
+        for page in self._client.pages(f"{user_id}/media", fields=LISTING_FIELDS, params=params):
+            older = False
+            for item in page.data:
+                key = item_key(item, "timestamp")
+                if key is None:
+                    continue
+                if key[0] < since:
+                    older = True
+                    continue
+                objects[key[1]] = (count_of(item, "comments_count"), {"url": _str(item.get("permalink"))})
+            if older:
+                break
+        plan = CommentsPlan(
+            objects=objects,
+            path=lambda oid: f"{oid}/comments",
+            params={"fields": COMMENT_FIELDS, "limit": min(self._settings.comments_page_size, IG_MAX_PAGE)},
+            time_field="timestamp",
+            convert=lambda oid, facts, item: self._comment(stream, account, user_id, oid, facts, item),
+            flatten=self._with_replies,
+            want=_count_delta,
+        )
+        yield from self._poll_object_comments(stream, state, plan)
+
+    def _comment(self, stream: str, account: str, user_id: str, media_id: str, facts: Mapping[str, Any],
+                 item: Any) -> Post | Rejected:
+        hidden = isinstance(item, Mapping) and item.get("hidden") is True
+        if hidden and self._settings.hidden_comments == "set_aside":
+            return Rejected(stream, "comentario oculto en Instagram (hidden_comments: set_aside)", item)
+        return ig_comment_to_post(item, account=account, user_id=user_id, media_id=media_id,
+                                  media_url=facts.get("url"))
+
+    def _with_replies(self, top: Any) -> Iterable[Any]:
+        """A top-level comment followed by all its replies (more pages fetched when Meta paginates them)."""
+        if not isinstance(top, Mapping):
+            return [top]
+        replies = top.get("replies")
+        flat: list[Any] = [{k: v for k, v in top.items() if k != "replies"}]
+        if not isinstance(replies, Mapping):
+            return flat
+        top_id = top.get("id")
+        try:
+            page: Page | None = page_from_body(replies, f"{top_id}/replies")
+        except UnexpectedPayload:
+            return [*flat, replies]  # set aside by the converter, with the reason
+        while page is not None:
+            for reply in page.data:
+                flat.append({**reply, "parent_id": reply.get("parent_id") or top_id}
+                            if isinstance(reply, Mapping) else reply)
+            page = self._client.next_page(page)
+        return flat
+
+    # -- media by others that tag the account --
+
+    def _poll_tags(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        user_id = self.user_id(account)
+        edge_state = EdgeState.from_json(state.get("edge"))
+        fresh = edge_state.mark is None and not edge_state.in_progress
+        walk = Walk(key=self._key("timestamp"), floor=self._backfill_floor() if fresh else self._catch_up_floor())
+        first = self._first_page(f"{user_id}/tags", TAGS_FIELDS, {"limit": min(self._settings.page_size, IG_MAX_PAGE)})
+        for step in walk_newest_first(walk, edge_state, first, self._client.next_page):
+            results = translate(stream, step.items, lambda it: tagged_media_to_post(it, account=account))
+            yield make_batch(stream, results, {"edge": step.state.to_json()})
+
+    # -- @-mentions announced by the `mentions` webhook --
+
+    def fetch_mentions(self, account: str, *, media_ids: Iterable[str] = (), comment_ids: Iterable[str] = ()
+                       ) -> tuple[list[Post], list[Rejected]]:
+        """Posts for media captions and comments that @-mention the account (ids from the webhook)."""
+        user_id = self.user_id(account)
+        stream = f"instagram:tags:{account}"
+        posts: list[Post] = []
+        rejected: list[Rejected] = []
+        lookups = [("mentioned_media", "media_id", i, f"{{{TAGS_FIELDS}}}") for i in media_ids]
+        comment_sub = "{id,text,timestamp,username,like_count,media{id,permalink}}"
+        lookups += [("mentioned_comment", "comment_id", i, comment_sub) for i in comment_ids]
+        for field, arg, object_id, sub in lookups:
+            try:
+                body = self._client.get(user_id, fields=f"{field}.{arg}({object_id}){sub}")
+            except GraphError as exc:
+                rejected.append(Rejected(stream, f"{field} {object_id}: {exc.describe()}", {"id": object_id}))
+                continue
+            item = body.get(field) if isinstance(body, Mapping) else None
+            try:
+                if field == "mentioned_media":
+                    posts.append(tagged_media_to_post(item, account=account))
+                else:
+                    media = item.get("media") if isinstance(item, Mapping) else None
+                    media = media if isinstance(media, Mapping) else {}
+                    posts.append(ig_comment_to_post(item, account=account, user_id=user_id,
+                                                    media_id=_str(media.get("id")) or "",
+                                                    media_url=_str(media.get("permalink")), kind=PostKind.MENTION))
+            except (ValueError, TypeError) as exc:
+                rejected.append(Rejected(stream, f"{field}: carga no reconocida: {exc}", body))
+        return posts, rejected
+
+
+def _count_delta(old: Any, new: Any) -> int | None:
+    """How many comments appeared since the last poll, by the media's own counter (None when unknown)."""
+    if isinstance(old, int) and isinstance(new, int):
+        return new - old
+    return None
+
+
+def build_instagram_connector(settings: Any, users: list[str], access_token: str, app_secret: str | None,
+                              clock: Callable[[], datetime], *, transport: httpx.BaseTransport | None = None,
+                              sleep: Callable[[float], None] = time.sleep) -> InstagramConnector:
+    """The composition root's entry point (bot/bootstrap.py); `settings` may be `bot.config.MetaConnector`."""
+    s = MetaSettings.coerce(settings)
+    client = GraphClient(access_token, base_url=s.api_base_url, version=s.api_version, app_secret=app_secret,
+                         timeout=s.timeout_seconds, max_retries=s.max_retries,
+                         default_rate_limit_pause=s.rate_limit_pause_seconds, sleep=sleep, transport=transport)
+    return InstagramConnector(client, s, users, clock, access_token)

@@ -1,0 +1,302 @@
+"""What the Facebook and Instagram connectors share: stream names, the guarded poll loop, bookmarks as JSON,
+the token check stream and resumable first pages.
+
+Each stream's cursor is a JSON object (opaque to the bot). It never holds the token: paging positions are
+Meta's `after` cursors, not the `paging.next` URLs that embed the token.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+
+from connectors.base import Batch, ConnectorError, Rejected
+from connectors.graph_client import (
+    BatchRequest,
+    GraphClient,
+    GraphError,
+    InvalidParameter,
+    ObjectNotFound,
+    Page,
+    PermissionDenied,
+    RateLimited,
+    TokenInvalid,
+)
+from connectors.meta_guard import MetaGuard
+from connectors.meta_paging import EdgeState, EdgeWalker, Key, Walk, item_key
+from connectors.meta_settings import MetaSettings
+from connectors.meta_token import (
+    INSIGHTS_SCOPES,
+    RENEW_ES,
+    REQUIRED_SCOPES,
+    inspect_token,
+    state_after_check,
+    token_problems,
+)
+from domain import Post
+
+log = structlog.get_logger("vigia.connectors.meta")
+
+CURSOR_VERSION = 1
+Handler = Callable[[str, str, dict[str, Any]], Iterator[Batch]]
+
+
+def load_state(cursor: str | None, stream: str) -> dict[str, Any]:
+    """The stream's saved state; an unreadable cursor starts afresh (upserts make that safe), with a warning."""
+    if not cursor:
+        return {}
+    try:
+        state = json.loads(cursor)
+    except ValueError:
+        state = None
+    if not isinstance(state, dict) or state.get("v") != CURSOR_VERSION:
+        log.warning("unreadable bookmark: starting the stream afresh", stream=stream)
+        return {}
+    return state
+
+
+def dump_state(state: Mapping[str, Any]) -> str:
+    return json.dumps({**state, "v": CURSOR_VERSION}, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def make_batch(stream: str, results: Iterable[Post | Rejected | None], state: Mapping[str, Any]) -> Batch:
+    """A page's posts and set-aside payloads with the stream state to save with them (None = skipped)."""
+    items = list(results)
+    posts = tuple(r for r in items if isinstance(r, Post))
+    rejected = tuple(r for r in items if isinstance(r, Rejected))
+    return Batch(stream, posts, dump_state(state), rejected)
+
+
+def translate(stream: str, items: Iterable[Any], convert: Callable[[Any], Post | Rejected | None]
+              ) -> list[Post | Rejected | None]:
+    """Convert payload items; anything that does not convert is set aside with the reason, never raised."""
+    out: list[Post | Rejected | None] = []
+    for item in items:
+        try:
+            out.append(convert(item))
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            out.append(Rejected(stream, f"carga no reconocida: {exc}", item))
+    return out
+
+
+@dataclass
+class CommentsPlan:
+    """How one platform lists its recent objects and reads the comments under them."""
+
+    objects: dict[str, tuple[Any, Mapping[str, Any]]]  # object id -> (change signature, facts for conversion)
+    path: Callable[[str], str]  # object id -> comments edge path
+    params: Mapping[str, Any]  # query of the comments edge, fields included
+    time_field: str
+    convert: Callable[[str, Mapping[str, Any], Any], Post | Rejected | None]  # (object id, facts, item)
+    flatten: Callable[[Any], Iterable[Any]] = field(default=lambda item: (item,))
+    want: Callable[[Any, Any], int | None] = field(default=lambda old, new: None)  # (old sig, new sig)
+
+
+class MetaConnectorBase:
+    """A connector over one Graph API client for several accounts of one platform."""
+
+    name = "meta"
+    label = "Meta"
+
+    def __init__(self, client: GraphClient, settings: MetaSettings, accounts: Sequence[str],
+                 clock: Callable[[], datetime], access_token: str):
+        if not accounts:
+            raise ValueError(f"the {self.name} connector needs at least one account to watch")
+        self._client = client
+        self._settings = settings
+        self._accounts = list(dict.fromkeys(accounts))
+        self._clock = clock
+        self._token = access_token
+        self._guard = MetaGuard(self.label, settings, clock)
+        self._kinds = settings.streams_for(self.name)  # type: ignore[arg-type]
+
+    # -- the Connector protocol --
+
+    def streams(self) -> list[str]:
+        names = [f"{self.name}:{kind}:{account}" for account in self._accounts for kind in self._kinds
+                 if kind != "token"]
+        if "token" in self._kinds:
+            names.append(f"{self.name}:token")
+        return names
+
+    def poll(self, stream: str, cursor: str | None) -> Iterator[Batch]:
+        kind, account = self._parse(stream)
+        gate = self._guard.check(stream)
+        if isinstance(gate, ConnectorError):
+            raise gate  # this stream met the problem that pauses the connector: keep reporting it
+        if not gate:
+            log.info("stream waits: the connector is paused", stream=stream)
+            return
+        state = load_state(cursor, stream)
+        handler = self._poll_token if kind == "token" else self._handlers()[kind]
+        try:
+            for batch in handler(stream, account, state):
+                yield batch
+                self._guard.succeeded()
+                if self._guard.slow_down(self._client.usage) is not None:
+                    self._client.reset_usage()
+                    return
+        except GraphError as exc:
+            needed = REQUIRED_SCOPES.get((self.name, kind), ())
+            error = self._guard.failure(stream, exc, permission=" / ".join(needed) or None)
+            if error is not None:
+                raise error from None
+            return
+        self._guard.succeeded()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- for subclasses --
+
+    def _handlers(self) -> dict[str, Handler]:
+        raise NotImplementedError
+
+    def _parse(self, stream: str) -> tuple[str, str]:
+        parts = stream.split(":", 2)
+        if parts[0] == self.name and len(parts) == 2 and parts[1] == "token" and "token" in self._kinds:
+            return "token", ""
+        if (len(parts) != 3 or parts[0] != self.name or parts[1] not in self._kinds
+                or parts[2] not in self._accounts):
+            raise ConnectorError(f"flujo desconocido {stream!r}; conocidos: {', '.join(self.streams())}",
+                                 stream=stream, fatal=True)
+        return parts[1], parts[2]
+
+    def _now(self) -> datetime:
+        return self._clock()
+
+    def _backfill_floor(self) -> datetime:
+        return self._now() - timedelta(hours=self._settings.backfill_hours)
+
+    def _catch_up_floor(self) -> datetime:
+        return self._now() - timedelta(days=self._settings.max_catch_up_days)
+
+    def _first_page(self, path: str, fields: str, params: Mapping[str, Any]) -> Callable[[str | None], Page]:
+        """Fetch the first page, or resume after a saved cursor (falling back to the top if Meta refuses it)."""
+
+        def first(after: str | None) -> Page:
+            if after:
+                try:
+                    return self._client.get_page(path, fields=fields, params=params, after=after)
+                except ObjectNotFound:
+                    raise
+                except InvalidParameter as exc:
+                    log.warning("saved paging cursor refused: restarting from the newest", path=path,
+                                error=exc.describe())
+            return self._client.get_page(path, fields=fields, params=params)
+
+        return first
+
+    def _required_scopes(self) -> list[str]:
+        scopes = [s for kind in self._kinds for s in REQUIRED_SCOPES.get((self.name, kind), ())]
+        if self._settings.insights:
+            scopes.append(INSIGHTS_SCOPES[self.name])
+        return list(dict.fromkeys(scopes))
+
+    # -- the token check stream --
+
+    def _poll_token(self, stream: str, _account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        """Check the token once per `token_check_hours`; between checks, repeat what the last one found, so
+        an open warning is neither forgotten nor taken for a recovery (the bot limits repeats itself)."""
+        now = self._now()
+        checked = state.get("checked_at")
+        try:
+            last = datetime.fromisoformat(checked) if isinstance(checked, str) else None
+        except ValueError:
+            last = None
+        every = timedelta(hours=self._settings.token_check_hours)
+        if last is not None and now - last < every:
+            problems = [p for p in state.get("problems") or [] if isinstance(p, str)]
+            if problems:
+                raise ConnectorError(f"{self.label}: {' '.join(problems)} {RENEW_ES}", stream=stream, fatal=True,
+                                     retry_after=(last + every - now).total_seconds())
+            return
+        report = inspect_token(self._client, self._token)
+        problems = token_problems(report, now, self._settings.token_warn_days, self._required_scopes())
+        yield make_batch(stream, [], {**state_after_check(report, now), "problems": problems})
+        if problems:
+            raise ConnectorError(f"{self.label}: {' '.join(problems)} {RENEW_ES}", stream=stream, fatal=True,
+                                 retry_after=every.total_seconds())
+
+    # -- comments under recent objects (posts or media), shared by both platforms --
+
+    def _poll_object_comments(self, stream: str, state: dict[str, Any], plan: CommentsPlan) -> Iterator[Batch]:
+        """Read new comments under every recent object whose signature changed since the last poll.
+
+        Objects are listed once (one request when nothing changed). Then pages travel in rounds: round 1
+        holds the first page of every changed object (and the saved position of any walk a crash
+        interrupted), round r+1 the next page of every object still above its bookmark; each round is one
+        batch call per 50 objects. After each call, its items are saved with every object's walk state.
+        """
+        first_run = not state
+        before: dict[str, Any] = dict(state.get("objects") or {})
+        objects = {oid: entry for oid, entry in before.items() if oid in plan.objects and isinstance(entry, dict)}
+        floor = self._backfill_floor() if first_run else self._catch_up_floor()
+        yielded = False
+        errors: list[GraphError] = []
+        walkers: dict[str, EdgeWalker] = {}
+        requests: dict[str, BatchRequest] = {}
+        for oid in plan.objects:
+            entry = objects.get(oid, {})
+            edge = EdgeState.from_json(entry.get("edge"))
+            if not edge.in_progress and oid in objects and entry.get("sig") == plan.objects[oid][0]:
+                continue  # unchanged since the last poll
+            want = plan.want(entry.get("sig"), plan.objects[oid][0]) if edge.mark is not None else None
+            walkers[oid] = EdgeWalker(Walk(key=self._key(plan.time_field), flatten=plan.flatten, floor=floor,
+                                           want=want, extra_pages=self._settings.reconcile_max_pages), edge)
+            params = {**plan.params, "after": edge.after} if edge.after else plan.params
+            requests[oid] = BatchRequest(plan.path(oid), params)
+        while requests:
+            following: dict[str, BatchRequest] = {}
+            order = list(requests)
+            for start in range(0, len(order), 50):
+                chunk = order[start : start + 50]
+                results = self._fetch_pages([requests[oid] for oid in chunk])
+                found: list[Post | Rejected | None] = []
+                for oid, result in zip(chunk, results, strict=True):
+                    if isinstance(result, TokenInvalid | RateLimited | PermissionDenied):
+                        raise result
+                    if isinstance(result, ObjectNotFound):
+                        objects.pop(oid, None)  # deleted since it was listed
+                        continue
+                    if isinstance(result, InvalidParameter) and "after" in requests[oid].params:
+                        log.warning("saved paging cursor refused: restarting from the newest", object=oid)
+                        following[oid] = BatchRequest(plan.path(oid), plan.params)
+                        continue
+                    if isinstance(result, GraphError):
+                        errors.append(result)
+                        continue
+                    step = walkers[oid].feed(result)
+                    sig = plan.objects[oid][0] if step.done else objects.get(oid, {}).get("sig")
+                    objects[oid] = {"edge": step.state.to_json(), "sig": sig}
+                    facts = plan.objects[oid][1]
+                    found.extend(translate(stream, step.items, lambda item, o=oid, f=facts: plan.convert(o, f, item)))
+                    if not step.done:
+                        following[oid] = self._client.request_for_next(result)
+                yielded = True
+                yield make_batch(stream, found, {"objects": objects})
+            requests = following
+        if not yielded and (first_run or objects != before):
+            yield make_batch(stream, [], {"objects": objects})
+        if errors:
+            log.warning("comments of some objects could not be read", stream=stream, failed=len(errors))
+            raise errors[0]
+
+    def _fetch_pages(self, requests: Sequence[BatchRequest]) -> list[Page | GraphError]:
+        """One plain GET for a single page, a batch call otherwise; failures are returned in place."""
+        if len(requests) == 1:
+            try:
+                return [self._client.get_page(requests[0].path, params=requests[0].params)]
+            except GraphError as exc:
+                return [exc]
+        return self._client.batch_pages(requests)
+
+    @staticmethod
+    def _key(time_field: str) -> Callable[[Any], Key | None]:
+        return lambda item: item_key(item, time_field)
+
