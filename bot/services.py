@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, TextIO
 
@@ -10,6 +12,7 @@ import structlog
 
 from bot.bootstrap import build_engine
 from bot.config import Config
+from domain import TextAnalysis
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -30,6 +33,24 @@ def correction_examples(config: Config, task: str) -> list[tuple[str, str]]:
             return uow.corrections.latest_labels(_TASK_FIELDS[task])
     finally:
         engine.dispose()
+
+
+def keep_corrections(result: TextAnalysis, corrections: dict[str, str]) -> TextAnalysis:
+    """Re-apply community managers' corrections on top of a recomputed analysis (marked `manual:<field>`)."""
+    if not corrections:
+        return result
+    changes: dict[str, object] = {}
+    for field in ("category", "sentiment"):
+        if field in corrections:
+            changes[field] = corrections[field]
+    if "topics" in corrections:
+        try:
+            topics = json.loads(corrections["topics"])
+            changes["topics"] = tuple(str(t) for t in topics) if isinstance(topics, list) else result.topics
+        except ValueError:
+            pass
+    markers = tuple(f"manual:{f}" for f in changes if f"manual:{f}" not in result.rules)
+    return replace(result, **changes, rules=result.rules + markers)  # type: ignore[arg-type]
 
 
 def reanalyze_since(svc: Services, since: datetime, *, batch: int = 1000, progress: TextIO | None = None) -> int:
@@ -54,6 +75,8 @@ def reanalyze_since(svc: Services, since: datetime, *, batch: int = 1000, progre
                 break
             stored = uow.posts.by_ids(ids)
             results = svc.analyzer.analyze_many([s.post.text for s in stored], [s.post.lang for s in stored])
+            corrected = uow.corrections.latest_for_posts(ids)
+            results = [keep_corrections(r, corrected.get(s.id, {})) for s, r in zip(stored, results, strict=True)]
             uow.analyses.replace([(s.id, r) for s, r in zip(stored, results, strict=True)], svc.clock())
             after_id = ids[-1]
             uow.cursors.save(job, str(after_id))

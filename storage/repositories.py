@@ -305,6 +305,16 @@ class CorrectionRepository:
                           created_at=_now())
         )
 
+    def latest_for_posts(self, post_ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """{post_id: {field: latest new_value}} for the given posts (people's word beats a recomputation)."""
+        out: dict[int, dict[str, str]] = {}
+        for chunk in _chunks(list(post_ids)):
+            stmt = (select(CorrectionRow.post_id, CorrectionRow.field, CorrectionRow.new_value)
+                    .where(CorrectionRow.post_id.in_(chunk)).order_by(CorrectionRow.id))
+            for post_id, field, value in self.session.execute(stmt):
+                out.setdefault(post_id, {})[field] = value
+        return out
+
     def latest_labels(self, field: str) -> list[tuple[str, str]]:
         """(label, post text) for each post's latest correction of `field`."""
         latest = (

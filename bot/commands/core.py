@@ -12,6 +12,7 @@ import structlog
 from bot import events
 from bot.bootstrap import bootstrap, build_engine
 from bot.commands.common import load, setup_logging
+from bot.commands.web import demo_hint
 from bot.demo import print_summary, run_demo
 from bot.reports import write_weekly_summary
 from bot.scheduler import run_forever
@@ -33,6 +34,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print("Vigía — demostración con la semana de muestra SINTÉTICA (datos generados, no reales).\n", flush=True)
     summary = run_demo(config, Path(args.out))
     print_summary(summary, sys.stdout)
+    print()
+    print("\n".join(demo_hint(config, f"sqlite:///{Path(args.out) / 'demo.db'}")))
     return 0
 
 

@@ -1,0 +1,132 @@
+"""The FastAPI application factory of the community managers' inbox.
+
+`create_app(config, engine)` builds everything per instance (templates, caches, login throttle) and keeps
+it on `app.state.web`. Security headers are added to every response by a small ASGI middleware: a strict
+Content-Security-Policy (scripts and styles only from our own /static files, no inline code), no framing,
+no MIME sniffing, and `Cache-Control: no-store` on pages (they hold citizens' personal data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import Config
+from bot.web import auth, routes_admin, routes_inbox, routes_pages, routes_posts
+from bot.web.auth import IP_MAX_FAILURES, IP_WINDOW, LoginRequired, login_redirect
+from bot.web.context import STATIC_DIR, WebContext, build_templates, is_htmx, render, system_now
+from bot.web.dbtuning import tune_for_inbox
+from bot.web.security import AttemptLimiter, Passwords
+
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+class SecurityHeaders:
+    """Adds the security headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp, hsts: bool):
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope.get("path", "").startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                extra = {
+                    b"content-security-policy": CSP.encode(),
+                    b"x-content-type-options": b"nosniff",
+                    b"x-frame-options": b"DENY",
+                    b"referrer-policy": b"same-origin",
+                    b"cross-origin-opener-policy": b"same-origin",
+                    b"permissions-policy": b"camera=(), microphone=(), geolocation=()",
+                }
+                if not static:
+                    extra[b"cache-control"] = b"no-store"
+                if self.hsts:
+                    extra[b"strict-transport-security"] = b"max-age=31536000"
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in extra]
+                message["headers"] = kept + list(extra.items())
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = None,
+               clock: Callable[[], datetime] | None = None, tune: bool = True) -> FastAPI:
+    """The web app over `engine` (already migrated). Tests pass cheap `passwords` and a fixed `clock`;
+    `tune` applies the PostgreSQL planner settings of `bot.web.dbtuning` to the engine's connections."""
+    if tune:
+        tune_for_inbox(engine)
+    app = FastAPI(title="Vigía — bandeja", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.web = WebContext(
+        config=config,
+        engine=engine,
+        sessions=sessionmaker(bind=engine, expire_on_commit=False),
+        passwords=passwords or Passwords(),
+        ip_limiter=AttemptLimiter(IP_MAX_FAILURES, IP_WINDOW),
+        templates=build_templates(config),
+        clock=clock or system_now,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, routes_inbox, routes_posts, routes_pages, routes_admin):
+        app.include_router(module.router)
+    _install_error_handlers(app)
+    app.add_middleware(SecurityHeaders, hsts=config.web.cookie_secure)
+    return app
+
+
+def fast_passwords() -> Passwords:
+    """Cheap argon2 parameters for tests and benchmarks only (never for real accounts)."""
+    return Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        if is_htmx(request) or request.method != "GET":
+            return PlainTextResponse("Su sesión terminó: inicie sesión de nuevo.", status_code=401,
+                                     headers={"HX-Redirect": "/login"})
+        return RedirectResponse(login_redirect(request), status_code=303)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(request, exc.status_code, str(exc.detail) if exc.detail else "Error")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _error(request, 400, "La petición no es válida: revise los datos enviados.")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if status == 404 and message == "Not Found":
+        message = "Esa página no existe."
+    elif status == 405:
+        message = "Método no permitido."
+    if is_htmx(request):
+        return PlainTextResponse(message, status_code=status)
+    user: Any = None
+    try:
+        db = request.app.state.web.sessions()
+        try:
+            user = auth.current_user(request, db)
+        finally:
+            db.close()
+    except (LoginRequired, HTTPException):
+        user = None
+    return render(request, "error.html", {"status": status, "message": message, "user": user}, status=status)

@@ -1,0 +1,44 @@
+"""Spanish labels of the codes stored in the database, for the pages and the CSV export."""
+
+from __future__ import annotations
+
+from domain import CATEGORIES, SENTIMENTS
+
+CATEGORY_ES = {
+    "peticion": "Petición",
+    "queja": "Queja",
+    "reclamo": "Reclamo",
+    "sugerencia": "Sugerencia",
+    "denuncia": "Denuncia",
+    "felicitacion": "Felicitación",
+    "otro": "Otro",
+}
+SENTIMENT_ES = {"negative": "Negativo", "neutral": "Neutral", "positive": "Positivo"}
+STATE_ES = {"new": "Nuevo", "in_progress": "En curso", "attended": "Atendido", "not_applicable": "No aplica"}
+STATE_FILTER_ES = {"pending": "Pendientes (nuevos y en curso)", **STATE_ES, "all": "Todos"}
+FLAG_ES = {
+    "outage": "Caída de servicio",
+    "fraud": "Fraude o estafa",
+    "data_leak": "Fuga de datos o cuenta hackeada",
+    "threat": "Amenaza o violencia",
+    "misinformation": "Desinformación",
+}
+PLATFORM_ES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
+KIND_ES = {"mention": "mención", "comment": "comentario", "reply": "respuesta", "own_post": "publicación propia",
+           "search_hit": "búsqueda"}
+ROLE_ES = {"viewer": "Consulta", "community_manager": "Community manager", "admin": "Administración"}
+ACTION_ES = {"category": "Categoría", "sentiment": "Sentimiento", "topics": "Temas", "state": "Estado",
+             "assignee": "Asignación", "note": "Nota interna"}
+LEVEL_ES = {"aviso": "Aviso", "critico": "Crítico", "none": "Normal"}
+SORT_ES = {"recent": "Más recientes", "urgency": "Urgencia"}
+
+# Keyboard shortcuts: 1–7 set the category (in CATEGORIES order), 8/9/0 the sentiment.
+CATEGORY_KEYS = {cat: str(i) for i, cat in enumerate(CATEGORIES, 1)}
+SENTIMENT_KEYS = dict(zip(SENTIMENTS, ("8", "9", "0"), strict=True))
+
+
+def label(mapping: dict[str, str], code: str | None) -> str:
+    """The Spanish label of a code, or the code itself when it is not a known one (never empty)."""
+    if code is None or code == "":
+        return "—"
+    return mapping.get(code, code)

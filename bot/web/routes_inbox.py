@@ -1,0 +1,190 @@
+"""The inbox: the filtered list, its counts, bulk actions and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from bot.web import labels
+from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
+from bot.web.context import get_db, is_htmx, render, web
+from bot.web.deadlines import deadline_for
+from bot.web.filters import FilterParams
+from domain import CATEGORIES, SENTIMENTS
+from storage.inbox_repository import REVIEW_STATES, InboxFilters, InboxRepository, InboxRow, ReviewRepository
+from storage.web_accounts import UserRepository
+
+PAGE_SIZE = 50
+MAX_BULK = 500
+
+router = APIRouter()
+
+
+def parse_filters(request: Request, db: Session, user: CurrentUser,
+                  query: Any = None) -> tuple[FilterParams, InboxFilters]:
+    """Filters from the request's query string (or from `query`, e.g. a form's return_to)."""
+    ctx = web(request)
+    params = FilterParams.from_query(query if query is not None else request.query_params, ctx.topics)
+    scope = InboxRepository(db).incident_scope(int(params.incidente)) if params.incidente else None
+    if params.incidente and scope is None:
+        params = replace(params, incidente="")  # an unknown incident: show the plain inbox
+    return params, params.to_filters(ctx.config.tz, user.id, scope)
+
+
+def params_from_return_to(request: Request, db: Session, user: CurrentUser,
+                          return_to: str) -> tuple[FilterParams, InboxFilters]:
+    return parse_filters(request, db, user, dict(parse_qsl(return_to.lstrip("?"))))
+
+
+def row_context(request: Request, db: Session, user: CurrentUser, params: FilterParams) -> dict[str, Any]:
+    """What the row template needs besides the row itself."""
+    ctx = web(request)
+    return {
+        "user": user,
+        "params": params,
+        "assignees": UserRepository(db).assignable() if user.can_edit else [],
+        "deadline": lambda row: deadline_for(row.created_at, row.category, ctx.config.tz, ctx.clock())
+        if row.state in ("new", "in_progress") else None,
+        "categories": CATEGORIES,
+        "sentiments": SENTIMENTS,
+    }
+
+
+@router.get("/")
+def home(user: Viewer) -> Response:
+    return RedirectResponse("/inbox", status_code=303)
+
+
+@router.get("/inbox")
+def inbox(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+    ctx = web(request)
+    params, filters = parse_filters(request, db, user)
+    page = InboxRepository(db).page(filters, request.query_params.get("cursor"), PAGE_SIZE)
+    incident = filters.incident
+    done = request.query_params.get("hecho", "")
+    data = {
+        **row_context(request, db, user, params),
+        "page": page,
+        "incident": incident,
+        "first_page": not request.query_params.get("cursor"),
+        "done": int(done) if done.isdigit() else None,
+        "accounts": [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(ctx.config.accounts, p)],
+        "topics": ctx.topics,
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "_results.html", data)
+    return render(request, "inbox.html", data)
+
+
+@router.get("/inbox/counts")
+def inbox_counts(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+    ctx = web(request)
+    params, filters = parse_filters(request, db, user)
+    key = filters  # "assigned to me" is already resolved to an id: colleagues share every other entry
+    cached = ctx.counts_cache.get(key)
+    if cached is None:
+        started = time.perf_counter()
+        cached = ctx.counts_cache.put(key, InboxRepository(db).facets(filters), time.perf_counter() - started)
+    facets = cached.value
+    names = {str(u.id): u.display_name for u in UserRepository(db).all()} | {"ninguno": "Nadie"}
+    assignees = {("ninguno" if k == "" else k): n for k, n in facets.assignee.items()}
+    return render(request, "_facets.html", {"facets": facets, "params": params, "user": user,
+                                            "assignee_counts": assignees, "assignee_names": names,
+                                            "age": int(cached.age)})
+
+
+def _bulk_apply(review: ReviewRepository, ids: list[int], action: str, user: CurrentUser) -> int:
+    kind, _, value = action.partition(":")
+    if kind == "state" and value in REVIEW_STATES:
+        return len(review.set_state(ids, value, user.username).changed)
+    if kind == "category" and value in CATEGORIES:
+        return len(review.correct(ids, "category", value, user.username).changed)
+    if kind == "sentiment" and value in SENTIMENTS:
+        return len(review.correct(ids, "sentiment", value, user.username).changed)
+    if kind == "assign":
+        target = user.id if value == "me" else (int(value) if value.isdigit() else None)
+        if value not in ("none", "me") and target is None:
+            raise HTTPException(400, "Asignación no válida.")
+        try:
+            return len(review.assign(ids, target, user.username).changed)
+        except ValueError:
+            raise HTTPException(400, "Esa persona no existe o está desactivada.") from None
+    raise HTTPException(400, "Acción masiva desconocida.")
+
+
+@router.post("/inbox/bulk")
+def bulk(
+    request: Request,
+    user: EditorChange,
+    db: Annotated[Session, Depends(get_db)],
+    action: Annotated[str, Form(max_length=64)],
+    ids: Annotated[list[int] | None, Form()] = None,
+    return_to: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    chosen = sorted(set(ids or []))[:MAX_BULK]
+    if not chosen:
+        raise HTTPException(400, "Seleccione al menos una publicación.")
+    changed = _bulk_apply(ReviewRepository(db, web(request).clock), chosen, action, user)
+    db.commit()
+    web(request).counts_changed()
+    params, _ = params_from_return_to(request, db, user, return_to)
+    query = params.query()
+    return RedirectResponse(f"/inbox?{query}{'&' if query else ''}hecho={changed}", status_code=303)
+
+
+CSV_COLUMNS = ("id", "fecha", "plataforma", "cuenta", "autor", "tipo", "texto", "enlace", "categoria",
+               "sentimiento", "puntaje_sentimiento", "temas", "alertas", "estado", "asignado", "vence")
+
+
+def csv_cell(value: object) -> str:
+    """A cell spreadsheet programs will not run as a formula (CSV injection): prefix = + - @ with '."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/inbox/export.csv")
+def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(get_db)]) -> Response:
+    ctx = web(request)
+    _, filters = parse_filters(request, db, user)
+
+    def rows() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        buffer.write("\ufeff")  # lets spreadsheet programs detect UTF-8
+        writer.writerow(CSV_COLUMNS)
+        session = ctx.sessions()  # its own session: the request's is closed before streaming starts
+        try:
+            for n, row in enumerate(InboxRepository(session).iter_rows(filters), 1):
+                writer.writerow([csv_cell(v) for v in _csv_values(row, ctx)])
+                if n % 200 == 0:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+        finally:
+            session.close()
+
+    name = f"vigia-bandeja-{ctx.clock().astimezone(ctx.config.tz):%Y%m%d-%H%M}.csv"
+    return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
+    due = deadline_for(row.created_at, row.category, ctx.config.tz, ctx.clock())
+    return [
+        row.id, row.created_at.astimezone(ctx.config.tz).isoformat(timespec="seconds"), row.platform, row.account,
+        row.author_handle, labels.label(labels.KIND_ES, row.kind), row.text, row.url or "",
+        labels.label(labels.CATEGORY_ES, row.category), labels.label(labels.SENTIMENT_ES, row.sentiment),
+        "" if row.sentiment_score is None else f"{row.sentiment_score:.2f}", ", ".join(row.topics),
+        ", ".join(labels.label(labels.FLAG_ES, f) for f in row.flags), labels.label(labels.STATE_ES, row.state),
+        row.assignee_name or "", due.due.isoformat() if due else "",
+    ]

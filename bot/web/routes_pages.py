@@ -1,0 +1,111 @@
+"""Read-only pages: crisis incidents, this week's indicators, and the learning loop."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from bot.spike_keys import describe_key
+from bot.web import charts, labels
+from bot.web.auth import Viewer
+from bot.web.context import get_db, render, web
+from bot.web.templating import WEEKDAYS_ES
+from domain import CATEGORIES, SENTIMENTS
+from storage.inbox_repository import InboxFilters, InboxRepository
+from storage.insights import IncidentQueries, IndicatorQueries, LearningQueries
+
+router = APIRouter()
+LEARNING_WEEKS = 8
+
+
+@router.get("/incidents")
+def incidents(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+    rows = IncidentQueries(db).recent()
+    return render(request, "incidents.html", {"user": user, "incidents": rows})
+
+
+@router.get("/incidents/{incident_id}")
+def incident(request: Request, incident_id: int, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+    ctx = web(request)
+    queries = IncidentQueries(db)
+    found = queries.get(incident_id)
+    if found is None:
+        raise HTTPException(404, "Ese incidente no existe.")
+    end = found.closed_at or ctx.clock()
+    start = found.opened_at - timedelta(hours=3)
+    end = end + timedelta(hours=2)
+    series = queries.series(found.keys, start, end)
+    tz = ctx.config.tz
+    chart = charts.lines(series, {k: describe_key(k) for k in found.keys}, start, end,
+                         lambda t: f"{WEEKDAYS_ES[t.astimezone(tz).weekday()]} {t.astimezone(tz):%H:%M}")
+    repo = InboxRepository(db)
+    scope = repo.incident_scope(incident_id)
+    posts = repo.page(InboxFilters(state="all", incident=scope), limit=30)
+    return render(request, "incident.html", {
+        "user": user, "incident": found, "timeline": queries.timeline(incident_id), "chart": chart,
+        "posts": posts.rows,
+    })
+
+
+def _week_bounds(label: str | None, latest: datetime | None, now: datetime, tz: object) -> tuple[str, datetime]:
+    """The ISO week asked for, else the week of the newest post (the current one while data flows in)."""
+    if label:
+        try:
+            year_s, week_s = label.split("-W")
+            monday = date.fromisocalendar(int(year_s), int(week_s), 1)
+            return f"{int(year_s)}-W{int(week_s):02d}", datetime.combine(monday, time(0), tzinfo=tz)  # type: ignore[arg-type]
+        except ValueError:
+            pass
+    ref = now if latest is None or latest > now else latest
+    local = ref.astimezone(tz)  # type: ignore[arg-type]
+    year, week, _ = local.isocalendar()
+    monday = date.fromisocalendar(year, week, 1)
+    return f"{year}-W{week:02d}", datetime.combine(monday, time(0), tzinfo=tz)  # type: ignore[arg-type]
+
+
+def _week_label(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@router.get("/indicators")
+def indicators(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)],
+               semana: str | None = None) -> Response:
+    ctx = web(request)
+    tz = ctx.config.tz
+    queries = IndicatorQueries(db)
+    label, start = _week_bounds(semana, queries.latest_post_time(), ctx.clock(), tz)
+    end = start + timedelta(days=7)
+    week = queries.week(start, end, tz)
+    per_day = charts.columns([(f"{WEEKDAYS_ES[d.weekday()]} {d.day}", n) for d, n in week.per_day], css="c-day")
+    cats = charts.hbars([(labels.label(labels.CATEGORY_ES, c), week.categories.get(c, 0)) for c in CATEGORIES],
+                        css="c-cat")
+    topics = charts.hbars(list(week.topics.items())[:10], css="c-topic")
+    flags = charts.hbars([(labels.label(labels.FLAG_ES, f), n) for f, n in week.flags.items()], css="c-flag")
+    sentiment = charts.shares([(labels.SENTIMENT_ES[s], week.sentiment.get(s, 0), f"c-{s}") for s in SENTIMENTS])
+    return render(request, "indicators.html", {
+        "user": user, "week": week, "week_label": label, "last_day": end - timedelta(days=1),
+        "per_day": per_day, "cats": cats, "topics": topics,
+        "flags": flags, "sentiment": sentiment,
+        "prev_week": _week_label(start - timedelta(days=7)), "next_week": _week_label(end),
+        "response_rate": week.answered / week.awaiting_answer if week.awaiting_answer else None,
+    })
+
+
+@router.get("/learning")
+def learning(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+    ctx = web(request)
+    now = ctx.clock()
+    since = now - timedelta(weeks=LEARNING_WEEKS)
+    queries = LearningQueries(db)
+    weeks = queries.agreement_by_week(since, ctx.config.tz)
+    chart = charts.columns([(w.week.split("-")[1], round(100 * (w.category_agreement or 0))) for w in weeks],
+                           css="c-agree")
+    return render(request, "learning.html", {
+        "user": user, "weeks": weeks, "chart": chart, "available": queries.corrections_available(),
+        "versions": queries.analyzer_versions(since), "learning_weeks": LEARNING_WEEKS,
+    })

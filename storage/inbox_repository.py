@@ -1,0 +1,732 @@
+"""The community managers' inbox: filtered, keyset-paged lists of citizen posts, counts, and review writes.
+
+Why keyset paging: OFFSET gets slower with every page on a million rows, a (created_at, id) bookmark does not
+— the newest-first list walks `ix_posts_created_at` backwards and stops after one page. Full-text search is
+a case-insensitive substring match (`lower(text) LIKE …` on SQLite, `ILIKE` on PostgreSQL); no extra index
+is needed for it to be correct, see docs/inbox.md for the index that makes it fast on PostgreSQL.
+
+Human corrections overwrite the stored analysis (so filters and counts see the corrected value) and leave a
+trail: one `corrections` row (read by `train --from-corrections`) and one `post_events` row per change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import (
+    AnalysisRow,
+    CorrectionRow,
+    IncidentRow,
+    PostEventRow,
+    PostLabelRow,
+    PostReviewRow,
+    PostRow,
+    UserRow,
+)
+
+REVIEW_STATES = ("new", "in_progress", "attended", "not_applicable")
+PENDING_STATES = ("new", "in_progress")
+SORTS = ("recent", "urgency")
+# Legal response terms (Ley 1755 de 2015) in business days, by PQRSD category. Categories without a duty to
+# answer (praise, "otro") get the longest term so they sort after the rest. 10 business days are exactly 14
+# calendar days from a weekday, 15 are 21 and 30 are 42: the SQL sort uses those calendar offsets.
+DEADLINE_BUSINESS_DAYS = {"peticion": 10, "queja": 15, "reclamo": 15, "sugerencia": 15, "denuncia": 15}
+DEFAULT_DEADLINE_BUSINESS_DAYS = 30
+MAX_NOTE_CHARS = 4000
+WINDOWS = (timedelta(days=2), timedelta(days=15), timedelta(days=120))  # newest-first search windows
+_METRICS = ("likes", "reposts", "replies", "quotes", "bookmarks", "impressions", "reactions", "comments",
+            "shares", "saves")
+
+P, A, R = PostRow, AnalysisRow, PostReviewRow
+
+
+@dataclass(frozen=True)
+class IncidentScope:
+    """The posts an alert's inbox link means: the incident's time window and the keys that spiked."""
+
+    incident_id: int
+    start: datetime
+    end: datetime | None
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    platform: str | None = None
+    account: str | None = None
+    category: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    flag: str | None = None  # a crisis flag, or "any"
+    state: str = "pending"  # "pending" | "all" | one of REVIEW_STATES
+    assignee: str | None = None  # a user id as text, or "none"
+    date_from: datetime | None = None  # inclusive, aware UTC
+    date_to: datetime | None = None  # exclusive, aware UTC
+    q: str | None = None
+    incident: IncidentScope | None = None
+    sort: str = "recent"
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    platform: str
+    kind: str
+    account: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    url: str | None
+    category: str | None
+    sentiment: str | None
+    sentiment_score: float | None
+    topics: tuple[str, ...]
+    flags: tuple[str, ...]
+    state: str
+    assignee_id: int | None
+    assignee_name: str | None
+    tier: int = 2
+    due_key: float = 0.0
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts per filter value, each computed with every other filter applied (as in a shop's sidebar)."""
+
+    total: int
+    platform: dict[str, int] = field(default_factory=dict)
+    account: dict[str, int] = field(default_factory=dict)
+    category: dict[str, int] = field(default_factory=dict)
+    sentiment: dict[str, int] = field(default_factory=dict)
+    state: dict[str, int] = field(default_factory=dict)
+    assignee: dict[str, int] = field(default_factory=dict)
+    topic: dict[str, int] = field(default_factory=dict)
+    flag: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostEvent:
+    user: str
+    action: str
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PostDetail:
+    row: InboxRow
+    author_id: str
+    lang: str | None
+    external_id: str
+    conversation_id: str | None
+    in_reply_to_id: str | None
+    analysis_rules: tuple[str, ...]
+    analysis_version: str | None
+    analyzed_at: datetime | None
+    analysis_lang: str | None
+    metrics: dict[str, int | None]
+    review_updated_at: datetime | None
+    review_updated_by: str | None
+    is_own: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadPost:
+    id: int
+    author_handle: str
+    text: str
+    created_at: datetime
+    is_own: bool
+    url: str | None
+    in_reply_to_id: str | None
+    external_id: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _insert(session: Session, table: Any) -> Any:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database dialect {name!r}: use SQLite or PostgreSQL")
+
+
+def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
+    label = aliased(PostLabelRow)  # its own alias: the facet query joins post_labels too
+    cond = [label.post_id == P.id, label.kind == kind]
+    if value is not None:
+        cond.append(label.value == value)
+    return exists().where(*cond)
+
+
+def _key_condition(key: str) -> ColumnElement[bool]:
+    """SQL for one spike-detector key (see bot/spike_keys.py for their meaning)."""
+    kind, _, rest = key.partition(":")
+    if key == "all":
+        return true()
+    if kind == "sentiment":
+        return A.sentiment == rest
+    if kind == "category":
+        return A.category == rest
+    if kind == "topic":
+        return _label_exists("topic", rest)
+    if kind == "flag":
+        return _label_exists("flag", rest)
+    if kind == "account":
+        platform, _, handle = rest.partition(":")
+        return and_(P.platform == platform, P.account == handle)
+    return false()
+
+
+def _state_expr() -> ColumnElement[str]:
+    return func.coalesce(R.state, "new")
+
+
+def due_key_expr(dialect: str) -> ColumnElement[float]:
+    """The legal due moment in days since an epoch, as SQL: created_at + the category's term."""
+    offset = case(
+        *((A.category == cat, days * 7 / 5) for cat, days in DEADLINE_BUSINESS_DAYS.items()),
+        else_=DEFAULT_DEADLINE_BUSINESS_DAYS * 7 / 5,
+    )
+    if dialect == "postgresql":
+        base: ColumnElement[float] = func.extract("epoch", P.created_at) / 86400.0
+    else:
+        base = func.julianday(P.created_at) - 2440587.5  # days since 1970-01-01, like epoch/86400
+    return base + offset
+
+
+def tier_expr() -> ColumnElement[int]:
+    """0 = a crisis flag, 1 = negative, 2 = the rest: the first part of the urgency order.
+
+    Read from the analysis' own JSON list (a function call per row) rather than a subquery per row.
+    """
+    flagged = func.coalesce(func.json_array_length(A.flags), 0) > 0
+    return case((flagged, 0), (A.sentiment == "negative", 1), else_=2)
+
+
+class InboxQuery:
+    """Builds the WHERE clauses of a filter set, optionally leaving some filters out (for facet counts).
+
+    On SQLite, equality on a frequent value (a category, a sentiment, "attended") is written so that the
+    planner cannot pick that column's index: without statistics it would, then sort a quarter of the table
+    to find the newest 50, where walking `ix_posts_created_at` backwards finds them in a few hundred rows.
+    Sparse sets keep their index: an assignee's open posts use `ix_post_reviews_assignee (assignee_id, state)`.
+    """
+
+    def __init__(self, filters: InboxFilters, dialect: str = "postgresql"):
+        self.f = filters
+        self.sqlite = dialect == "sqlite"
+
+    def _dense(self, column: Any) -> Any:
+        """`column` as an expression no index matches (SQLite only; PostgreSQL has statistics)."""
+        if not self.sqlite:
+            return column
+        return column.concat("") if isinstance(column.type, String) else column + 0
+
+    def conditions(self, skip: frozenset[str] = frozenset()) -> list[ColumnElement[bool]]:
+        f = self.f
+        cond: list[ColumnElement[bool]] = [P.is_own.is_(False)]
+        if f.platform and "platform" not in skip:
+            cond.append(self._dense(P.platform) == f.platform)  # else SQLite borrows an index that starts with it
+        if f.account and "account" not in skip:
+            cond.append(P.account == f.account)  # ix_posts_account_created_at is ordered by time: keep it
+        for name, column in (("category", A.category), ("sentiment", A.sentiment)):
+            value = getattr(f, name)
+            if value and name not in skip:
+                cond.append(self._dense(column) == value)
+        if f.topic and "topic" not in skip:
+            cond.append(_label_exists("topic", f.topic))
+        if f.flag and "flag" not in skip:
+            cond.append(_label_exists("flag", None if f.flag == "any" else f.flag))
+        assignee = f.assignee if f.assignee and "assignee" not in skip else None
+        someone = assignee is not None and assignee.isdigit()
+        if "state" not in skip:
+            cond.extend(self._state(f.state, someone))
+        if assignee == "none":
+            cond.append(R.assignee_id.is_(None))
+        elif someone:
+            sparse = f.state in (*PENDING_STATES, "pending") and "state" not in skip
+            cond.append((R.assignee_id if sparse else self._dense(R.assignee_id)) == int(assignee))
+        if f.date_from is not None:
+            cond.append(P.created_at >= f.date_from)
+        if f.date_to is not None:
+            cond.append(P.created_at < f.date_to)
+        if f.q and f.q.strip():
+            cond.append(P.text.icontains(f.q.strip(), autoescape=True))
+        if f.incident is not None:
+            scope = f.incident
+            cond.append(P.created_at >= scope.start)
+            if scope.end is not None:
+                cond.append(P.created_at < scope.end)
+            if "all" not in scope.keys:
+                cond.append(or_(*(_key_condition(k) for k in scope.keys)) if scope.keys else false())
+        return cond
+
+    def _state(self, state: str, assigned: bool) -> list[ColumnElement[bool]]:
+        """A post without a review row is "new"; an assigned post always has a row."""
+        if state == "pending":
+            if assigned:
+                return [R.state.in_(PENDING_STATES)]
+            return [or_(R.post_id.is_(None), self._dense(R.state).in_(PENDING_STATES))]
+        if state == "new":
+            return [or_(R.post_id.is_(None), R.state == "new")]
+        if state == "in_progress":
+            return [R.state == state]
+        if state in REVIEW_STATES:
+            return [self._dense(R.state) == state]
+        return []
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
+    """The bookmark in a `cursor` parameter, or None when it is missing or not one of ours."""
+    if not token:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or not values or values[0] != sort:
+        return None
+    try:
+        if sort == "recent" and len(values) == 3:
+            return [sort, datetime.fromisoformat(values[1]), int(values[2])]
+        if sort == "urgency" and len(values) == 4:
+            return [sort, int(values[1]), float(values[2]), int(values[3])]
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+class _Ranked:
+    """A result row plus its urgency keys (row attributes first, like a joined result row)."""
+
+    def __init__(self, row: Any, tier: int, due_key: float):
+        self._row, self.tier, self.due_key = row, tier, due_key
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, name)
+
+
+class InboxRepository:
+    """Read side of the inbox. Never commits."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    def _base(self, *columns: Any) -> Any:
+        return (
+            select(*columns)
+            .select_from(P)
+            .outerjoin(A, A.post_id == P.id)
+            .outerjoin(R, R.post_id == P.id)
+        )
+
+    def _row_columns(self) -> list[Any]:
+        return [
+            P.id, P.platform, P.kind, P.account, P.author_handle, P.text, P.created_at, P.url,
+            A.category, A.sentiment, A.sentiment_score, A.topics, A.flags,
+            _state_expr().label("state"), R.assignee_id,
+        ]
+
+    def page(self, filters: InboxFilters, cursor: str | None = None, limit: int = 50) -> InboxPage:
+        """One page of the filtered list and the bookmark of the next page (None on the last page)."""
+        sort = filters.sort if filters.sort in SORTS else "recent"
+        after = decode_cursor(cursor, sort)
+        cond = InboxQuery(filters, self.dialect).conditions()
+        columns = self._row_columns()
+        if sort == "urgency":
+            rows = self._urgency_rows(cond, after, limit + 1)
+            more = len(rows) > limit
+            items = self._to_rows(rows[:limit], with_urgency=True)
+            last = items[-1] if items else None
+            token = encode_cursor([sort, last.tier, last.due_key, last.id]) if more and last else None
+            return InboxPage(items, token)
+        stmt = self._base(*columns).where(*cond)
+        anchor = None
+        if after is not None:
+            _, anchor, i = after
+            # `<=` first so the database walks the created_at index from the bookmark down.
+            stmt = stmt.where(P.created_at <= anchor, or_(P.created_at < anchor, P.id < i))
+        stmt = stmt.order_by(P.created_at.desc(), P.id.desc()).limit(limit + 1)
+        rows = self._newest_first(stmt, anchor, limit + 1)
+        more = len(rows) > limit
+        items = self._to_rows(rows[:limit])
+        last = items[-1] if items else None
+        return InboxPage(items, encode_cursor([sort, last.created_at.isoformat(), last.id]) if more and last else None)
+
+    def _newest_first(self, stmt: Any, anchor: datetime | None, wanted: int) -> list[Any]:
+        """Run a newest-first page query in growing time windows before the whole table.
+
+        Inbox work is recent, but no planner knows that a filter's matches cluster in the last days
+        (PostgreSQL, seeing 1 % of posts flagged, sorts the whole table rather than walk the index). A
+        window that already holds a full page gives the same answer as the whole table, at index speed.
+        """
+        top = anchor or self.session.scalar(select(func.max(P.created_at)))
+        if top is None:
+            return []
+        for window in WINDOWS:
+            rows = self.session.execute(stmt.where(P.created_at >= top - window)).all()
+            if len(rows) >= wanted:
+                return rows
+        return self.session.execute(stmt).all()
+
+    def _urgency_rows(self, cond: list[ColumnElement[bool]], after: list[Any] | None, limit: int) -> list[Any]:
+        """Urgency order has no index: rank narrow (id, tier, due) rows first, then read the page's posts."""
+        keys = self._base(P.id.label("id"), tier_expr().label("tier"),
+                          due_key_expr(self.dialect).label("due_key")).where(*cond).subquery()
+        ranked = select(keys.c.id, keys.c.tier, keys.c.due_key)
+        if after is not None:
+            _, t, d, i = after
+            ranked = ranked.where(or_(keys.c.tier > t, and_(keys.c.tier == t, keys.c.due_key > d),
+                                      and_(keys.c.tier == t, keys.c.due_key == d, keys.c.id > i)))
+        top = self.session.execute(ranked.order_by(keys.c.tier, keys.c.due_key, keys.c.id).limit(limit)).all()
+        if not top:
+            return []
+        full = {r.id: r for r in self.session.execute(self._base(*self._row_columns())
+                                                      .where(P.id.in_([t.id for t in top])))}
+        return [_Ranked(full[t.id], t.tier, t.due_key) for t in top if t.id in full]
+
+    def iter_rows(self, filters: InboxFilters, batch: int = 1000) -> Iterator[InboxRow]:
+        """Every row of the filtered list, in pages (for CSV export of any size)."""
+        cursor: str | None = None
+        while True:
+            page = self.page(filters, cursor, limit=batch)
+            yield from page.rows
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def _to_rows(self, rows: Sequence[Any], with_urgency: bool = False) -> list[InboxRow]:
+        names = self._user_names({r.assignee_id for r in rows if r.assignee_id is not None})
+        out = []
+        for r in rows:
+            out.append(InboxRow(
+                id=r.id, platform=r.platform, kind=r.kind, account=r.account, author_handle=r.author_handle,
+                text=r.text, created_at=r.created_at, url=r.url, category=r.category, sentiment=r.sentiment,
+                sentiment_score=r.sentiment_score, topics=tuple(r.topics or ()), flags=tuple(r.flags or ()),
+                state=r.state, assignee_id=r.assignee_id, assignee_name=names.get(r.assignee_id),
+                tier=int(r.tier) if with_urgency else 2, due_key=float(r.due_key) if with_urgency else 0.0,
+            ))
+        return out
+
+    def _user_names(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        stmt = select(UserRow.id, UserRow.display_name).where(UserRow.id.in_(ids))
+        return {i: name for i, name in self.session.execute(stmt)}
+
+    def count(self, filters: InboxFilters) -> int:
+        stmt = self._base(func.count()).where(*InboxQuery(filters, self.dialect).conditions())
+        return int(self.session.scalar(stmt) or 0)
+
+    def contains(self, filters: InboxFilters, post_id: int) -> bool:
+        """Whether a post is in the filtered list (after a change, to drop it from the page)."""
+        stmt = self._base(P.id).where(P.id == post_id, *InboxQuery(filters, self.dialect).conditions())
+        return self.session.scalar(stmt) is not None
+
+    def facets(self, filters: InboxFilters) -> Facets:
+        """Counts per value of every filter, from one grouped scan whatever the number of facets.
+
+        The scan applies the state filter and the filters that are not facets (dates, search, incident) and
+        groups by every facet column, topics and flags included (as their JSON text); Python then adds up, for
+        each facet, the groups that pass every other filter, so a facet's counts leave out its own filter and
+        show the alternatives. The state facet is the exception: it splits the current state selection
+        (counting every attended post of all time would mean reading the whole table for every page).
+        """
+        facets = ("platform", "account", "category", "sentiment", "state", "assignee", "topic", "flag")
+        query = InboxQuery(filters, self.dialect)
+        # SQLite would walk an index that starts with `platform` to group by it: a plain scan is 2-3x faster.
+        platform = P.platform.concat("") if self.dialect == "sqlite" else P.platform
+        cols = [platform, P.account, A.category, A.sentiment, _state_expr(), R.assignee_id,
+                cast(A.topics, Text), cast(A.flags, Text)]
+        skip = frozenset(facets) - {"state"}
+        stmt = self._base(*cols, func.count()).where(*query.conditions(skip=skip)).group_by(*cols)
+        tests = self._facet_tests(filters)
+        counts: dict[str, Counter[str]] = {name: Counter() for name in facets}
+        total = 0
+        parsed: dict[str | None, tuple[str, ...]] = {}
+        for *row, n in self.session.execute(stmt):
+            scalars = ["" if v is None else str(v) for v in row[:6]]
+            lists = [parsed.setdefault(raw, _json_list(raw)) for raw in row[6:]]
+            values: list[Any] = [*scalars, *lists]
+            passes = [test(value) for test, value in zip(tests, values, strict=True)]
+            if all(passes):
+                total += n
+            for i, name in enumerate(facets):
+                if all(ok for j, ok in enumerate(passes) if j != i):
+                    for key in (values[i] if i >= 6 else (values[i],)):
+                        counts[name][key] += n
+        return Facets(total=total, **{name: dict(sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0])))
+                                      for name in facets})
+
+    @staticmethod
+    def _facet_tests(f: InboxFilters) -> list[Any]:
+        """One predicate per facet column, in `facets()` order."""
+        def eq(value: str | None) -> Any:
+            return (lambda v: True) if not value else (lambda v: v == value)
+
+        def state_ok(v: str) -> bool:
+            if f.state == "pending":
+                return v in PENDING_STATES
+            return v == f.state if f.state in REVIEW_STATES else True
+
+        def has(value: str | None) -> Any:
+            if not value:
+                return lambda items: True
+            return (lambda items: bool(items)) if value == "any" else (lambda items: value in items)
+
+        assignee = eq("" if f.assignee == "none" else f.assignee)
+        return [eq(f.platform), eq(f.account), eq(f.category), eq(f.sentiment), state_ok, assignee,
+                has(f.topic), has(f.flag)]
+
+    # --- one post -------------------------------------------------------------------------------------
+
+    def detail(self, post_id: int) -> PostDetail | None:
+        cols = [*self._row_columns(), P.author_id, P.lang, P.external_id, P.conversation_id, P.in_reply_to_id,
+                A.rules, A.version, A.analyzed_at, A.lang.label("analysis_lang"), R.updated_at, R.updated_by,
+                P.is_own, *(getattr(P, m) for m in _METRICS)]
+        row = self.session.execute(self._base(*cols).where(P.id == post_id)).first()
+        if row is None:
+            return None
+        return PostDetail(
+            row=self._to_rows([row])[0], author_id=row.author_id, lang=row.lang, external_id=row.external_id,
+            conversation_id=row.conversation_id, in_reply_to_id=row.in_reply_to_id,
+            analysis_rules=tuple(row.rules or ()), analysis_version=row.version, analyzed_at=row.analyzed_at,
+            analysis_lang=row.analysis_lang, metrics={m: getattr(row, m) for m in _METRICS},
+            review_updated_at=row.updated_at, review_updated_by=row.updated_by, is_own=bool(row.is_own),
+        )
+
+    def thread(self, post_id: int, limit: int = 200) -> list[ThreadPost]:
+        """The conversation around a post: same conversation, its parent, and replies to it (ministry's too).
+
+        One small query per link, each on its own index, rather than one OR that a planner may scan for.
+        """
+        post = self.session.get(PostRow, post_id)
+        if post is None:
+            return []
+        links: list[ColumnElement[bool]] = [P.in_reply_to_id == post.external_id]
+        if post.conversation_id:
+            links += [P.conversation_id == post.conversation_id, P.external_id == post.conversation_id]
+        if post.in_reply_to_id:
+            links.append(P.external_id == post.in_reply_to_id)
+        ids = {post.id}
+        for link in links:
+            ids.update(self.session.scalars(select(P.id).where(P.platform == post.platform, link).limit(limit)))
+        stmt = (select(P.id, P.author_handle, P.text, P.created_at, P.is_own, P.url, P.in_reply_to_id,
+                       P.external_id)
+                .where(P.id.in_(sorted(ids)[:limit])).order_by(P.created_at, P.id))
+        return [ThreadPost(*r) for r in self.session.execute(stmt)]
+
+    def events(self, post_id: int) -> list[PostEvent]:
+        stmt = (select(PostEventRow.user, PostEventRow.action, PostEventRow.old_value, PostEventRow.new_value,
+                       PostEventRow.created_at)
+                .where(PostEventRow.post_id == post_id)
+                .order_by(PostEventRow.created_at.desc(), PostEventRow.id.desc()))
+        return [PostEvent(*r) for r in self.session.execute(stmt)]
+
+    def incident_scope(self, incident_id: int) -> IncidentScope | None:
+        row = self.session.get(IncidentRow, incident_id)
+        if row is None:
+            return None
+        return IncidentScope(row.id, row.opened_at, row.closed_at, tuple(row.keys or ()))
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    changed: list[int]  # posts whose value actually changed
+    skipped: list[int]  # unknown posts, own posts, or (corrections) posts not analysed yet
+
+
+class ReviewRepository:
+    """Write side: state, assignee, corrections and notes, each with its audit row. Never commits."""
+
+    def __init__(self, session: Session, clock: Any = _now):
+        self.session = session
+        self.clock = clock
+
+    def _citizen_ids(self, post_ids: Sequence[int]) -> list[int]:
+        if not post_ids:
+            return []
+        stmt = select(P.id).where(P.id.in_(list(post_ids)), P.is_own.is_(False))
+        return sorted(self.session.scalars(stmt))
+
+    def _event(self, post_id: int, user: str, action: str, old: str | None, new: str | None) -> None:
+        self.session.add(PostEventRow(post_id=post_id, user=user, action=action, old_value=old, new_value=new,
+                                      created_at=self.clock()))
+
+    def _reviews(self, ids: Sequence[int]) -> dict[int, PostReviewRow]:
+        if not ids:
+            return {}
+        return {r.post_id: r for r in self.session.scalars(select(R).where(R.post_id.in_(list(ids))))}
+
+    def _upsert_review(self, post_id: int, user: str, **values: Any) -> None:
+        now = self.clock()
+        row = {"post_id": post_id, "state": "new", "assignee_id": None, "updated_at": now, "updated_by": user}
+        row.update(values)
+        stmt = _insert(self.session, R).values(**row)
+        stmt = stmt.on_conflict_do_update(index_elements=["post_id"],
+                                          set_={**values, "updated_at": now, "updated_by": user})
+        self.session.execute(stmt)
+
+    def set_state(self, post_ids: Sequence[int], state: str, user: str) -> ChangeResult:
+        if state not in REVIEW_STATES:
+            raise ValueError(f"unknown review state {state!r}")
+        ids = self._citizen_ids(post_ids)
+        current = self._reviews(ids)
+        changed = []
+        for pid in ids:
+            old = current[pid].state if pid in current else "new"
+            if old == state:
+                continue
+            self._upsert_review(pid, user, state=state)
+            self._event(pid, user, "state", old, state)
+            changed.append(pid)
+        return ChangeResult(changed, sorted(set(post_ids) - set(ids)))
+
+    def assign(self, post_ids: Sequence[int], assignee_id: int | None, user: str) -> ChangeResult:
+        """Assign (or unassign with None); a new post that gets an assignee moves to "in progress"."""
+        name = None
+        if assignee_id is not None:
+            target = self.session.get(UserRow, assignee_id)
+            if target is None or not target.active:
+                raise ValueError(f"no active user with id {assignee_id}")
+            name = target.username
+        ids = self._citizen_ids(post_ids)
+        current = self._reviews(ids)
+        old_names = self._usernames({r.assignee_id for r in current.values() if r.assignee_id is not None})
+        changed = []
+        for pid in ids:
+            review = current.get(pid)
+            old_id = review.assignee_id if review else None
+            if old_id == assignee_id:
+                continue
+            old_state = review.state if review else "new"
+            values: dict[str, Any] = {"assignee_id": assignee_id}
+            if assignee_id is not None and old_state == "new":
+                values["state"] = "in_progress"
+            self._upsert_review(pid, user, **values)
+            self._event(pid, user, "assignee", old_names.get(old_id) if old_id else None, name)
+            if "state" in values:
+                self._event(pid, user, "state", old_state, "in_progress")
+            changed.append(pid)
+        return ChangeResult(changed, sorted(set(post_ids) - set(ids)))
+
+    def _usernames(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(UserRow.id, UserRow.username).where(UserRow.id.in_(ids))).all())
+
+    def correct(self, post_ids: Sequence[int], field_name: str, value: str, user: str) -> ChangeResult:
+        """Correct the category or the sentiment of analysed citizen posts."""
+        if field_name not in ("category", "sentiment"):
+            raise ValueError(f"cannot correct {field_name!r}")
+        ids = self._citizen_ids(post_ids)
+        rows = {a.post_id: a for a in self.session.scalars(select(A).where(A.post_id.in_(ids)))} if ids else {}
+        changed = []
+        for pid in ids:
+            analysis = rows.get(pid)
+            if analysis is None:
+                continue
+            old = getattr(analysis, field_name)
+            if old == value:
+                continue
+            setattr(analysis, field_name, value)
+            analysis.rules = _with_manual(analysis.rules, field_name)
+            self._record_correction(pid, field_name, old, value, user)
+            changed.append(pid)
+        self.session.flush()
+        return ChangeResult(changed, sorted((set(post_ids) - set(ids)) | {p for p in ids if p not in rows}))
+
+    def set_topics(self, post_id: int, topics: Sequence[str], user: str) -> bool:
+        """Replace a post's topics (labels too, so the topic filter follows); True if they changed."""
+        if not self._citizen_ids([post_id]):
+            return False
+        analysis = self.session.get(A, post_id)
+        if analysis is None:
+            return False
+        new = sorted(dict.fromkeys(t for t in topics if t))
+        old = sorted(analysis.topics or [])
+        if new == old:
+            return False
+        analysis.topics = new
+        analysis.rules = _with_manual(analysis.rules, "topics")
+        self.session.execute(delete(PostLabelRow).where(PostLabelRow.post_id == post_id,
+                                                        PostLabelRow.kind == "topic"))
+        for topic in new:
+            self.session.add(PostLabelRow(post_id=post_id, kind="topic", value=topic))
+        self._record_correction(post_id, "topics", json.dumps(old, ensure_ascii=False),
+                                json.dumps(new, ensure_ascii=False), user)
+        self.session.flush()
+        return True
+
+    def _record_correction(self, post_id: int, field_name: str, old: str, new: str, user: str) -> None:
+        now = self.clock()
+        self.session.add(CorrectionRow(post_id=post_id, field=field_name, old_value=old, new_value=new,
+                                       user=user, created_at=now))
+        self._event(post_id, user, field_name, old, new)
+
+    def add_note(self, post_id: int, text: str, user: str) -> bool:
+        text = text.strip()[:MAX_NOTE_CHARS]
+        if not text or self.session.get(PostRow, post_id) is None:
+            return False
+        self._event(post_id, user, "note", None, text)
+        return True
+
+
+def _json_list(raw: str | None) -> tuple[str, ...]:
+    try:
+        values = json.loads(raw) if raw else []
+    except ValueError:
+        return ()
+    return tuple(dict.fromkeys(str(v) for v in values)) if isinstance(values, list) else ()
+
+
+def _with_manual(rules: list[str] | None, field_name: str) -> list[str]:
+    """The analysis' provenance list plus a marker that a person set `field_name`."""
+    marker = f"manual:{field_name}"
+    current = list(rules or [])
+    return current if marker in current else [*current, marker]
+
+

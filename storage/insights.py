@@ -1,0 +1,246 @@
+"""Read-only figures for the web app's incidents, indicators and learning-loop pages.
+
+Every query is bounded by a time window or an id, so the pages stay fast however large the tables grow.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.inbox_repository import DEADLINE_BUSINESS_DAYS
+from storage.models import (
+    AlertRow,
+    AnalysisRow,
+    CorrectionRow,
+    IncidentRow,
+    PostEventRow,
+    PostLabelRow,
+    PostReviewRow,
+    PostRow,
+    SpikeBucketRow,
+)
+
+INTERACTION_METRICS = ("likes", "reposts", "replies", "quotes", "bookmarks", "reactions", "comments", "shares",
+                       "saves")
+REVIEW_ACTIONS = ("category", "sentiment", "topics")
+CLOSING_STATES = ("attended", "not_applicable")
+
+
+@dataclass(frozen=True)
+class IncidentSummary:
+    id: int
+    opened_at: datetime
+    closed_at: datetime | None
+    level: str
+    keys: tuple[str, ...]
+    peak_value: int
+    peak_expected: float
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    severity: str
+    title: str
+    body: str
+
+
+def _incident(row: IncidentRow) -> IncidentSummary:
+    return IncidentSummary(row.id, row.opened_at, row.closed_at, row.level, tuple(row.keys or ()),
+                           row.peak_value or 0, row.peak_expected or 0.0)
+
+
+class IncidentQueries:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def recent(self, limit: int = 100) -> list[IncidentSummary]:
+        stmt = select(IncidentRow).order_by(IncidentRow.opened_at.desc(), IncidentRow.id.desc()).limit(limit)
+        return [_incident(r) for r in self.session.scalars(stmt)]
+
+    def get(self, incident_id: int) -> IncidentSummary | None:
+        row = self.session.get(IncidentRow, incident_id)
+        return _incident(row) if row else None
+
+    def timeline(self, incident_id: int) -> list[TimelineEntry]:
+        """The incident's alerts, once each (the outbox holds one row per sink)."""
+        first = (select(func.min(AlertRow.id)).where(AlertRow.incident_id == incident_id)
+                 .group_by(AlertRow.key))
+        stmt = (select(AlertRow.created_at, AlertRow.kind, AlertRow.severity, AlertRow.title, AlertRow.body)
+                .where(AlertRow.id.in_(first)).order_by(AlertRow.created_at, AlertRow.id))
+        return [TimelineEntry(*r) for r in self.session.execute(stmt)]
+
+    def series(self, keys: tuple[str, ...], start: datetime, end: datetime) -> dict[str, list[tuple[datetime, int]]]:
+        """Bucket counts of the detector keys around the incident, for its chart."""
+        if not keys:
+            return {}
+        stmt = (select(SpikeBucketRow.key, SpikeBucketRow.bucket_start, SpikeBucketRow.count)
+                .where(SpikeBucketRow.key.in_(list(keys)), SpikeBucketRow.bucket_start >= start,
+                       SpikeBucketRow.bucket_start < end)
+                .order_by(SpikeBucketRow.key, SpikeBucketRow.bucket_start))
+        out: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+        for key, bucket, count in self.session.execute(stmt):
+            out[key].append((bucket, int(count)))
+        return dict(out)
+
+
+@dataclass
+class WeekIndicators:
+    start: datetime
+    end: datetime
+    citizen_posts: int = 0
+    own_posts: int = 0
+    unique_citizens: int = 0
+    per_day: list[tuple[datetime, int]] = field(default_factory=list)
+    by_platform: dict[str, int] = field(default_factory=dict)
+    sentiment: dict[str, int] = field(default_factory=dict)
+    categories: dict[str, int] = field(default_factory=dict)
+    topics: dict[str, int] = field(default_factory=dict)
+    flags: dict[str, int] = field(default_factory=dict)
+    interactions: dict[str, int] = field(default_factory=dict)  # own posts, per platform
+    review_states: dict[str, int] = field(default_factory=dict)
+    awaiting_answer: int = 0  # citizen PQRSD posts (deadline categories) in the week
+    answered: int = 0  # of those, with a reply from a ministry account
+    median_first_response_minutes: float | None = None
+
+
+class IndicatorQueries:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def latest_post_time(self) -> datetime | None:
+        return self.session.scalar(select(func.max(PostRow.created_at)))
+
+    def week(self, start: datetime, end: datetime, tz: ZoneInfo) -> WeekIndicators:
+        s = self.session
+        out = WeekIndicators(start, end)
+        in_week = and_(PostRow.created_at >= start, PostRow.created_at < end)
+        citizen = and_(in_week, PostRow.is_own.is_(False))
+        out.citizen_posts = s.scalar(select(func.count()).where(citizen)) or 0
+        out.own_posts = s.scalar(select(func.count()).select_from(PostRow).where(in_week, PostRow.is_own)) or 0
+        out.unique_citizens = s.scalar(select(func.count(func.distinct(PostRow.author_id))).where(citizen)) or 0
+        day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < end:
+            nxt = (day + timedelta(days=1)).replace(tzinfo=tz)
+            n = s.scalar(select(func.count()).select_from(PostRow).where(
+                PostRow.created_at >= day, PostRow.created_at < nxt, PostRow.is_own.is_(False))) or 0
+            out.per_day.append((day, n))
+            day = nxt
+        out.by_platform = self._group(select(PostRow.platform, func.count()).where(citizen)
+                                      .group_by(PostRow.platform))
+        joined = select().select_from(PostRow).join(AnalysisRow, AnalysisRow.post_id == PostRow.id).where(citizen)
+        out.sentiment = self._group(joined.add_columns(AnalysisRow.sentiment, func.count())
+                                    .group_by(AnalysisRow.sentiment))
+        out.categories = self._group(joined.add_columns(AnalysisRow.category, func.count())
+                                     .group_by(AnalysisRow.category))
+        labels = (select(PostLabelRow.kind, PostLabelRow.value, func.count())
+                  .join(PostRow, PostRow.id == PostLabelRow.post_id).where(citizen)
+                  .group_by(PostLabelRow.kind, PostLabelRow.value))
+        for kind, value, n in s.execute(labels):
+            target = out.topics if kind == "topic" else out.flags
+            target[value] = int(n)
+        out.topics = dict(sorted(out.topics.items(), key=lambda kv: -kv[1]))
+        sums = [func.coalesce(func.sum(getattr(PostRow, m)), 0) for m in INTERACTION_METRICS]
+        for platform, *values in s.execute(select(PostRow.platform, *sums).where(in_week, PostRow.is_own)
+                                           .group_by(PostRow.platform)):
+            out.interactions[platform] = int(sum(values))
+        out.review_states = self._group(
+            select(func.coalesce(PostReviewRow.state, "new"), func.count()).select_from(PostRow)
+            .outerjoin(PostReviewRow, PostReviewRow.post_id == PostRow.id).where(citizen)
+            .group_by(func.coalesce(PostReviewRow.state, "new")))
+        self._responses(out, citizen)
+        return out
+
+    def _group(self, stmt: Any) -> dict[str, int]:
+        rows = [(str(k), int(n)) for k, n in self.session.execute(stmt)]
+        return dict(sorted(rows, key=lambda kv: -kv[1]))
+
+    def _responses(self, out: WeekIndicators, citizen: Any) -> None:
+        reply = aliased(PostRow)
+        stmt = (select(PostRow.id, PostRow.created_at, func.min(reply.created_at))
+                .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+                .outerjoin(reply, and_(reply.platform == PostRow.platform,
+                                       reply.in_reply_to_id == PostRow.external_id, reply.is_own.is_(True)))
+                .where(citizen, AnalysisRow.category.in_(list(DEADLINE_BUSINESS_DAYS)))
+                .group_by(PostRow.id, PostRow.created_at))
+        delays = []
+        for _, asked, answered in self.session.execute(stmt):
+            out.awaiting_answer += 1
+            if answered is not None:
+                out.answered += 1
+                delays.append((answered - asked).total_seconds() / 60)
+        out.median_first_response_minutes = statistics.median(delays) if delays else None
+
+
+@dataclass(frozen=True)
+class WeekAgreement:
+    week: str  # ISO week, e.g. "2026-W47"
+    reviewed: int
+    category_corrected: int
+    sentiment_corrected: int
+
+    @property
+    def category_agreement(self) -> float | None:
+        return 1 - self.category_corrected / self.reviewed if self.reviewed else None
+
+    @property
+    def sentiment_agreement(self) -> float | None:
+        return 1 - self.sentiment_corrected / self.reviewed if self.reviewed else None
+
+
+class LearningQueries:
+    """How often community managers agree with the classifier, from their audit trail."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def agreement_by_week(self, since: datetime, tz: ZoneInfo) -> list[WeekAgreement]:
+        """Per ISO week: posts reviewed (closed or corrected) that week, and how many needed a correction.
+
+        A post counts in the week of its first review action since `since`; it counts as corrected when a
+        category (or sentiment) correction changed the value at any time.
+        """
+        reviewed = (
+            select(PostEventRow.post_id.label("post_id"), func.min(PostEventRow.created_at).label("first_at"))
+            .where(PostEventRow.created_at >= since,
+                   or_(PostEventRow.action.in_(REVIEW_ACTIONS),
+                       and_(PostEventRow.action == "state", PostEventRow.new_value.in_(CLOSING_STATES))))
+            .group_by(PostEventRow.post_id)
+            .subquery()
+        )
+        weeks: dict[str, set[int]] = defaultdict(set)
+        for post_id, first_at in self.session.execute(select(reviewed.c.post_id, reviewed.c.first_at)):
+            year, week, _ = first_at.astimezone(tz).isocalendar()
+            weeks[f"{year}-W{week:02d}"].add(post_id)
+        corrected: dict[str, set[int]] = {"category": set(), "sentiment": set()}
+        stmt = (select(CorrectionRow.post_id, CorrectionRow.field).distinct()
+                .join(reviewed, reviewed.c.post_id == CorrectionRow.post_id)
+                .where(CorrectionRow.field.in_(("category", "sentiment")),
+                       CorrectionRow.old_value != CorrectionRow.new_value))
+        for post_id, field_name in self.session.execute(stmt):
+            corrected[field_name].add(post_id)
+        return [
+            WeekAgreement(label, len(ids), len(ids & corrected["category"]), len(ids & corrected["sentiment"]))
+            for label, ids in sorted(weeks.items())
+        ]
+
+    def corrections_available(self) -> dict[str, int]:
+        """Posts with at least one correction, per field: what `train --from-corrections` can learn from."""
+        stmt = (select(CorrectionRow.field, func.count(func.distinct(CorrectionRow.post_id)))
+                .group_by(CorrectionRow.field))
+        return {f: int(n) for f, n in self.session.execute(stmt)}
+
+    def analyzer_versions(self, since: datetime) -> dict[str, int]:
+        """Which analyzer versions produced the analyses of recent posts."""
+        stmt = (select(AnalysisRow.version, func.count()).join(PostRow, PostRow.id == AnalysisRow.post_id)
+                .where(PostRow.created_at >= since).group_by(AnalysisRow.version))
+        return {v or "?": int(n) for v, n in self.session.execute(stmt)}

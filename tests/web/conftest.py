@@ -1,0 +1,56 @@
+"""Fixtures for the web app: a seeded database, the app, and logged-in clients for each role."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from bot.config import Config
+from bot.web.app import create_app, fast_passwords
+from tests.web.helpers import NOW, PASSWORD, Seeded, login_csrf_of, seed, username
+
+with warnings.catch_warnings():  # Starlette nudges towards httpx2; the pinned httpx works the same here
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def web_config() -> Config:
+    return Config()
+
+
+@pytest.fixture
+def seeded(sqlite_engine: Engine) -> Seeded:
+    return seed(sqlite_engine)
+
+
+@pytest.fixture
+def app(web_config: Config, sqlite_engine: Engine, seeded: Seeded):  # type: ignore[no-untyped-def]
+    return create_app(web_config, sqlite_engine, passwords=fast_passwords(), clock=lambda: NOW)
+
+
+def log_in(client: TestClient, name: str, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    page = client.get("/login")
+    return client.post("/login", data={"username": name, "password": password,
+                                       "login_csrf": login_csrf_of(page.text), "next": "/inbox"},
+                       follow_redirects=False)
+
+
+@pytest.fixture
+def client_for(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
+    """`client_for(role)`: a TestClient logged in as the seeded user of that role."""
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app, base_url="http://testserver")
+        clients.append(client)
+        response = log_in(client, username(role))
+        assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for c in clients:
+        c.close()

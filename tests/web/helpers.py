@@ -1,0 +1,97 @@
+"""Builders for the web app tests: a migrated database with users of every role and analysed posts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+
+from bot.web.app import fast_passwords
+from domain import Alert, Platform, Post, PostKind, TextAnalysis
+from storage.unit_of_work import UnitOfWork
+from storage.web_accounts import UserRepository
+
+PASSWORD = "correcto-caballo-bateria"
+NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # Friday noon in Bogotá
+XSS = "<script>alert(1)</script>"
+
+
+@dataclass(frozen=True)
+class Seeded:
+    ids: dict[str, int]  # name -> post id
+    users: dict[str, int]  # role -> user id
+    incident: int
+
+
+def citizen(n: int, text: str, *, minutes_ago: int, platform: Platform = Platform.X,
+            conversation: str | None = None, reply_to: str | None = None, url: str | None = None,
+            own: bool = False, account: str = "Ministerio_TIC") -> Post:
+    return Post(
+        platform=platform, external_id=f"w-{n}", kind=PostKind.REPLY if reply_to else PostKind.MENTION,
+        account=account, author_id=f"a-{n}", author_handle="Ministerio_TIC" if own else f"ciudadano{n}",
+        text=text, created_at=NOW - timedelta(minutes=minutes_ago),
+        url=url if url is not None else f"https://example.invalid/{n}", lang="es",
+        in_reply_to_id=reply_to, conversation_id=conversation or f"w-{n}", is_own=own,
+    )
+
+
+def analysis(category: str, sentiment: str = "neutral", topics: tuple[str, ...] = (),
+             flags: tuple[str, ...] = ()) -> TextAnalysis:
+    return TextAnalysis(lang="es", sentiment=sentiment, sentiment_score=-0.5 if sentiment == "negative" else 0.1,
+                        category=category, topics=topics, flags=flags,
+                        rules=(f"category:rule:{category}", "sentiment:lexicon-1"), version="test-1")
+
+
+def seed(engine: Engine) -> Seeded:
+    """Users of each role and a small inbox: a crisis post, complaints, praise, a thread with a reply."""
+    passwords = fast_passwords()
+    posts = {
+        "outage": (citizen(1, "Se cayó la plataforma de trámites de MinTIC, nada funciona", minutes_ago=30),
+                   analysis("reclamo", "negative", ("gobierno_digital",), ("outage",))),
+        "complaint": (citizen(2, "Llevo 3 días sin señal en el Centro Digital de mi vereda", minutes_ago=60 * 24 * 9),
+                      analysis("reclamo", "negative", ("conectividad",))),
+        "question": (citizen(3, "¿Cómo me inscribo a Talento TI?", minutes_ago=60 * 24 * 3,
+                             platform=Platform.FACEBOOK, account="MinTICColombia"),
+                     analysis("peticion", "neutral", ("formacion",))),
+        "praise": (citizen(4, "Gracias MinTIC por el curso, excelente", minutes_ago=120),
+                   analysis("felicitacion", "positive")),
+        "xss": (citizen(5, XSS, minutes_ago=10, url="javascript:alert(2)"), analysis("otro")),
+        "reply": (citizen(6, "Hola, ya escalamos su caso con el operador.", minutes_ago=60 * 24 * 8,
+                          conversation="w-2", reply_to="w-2", own=True), None),
+    }
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        ids = {}
+        for name, (post, _) in posts.items():
+            ids[name] = uow.posts.upsert([post]).new_ids[0]
+        uow.analyses.insert_new([(ids[name], a) for name, (_, a) in posts.items() if a is not None], NOW)
+        incident = uow.incidents.create(NOW - timedelta(hours=1), "critico", "flag:outage", 9, 0.5)
+        incident.keys = ["flag:outage", "sentiment:negative"]
+        uow.alerts.add(Alert(key=f"incident:{incident.id}:open", kind="spike", severity="critico",
+                             title="Posible crisis (CRÍTICO): pico de caída de servicio",
+                             body=f"Volumen anómalo {XSS}", created_at=NOW - timedelta(minutes=45)),
+                       "console", incident.id)
+        users = UserRepository(uow.session)
+        made = {}
+        for role in ("viewer", "community_manager", "admin"):
+            made[role] = users.add(role.replace("_", ""), f"Persona {role}", role, passwords.hash(PASSWORD)).id
+        uow.commit()
+    return Seeded(ids, made, incident.id)
+
+
+def username(role: str) -> str:
+    return role.replace("_", "")
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def login_csrf_of(html: str) -> str:
+    found = re.search(r'name="login_csrf" value="([^"]+)"', html)
+    assert found, "no login form token in the page"
+    return found.group(1)
