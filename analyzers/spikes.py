@@ -22,7 +22,8 @@ not re-fire); its buckets are learnt only clipped hard. Severity grows with how 
 starts as `aviso` and becomes `critico` once its excess since it opened is worth `crit_excess_minutes` of
 typical volume while it runs at `crit_ratio` times the expectation or more (one huge bucket, or a long
 sustained excess). A spike that lasts `max_spike_hours` is taken as the new normal: it ends and the level
-is rebased to it. `level` never goes down while a spike lasts.
+is rebased to it. `level` never goes down while a spike lasts. A bucket far below its expectation
+(p < OUTAGE_P) is taken for a collection outage and not learnt, for up to a day.
 """
 
 from __future__ import annotations
@@ -38,12 +39,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from analyzers.spikes_baseline import CLIP_SD, BaselineParams, Expectation, SeasonalBaseline
 from analyzers.spikes_stats import (
+    amount_lower_tail,
+    amount_shift_llr,
+    amount_surprise,
     count_lower_tail,
     count_shift_llr,
     count_surprise,
-    normal_lower_tail,
-    normal_shift_llr,
-    normal_surprise,
 )
 from domain import utc
 
@@ -54,6 +55,7 @@ REFERENCE_BUCKETS_PER_WEEK = 7 * 24 * 4  # thresholds below are for 15-minute bu
 MIN_WARMUP_BUCKETS = 8
 CRIT_MIN_COUNTS = 5  # critico also needs an excess of at least this many times min_count posts
 SPIKE_CLIP_SD = 1.0  # buckets inside a spike are learnt only up to mean + this many sd
+MAX_RUN_HOURS = 6.0  # a CUSUM run this long without opening a spike is dropped
 OUTAGE_P = 1e-3  # a bucket this improbably low is taken for a collection outage
 
 
@@ -71,11 +73,11 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "fewer": Preset(fire_score=4.5, cusum_ratio=2.0, cusum_threshold=5.0, run_score=4.5, min_ratio=2.0,
+    "fewer": Preset(fire_score=4.2, cusum_ratio=1.7, cusum_threshold=4.0, run_score=4.2, min_ratio=2.0,
                     crit_excess_minutes=240.0, crit_ratio=2.5),
-    "balanced": Preset(fire_score=3.8, cusum_ratio=1.7, cusum_threshold=4.0, run_score=3.6, min_ratio=1.5,
+    "balanced": Preset(fire_score=3.5, cusum_ratio=1.7, cusum_threshold=3.0, run_score=3.0, min_ratio=1.5,
                        crit_excess_minutes=120.0, crit_ratio=2.0),
-    "more": Preset(fire_score=3.2, cusum_ratio=1.5, cusum_threshold=3.0, run_score=3.0, min_ratio=1.3,
+    "more": Preset(fire_score=3.2, cusum_ratio=1.5, cusum_threshold=3.0, run_score=2.6, min_ratio=1.3,
                    crit_excess_minutes=60.0, crit_ratio=1.5),
 }
 
@@ -152,6 +154,7 @@ class _Thresholds:
     warmup_buckets: int
     quiet_buckets: int
     max_spike_buckets: int
+    max_run_buckets: int
     day_buckets: int
 
 
@@ -167,6 +170,7 @@ def _thresholds(settings: SpikeSettings) -> _Thresholds:
         warmup_buckets=max(MIN_WARMUP_BUCKETS, math.ceil(settings.warmup_hours * 60 / minutes)),
         quiet_buckets=max(1, math.ceil(settings.quiet_minutes / minutes)),
         max_spike_buckets=max(2, math.ceil(settings.max_spike_hours * 60 / minutes)),
+        max_run_buckets=max(2, math.ceil(MAX_RUN_HOURS * 60 / minutes)),
         day_buckets=max(1, math.ceil(24 * 60 / minutes)),
     )
 
@@ -243,7 +247,7 @@ class SpikeDetector:
     def _surprise(self, value: float, exp: Expectation) -> float:
         if self._baseline.integer:
             return count_surprise(value, exp.mean, exp.psi)
-        return normal_surprise(value, exp.mean, exp.sd)
+        return amount_surprise(value, exp.mean, exp.var)
 
     def _implausibly_low(self, value: float, exp: Expectation) -> bool:
         """Far too little volume (p < OUTAGE_P), for no longer than a day: not learnt.
@@ -255,13 +259,13 @@ class SpikeDetector:
             return False
         if self._baseline.integer:
             return count_lower_tail(value, exp.mean, exp.psi) < OUTAGE_P
-        return normal_lower_tail(value, exp.mean, exp.sd) < OUTAGE_P
+        return amount_lower_tail(value, exp.mean, exp.var) < OUTAGE_P
 
     def _shift_evidence(self, value: float, exp: Expectation) -> float:
         ratio = self._preset.cusum_ratio
         if self._baseline.integer:
             return count_shift_llr(value, exp.mean, exp.psi, ratio)
-        return normal_shift_llr(value, exp.mean, exp.sd, ratio)
+        return amount_shift_llr(value, exp.mean, exp.var, ratio)
 
     def _watch(self, start: datetime, value: float, exp: Expectation, score: float, typical: float) -> str:
         """Outside a spike: feed the CUSUM and open a spike when the evidence is strong enough."""
@@ -269,6 +273,8 @@ class SpikeDetector:
         if self._seen < limits.warmup_buckets:
             return ""  # still learning what normal looks like: no evidence is collected yet
         self._cusum = max(0.0, self._cusum + self._independence() * self._shift_evidence(value, exp))
+        if self._run is not None and self._run.buckets >= limits.max_run_buckets:
+            self._cusum, self._run = 0.0, None  # hours of simmering that never added up: start afresh
         if self._cusum > 0:
             if self._run is None:
                 self._run = _Run(since=start.isoformat())
@@ -328,7 +334,7 @@ class SpikeDetector:
         if self._baseline.integer:
             psi = max(0.0, (variance - run.expected) / run.expected**2)
             return count_surprise(run.total, run.expected, psi)
-        return normal_surprise(run.total, run.expected, math.sqrt(variance))
+        return amount_surprise(run.total, run.expected, variance)
 
     def _is_critical(self, run: _Run) -> bool:
         preset = self._preset

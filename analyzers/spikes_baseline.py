@@ -15,13 +15,13 @@ expected = level x day-of-week x hour-of-day x weekday/weekend-hour x short-term
 - the short-term ratio (recent volume / seasonal expectation, half-life 3 h, shrunk towards 1) follows a
   busier or quieter day; it leaves out the last hour, so the onset of a spike does not explain itself away;
 - the spread: variance = mean + psi x mean^2 (negative binomial). psi is the dispersion the predictions
-  actually show (a clipped moment estimate) plus each estimate's own uncertainty, so a young model asks
-  for a larger deviation before calling something a spike. The lag-1 autocorrelation of the errors is
+  actually show (a moment estimate with errors clipped at 3 sd) plus each estimate's own uncertainty, so
+  a young model asks for a larger deviation before calling something a spike. The lag-1 autocorrelation of the errors is
   measured too, for the detector to discount runs of correlated buckets;
 - values are clipped to mean +/- 3 sd before they are learnt, so outliers and empty outages cannot poison
   the baseline; the detector clips spike buckets much harder and keeps them out of the short-term ratio.
 
-A series with a non-integer value is not a count: it has no Poisson term and is scored as a normal.
+A series with a non-integer value is not a count: it has no Poisson term and is scored with a gamma.
 Seasonality is in wall-clock terms of the configured time zone: hours of the day exist only for buckets
 shorter than a day and days of the week only for buckets shorter than a week.
 """
@@ -34,8 +34,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 CLIP_SD = 3.0  # learnt values are clipped to mean +/- CLIP_SD standard deviations
-DISPERSION_CAP = 6.0  # one bucket moves the psi estimate by at most this many times the current psi ...
-POISSON_CAP = 2.0  # ... plus this many times its Poisson variance (so Poisson noise is not cut one-sidedly)
+DISPERSION_CLIP = 9.0  # a squared error counts for at most this many predicted variances (3 sd) in psi
 MAX_LAYER_VARIANCE = 4.0  # relative variance of a layer with no information at all
 PRIOR_DOW, PRIOR_HOD, PRIOR_HOT = 10.0, 1.0, 3.0  # prior strength (effective counts) of each layer
 PRIOR_PSI_COUNT, PRIOR_PSI_FLOAT = 0.02, 0.01  # prior extra dispersion for counts / non-count series
@@ -306,7 +305,7 @@ class SeasonalBaseline:
         if self._level_x >= MIN_CLIP_COUNTS * self._dispersion(exp.level):
             sd = exp.sd
             x = min(max(value, exp.mean - clip_sd * sd, 0.0), exp.mean + clip_sd * sd)
-        self._learn_recent(x, exp.seasonal, usual)
+        self._learn_recent(x, exp.seasonal, True)
         # The seasonal model learns the long-run profile from the values themselves (not divided by the
         # short-term ratio), so the ratio keeps meaning "unlike the usual" and averages 1 over time.
         # Each component learns against the current values of all the others, including what the
@@ -371,18 +370,16 @@ class SeasonalBaseline:
     def _learn_dispersion(self, exp: Expectation, value: float) -> None:
         """Moment estimate of psi from the prediction errors: E[(x - mean)^2] = mean + psi * mean^2.
 
-        The errors include the model's misfit, which the next prediction will suffer too. Each bucket's
-        contribution is clipped either way, to a multiple of the current psi plus a multiple of its
-        Poisson variance: a spike the detector missed (at low volume one busy bucket is worth hundreds
-        of psi units) cannot run away with it, and when psi is truly larger, many buckets hit the cap
-        and the estimate still climbs quickly.
+        The errors include the model's misfit, which the next prediction will suffer too. A squared
+        error counts for at most 3 predicted sd, so a spike the detector missed cannot inflate psi;
+        the clip is relative to the whole predicted variance (Poisson part included), which keeps
+        the estimate unbiased at low counts.
         """
         poisson = exp.mean if self.integer else 0.0
-        excess = (value - exp.mean) ** 2 - poisson
-        cap = DISPERSION_CAP * max(self._psi_obs(), PRIOR_PSI_COUNT) * exp.mean**2 + POISSON_CAP * poisson
+        excess = min((value - exp.mean) ** 2, DISPERSION_CLIP * exp.var) - poisson
         keep = self._psi_keep
         num, den, n = self._psi
-        self._psi = [num * keep + min(max(excess, -cap), cap), den * keep + exp.mean**2, n * keep + 1.0]
+        self._psi = [num * keep + excess, den * keep + exp.mean**2, n * keep + 1.0]
 
     def _learn_autocorrelation(self, exp: Expectation, value: float) -> None:
         """Lag-1 autocorrelation of the standardised errors (clipped at 3 sd).

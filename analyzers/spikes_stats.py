@@ -1,33 +1,29 @@
-"""Upper-tail surprise of one bucket's volume against its expected rate.
+"""Tail probabilities and shift evidence for one bucket's volume against its expected rate.
 
-Counts are scored with a negative binomial (Poisson when there is no extra dispersion), which stays honest
+Counts are modelled as negative binomial (Poisson when there is no extra dispersion), which stays honest
 at low volume where a normal approximation would call a single post a six-sigma event. Non-integer series
-(real datasets) have no count unit, so they are scored with a normal whose variance scales with the mean.
+(real datasets) have no count unit; they are modelled as gamma with the same mean and variance, which
+keeps the right skew of volume data (a normal tail would call every busy hour a crisis).
 """
 
 from __future__ import annotations
 
 import math
 
-from scipy.special import betainc, gammainc, log_ndtr, ndtr
+from scipy.special import betainc, gammainc, gammaincc
 
 MAX_SCORE = 300.0  # -log10 of the smallest probability we report; keeps state and JSON finite
-_LN10 = math.log(10.0)
 _POISSON_PSI = 1e-9  # below this extra dispersion the negative binomial is a Poisson
 
 
-def count_surprise(count: float, mean: float, psi: float) -> float:
-    """-log10 P(X >= count) for X with mean `mean` and variance mean + psi * mean**2."""
-    if count <= 0:
-        return 0.0
-    tail = _upper_tail(math.ceil(count), mean, psi)
+def _score(tail: float) -> float:
     if tail <= 0.0:
         return MAX_SCORE
     return min(MAX_SCORE, max(0.0, -math.log10(tail)))
 
 
-def _upper_tail(k: int, mean: float, psi: float) -> float:
-    """P(X >= k) for an integer k >= 1."""
+def _count_upper_tail(k: int, mean: float, psi: float) -> float:
+    """P(X >= k) for an integer k >= 1, X with mean `mean` and variance mean + psi * mean**2."""
     if psi < _POISSON_PSI:
         return float(gammainc(k, mean))  # Poisson: P(X >= k) = P(k, mean), the regularised lower gamma
     # Negative binomial with n = 1/psi successes: P(X >= k) = I_q(k, n) with q = psi*mean/(1+psi*mean).
@@ -35,10 +31,16 @@ def _upper_tail(k: int, mean: float, psi: float) -> float:
     return float(betainc(k, 1.0 / psi, q))
 
 
-def normal_surprise(value: float, mean: float, sd: float) -> float:
-    """-log10 P(Y >= value) for a normal Y; used for non-count series."""
-    z = (value - mean) / sd
-    return min(MAX_SCORE, max(0.0, -float(log_ndtr(-z)) / _LN10))
+def count_surprise(count: float, mean: float, psi: float) -> float:
+    """-log10 P(X >= count)."""
+    if count <= 0:
+        return 0.0
+    return _score(_count_upper_tail(math.ceil(count), mean, psi))
+
+
+def count_lower_tail(count: float, mean: float, psi: float) -> float:
+    """P(X <= count)."""
+    return max(0.0, 1.0 - _count_upper_tail(math.floor(count) + 1, mean, psi))
 
 
 def count_shift_llr(count: float, mean: float, psi: float, ratio: float) -> float:
@@ -53,17 +55,24 @@ def count_shift_llr(count: float, mean: float, psi: float, ratio: float) -> floa
     return n * math.log((n + mean) / (n + ratio * mean)) + count * math.log(ratio * (n + mean) / (n + ratio * mean))
 
 
-def normal_shift_llr(value: float, mean: float, sd: float, ratio: float) -> float:
-    """Log-likelihood ratio (nats) of a normal value for mean `ratio` x `mean` against `mean`."""
-    shifted = ratio * mean
-    return ((value - mean) ** 2 - (value - shifted) ** 2) / (2.0 * sd * sd)
+def _gamma(mean: float, var: float) -> tuple[float, float]:
+    """(shape, scale) of the gamma with this mean and variance."""
+    return mean * mean / var, var / mean
 
 
-def count_lower_tail(count: float, mean: float, psi: float) -> float:
-    """P(X <= count) for the same negative binomial as `count_surprise`."""
-    return max(0.0, 1.0 - _upper_tail(math.floor(count) + 1, mean, psi))
+def amount_surprise(value: float, mean: float, var: float) -> float:
+    """-log10 P(Y >= value) for a gamma Y with this mean and variance (non-count series)."""
+    shape, scale = _gamma(mean, var)
+    return _score(float(gammaincc(shape, max(value, 0.0) / scale)))
 
 
-def normal_lower_tail(value: float, mean: float, sd: float) -> float:
-    """P(Y <= value) for a normal Y."""
-    return float(ndtr((value - mean) / sd))
+def amount_lower_tail(value: float, mean: float, var: float) -> float:
+    """P(Y <= value) for the same gamma."""
+    shape, scale = _gamma(mean, var)
+    return float(gammainc(shape, max(value, 0.0) / scale))
+
+
+def amount_shift_llr(value: float, mean: float, var: float, ratio: float) -> float:
+    """Log-likelihood ratio (nats) of `value` for mean `ratio` x `mean` against `mean`, same gamma shape."""
+    shape, scale = _gamma(mean, var)
+    return -shape * math.log(ratio) + value / scale * (1.0 - 1.0 / ratio)

@@ -11,7 +11,8 @@ Output (stdout), one line per alert, in time order, no header:
     timestamp,severity,value,expected
 one line when a spike starts and one more each time it escalates (aviso -> critico); nothing while a
 spike simply continues or when it ends. `timestamp` is the input's own text for the first row of the
-bucket, `value` the bucket's volume, `expected` the volume the detector expected, before seeing it.
+bucket, `value` the bucket's volume, `expected` the volume the detector expected before seeing it (two
+decimals; three significant digits below 0.01).
 A summary goes to stderr. A malformed file exits with status 2 and a message naming the line.
 """
 
@@ -29,7 +30,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from analyzers.spikes import PRESETS, SpikeSettings, backtest
+from analyzers.spikes import PRESETS, BacktestAlert, SpikeSettings, backtest
 from bot.commands.common import load
 from domain import utc
 
@@ -89,9 +90,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_alerts(alerts: list, series: Series, out: TextIO) -> None:
+def write_alerts(alerts: list[BacktestAlert], series: Series, out: TextIO) -> None:
     for alert in alerts:
-        out.write(f"{series.labels[alert.row]},{alert.severity},{_number(alert.value)},{alert.expected:.2f}\n")
+        expected = f"{alert.expected:.2f}" if alert.expected >= 0.01 else f"{alert.expected:.3g}"
+        out.write(f"{series.labels[alert.row]},{alert.severity},{_number(alert.value)},{expected}\n")
 
 
 def read_series(path: Path) -> Series:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 import getpass
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.bootstrap import build_engine
