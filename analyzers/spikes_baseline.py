@@ -18,8 +18,9 @@ expected = level x day-of-week x hour-of-day x weekday/weekend-hour x short-term
   actually show (a moment estimate with errors clipped at 3 sd) plus each estimate's own uncertainty, so
   a young model asks for a larger deviation before calling something a spike. The lag-1 autocorrelation of the errors is
   measured too, for the detector to discount runs of correlated buckets;
-- values are clipped to mean +/- 3 sd before they are learnt, so outliers and empty outages cannot poison
-  the baseline; the detector clips spike buckets much harder and keeps them out of the short-term ratio.
+- values are clipped to mean +/- 3 sd before they are learnt, so outliers cannot poison the baseline; the
+  detector clips spike buckets much harder, keeps a spike's onset out of the short-term ratio, and does
+  not pass on buckets so low they must be a collection outage.
 
 A series with a non-integer value is not a count: it has no Poisson term and is scored with a gamma.
 Seasonality is in wall-clock terms of the configured time zone: hours of the day exist only for buckets
@@ -49,7 +50,7 @@ MIN_LEVEL_HALF_LIFE_BUCKETS = 10.0
 RECENT_HALF_LIFE_HOURS = 3.0  # the short-term ratio (today is busier than usual) ...
 RECENT_LAG_HOURS = 1.0  # ... leaves out the last hour, so a spike's own onset does not raise it
 PRIOR_RECENT = 30.0  # effective counts pulling the short-term ratio towards 1 (day-to-day CV ~ 18%)
-MAX_RECENT_RATIO = 1.3
+MAX_RECENT_RATIO = 1.3  # a busy or quiet day moves the expectation by 30% at most; beyond that is a spike
 MAX_REBASE = 20.0
 
 
@@ -71,7 +72,6 @@ class Expectation:
     mean: float
     psi: float  # relative variance: observation overdispersion plus model uncertainty
     var: float
-    model_psi: float  # the model-uncertainty part of psi
     level: float  # deseasonalised mean per bucket (the "typical" bucket)
     seasonal: float  # the expectation before the short-term ratio
     factors: tuple[float, float, float]  # day of week, hour of day, weekday/weekend hour
@@ -285,17 +285,17 @@ class SeasonalBaseline:
         var = (mean if self.integer else 0.0) + psi * mean * mean
         if not self.integer:
             var = max(var, (FLOOR_SHARE * max(level, mean)) ** 2, 1e-18)
-        return Expectation(mean, psi, var, model_psi, level, seasonal, (f_dow, f_hod, f_hot), points, day, disp)
+        return Expectation(mean, psi, var, level, seasonal, (f_dow, f_hod, f_hot), points, day, disp)
 
     # --- learning -----------------------------------------------------------------------------------
 
     def learn(self, exp: Expectation, value: float, clip_sd: float = CLIP_SD, usual: bool = True) -> None:
         """Fold one observed bucket into the model, clipped to mean +/- clip_sd sd.
 
-        `usual` is False for buckets inside a spike: clipped, they still teach the seasonal profile (so
-        a model error cannot lock the detector into an endless spike; the profile of the current day
-        or week is frozen anyway), but not the short-term ratio, which must keep describing the time
-        before the spike, nor the dispersion.
+        `usual` is False for buckets inside a spike; the detector clips them hard (`clip_sd`), and they
+        still teach the profile and the short-term ratio, so an unusually busy day, or a model error,
+        cannot lock the detector into an endless spike (the current day's profile is frozen anyway,
+        and the ratio is capped). They do not teach the dispersion or the autocorrelation.
         """
         if exp.day != self._day:
             if self._day >= 0:
@@ -305,7 +305,7 @@ class SeasonalBaseline:
         if self._level_x >= MIN_CLIP_COUNTS * self._dispersion(exp.level):
             sd = exp.sd
             x = min(max(value, exp.mean - clip_sd * sd, 0.0), exp.mean + clip_sd * sd)
-        self._learn_recent(x, exp.seasonal, True)
+        self._learn_recent(x, exp.seasonal)
         # The seasonal model learns the long-run profile from the values themselves (not divided by the
         # short-term ratio), so the ratio keeps meaning "unlike the usual" and averages 1 over time.
         # Each component learns against the current values of all the others, including what the
@@ -334,9 +334,9 @@ class SeasonalBaseline:
         else:
             self._last_z = None
 
-    def _learn_recent(self, value: float, seasonal: float, usable: bool) -> None:
+    def _learn_recent(self, value: float, seasonal: float) -> None:
         """The short-term ratio learns with a lag, so the last hour (a spike's onset) is not in it yet."""
-        self._pending.append([value, seasonal, 1.0 if usable else 0.0])
+        self._pending.append([value, seasonal, 1.0])
         if len(self._pending) > self._recent_lag:
             old_value, old_seasonal, old_usable = self._pending.pop(0)
             if old_usable:

@@ -162,6 +162,16 @@ class Config(_Strict):
     paths: Paths = Paths()
     logging: LoggingSettings = LoggingSettings()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _spikes_follow_the_timezone(cls, data: Any) -> Any:
+        """The detector's seasonality uses the bot's time zone unless `spikes.timezone` says otherwise."""
+        if isinstance(data, dict) and isinstance(data.get("timezone"), str):
+            spikes = data.get("spikes") or {}
+            if isinstance(spikes, dict) and "timezone" not in spikes:
+                data = {**data, "spikes": {**spikes, "timezone": data["timezone"]}}
+        return data
+
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:

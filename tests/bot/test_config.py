@@ -136,3 +136,9 @@ def test_secrets_come_from_the_environment_and_hide_in_reprs():
     assert secrets.x_bearer_token.get_secret_value() == "tok-123456"
     assert secrets.slack_webhook_url is None
     assert "tok-123456" not in repr(secrets) and "tok-123456" not in str(secrets.model_dump())
+
+
+def test_spike_seasonality_follows_the_bot_time_zone():
+    assert parse_config({"timezone": "America/Lima"}).spikes.timezone == "America/Lima"
+    both = parse_config({"timezone": "America/Lima", "spikes": {"timezone": "UTC"}})
+    assert both.spikes.timezone == "UTC"
