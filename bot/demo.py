@@ -23,6 +23,7 @@ from bot.alert_sinks import ConsoleSink, FileSink
 from bot.bootstrap import bootstrap, build_engine, sample_week_start
 from bot.clock import ManualClock
 from bot.config import Config
+from bot.incidents import local_es
 from bot.reports import write_weekly_summary
 from storage.models import AnalysisRow, IncidentRow, PostRow
 
@@ -134,8 +135,9 @@ def print_summary(s: DemoSummary, out: TextIO) -> None:
     print(f"Categorías PQRSD: {share(s.categories)}", file=out)
     print(f"Incidentes de crisis detectados: {len(s.incidents)}", file=out)
     for inc in s.incidents:
-        closed = f"{inc['closed_at']:%a %d/%m %H:%M}" if inc["closed_at"] else "abierto"
-        print(f"  #{inc['id']} {inc['level'].upper()} desde {inc['opened_at']:%a %d/%m %H:%M} hasta {closed}; "
+        tz = inc["opened_at"].tzinfo  # type: ignore[union-attr]
+        closed = local_es(inc["closed_at"], tz) if inc["closed_at"] else "abierto"
+        print(f"  #{inc['id']} {inc['level'].upper()} desde {local_es(inc['opened_at'], tz)} hasta {closed}; "
               f"señales: {', '.join(inc['keys'])}", file=out)  # type: ignore[arg-type]
     print(f"Alertas enviadas: {s.alerts} (consola y {s.outbox_file})", file=out)
     if s.report_dir:

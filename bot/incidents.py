@@ -39,8 +39,14 @@ def _ratio(value: float, expected: float) -> str:
     return f"x{value / expected:.1f}" if expected > 0.05 else "sin precedente"
 
 
-def _local(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%a %d/%m %H:%M")
+DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
+
+
+def local_es(moment: datetime, tz: ZoneInfo) -> str:
+    """'mié 18/11 10:30' in local time, whatever the process locale."""
+    local = moment.astimezone(tz)
+    return f"{DAYS_ES[local.weekday()]} {local:%d/%m %H:%M}"
+
 
 
 def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str) -> list[Alert]:
@@ -108,7 +114,7 @@ def _open_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_url: s
     minutes = int(t.bucket.total_seconds() // 60)
     body = (
         f"Volumen de {describe_key(t.key)}: {t.value:.0f} en {minutes} min frente a {t.expected:.1f} esperados "
-        f"({_ratio(t.value, t.expected)}), desde {_local(t.bucket_start, tz)} (hora Colombia).\n"
+        f"({_ratio(t.value, t.expected)}), desde {local_es(t.bucket_start, tz)} (hora Colombia).\n"
         f"{_context_text(ctx)}\n"
         f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
     )
@@ -130,7 +136,7 @@ def _escalation_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_
     body = (
         f"El incidente #{incident.id} sube a {LEVEL_ES[t.level]}: {describe_key(t.key)} con {t.value:.0f} "
         f"frente a {t.expected:.1f} esperados ({_ratio(t.value, t.expected)}) a las "
-        f"{_local(t.bucket_start, tz)}.\nSeñales del incidente: {_keys_es(incident)}.\n"
+        f"{local_es(t.bucket_start, tz)}.\nSeñales del incidente: {_keys_es(incident)}.\n"
         f"{_context_text(ctx)}\n"
         f"Revisar en la bandeja: {inbox_url}?incidente={incident.id}"
     )
@@ -152,7 +158,7 @@ def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_ur
     duration = t.bucket_start - incident.opened_at
     hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
     body = (
-        f"El volumen volvió a lo esperado a las {_local(t.bucket_start, tz)}. Duración: {hours} h {minutes} min; "
+        f"El volumen volvió a lo esperado a las {local_es(t.bucket_start, tz)}. Duración: {hours} h {minutes} min; "
         f"nivel máximo {LEVEL_ES[incident.level]}; pico de {incident.peak_value} menciones por intervalo "
         f"frente a {incident.peak_expected:.1f} esperadas.\nSeñales: {_keys_es(incident)}."
     )
