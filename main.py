@@ -9,7 +9,7 @@ from bot.config import ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.commands import analysis, backtest, core, web
+    from bot.commands import analysis, backtest, core, report, web
 
     parser = argparse.ArgumentParser(
         prog="main.py", description="Vigía: social media monitoring for MinTIC's communications office."
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     core.register(sub)
     analysis.register(sub)
     backtest.register(sub)
+    report.register(sub)
     web.register(sub)
     return parser
 

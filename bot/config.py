@@ -112,7 +112,19 @@ class ReportSettings(_Strict):
     time: str = "08:00"
     out_dir: Path = Path("var/reports")
     slack_channel: str = "#vigia-informes"
+    office_hours: str = "08:00-17:00"  # business hours for response times (Mon-Fri, Colombian holidays off)
     pdf: bool = True  # also render a PDF when a PDF engine (headless Chromium) is available
+
+    @field_validator("office_hours")
+    @classmethod
+    def _span(cls, value: str) -> str:
+        start, sep, end = value.partition("-")
+        if not sep:
+            raise ValueError(f"office_hours {value!r} must be HH:MM-HH:MM, e.g. '08:00-17:00'")
+        first, last = cls._hhmm(start.strip()), cls._hhmm(end.strip())
+        if first >= last:
+            raise ValueError(f"office_hours {value!r} must end after it starts")
+        return f"{first}-{last}"
 
     @field_validator("time")
     @classmethod

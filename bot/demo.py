@@ -141,5 +141,6 @@ def print_summary(s: DemoSummary, out: TextIO) -> None:
               f"señales: {', '.join(inc['keys'])}", file=out)  # type: ignore[arg-type]
     print(f"Alertas enviadas: {s.alerts} (consola y {s.outbox_file})", file=out)
     if s.report_dir:
-        print(f"Resumen semanal: {s.report_dir}", file=out)
+        html = sorted(s.report_dir.glob("*.html"))
+        print(f"Informe semanal: {html[0] if html else s.report_dir} (y CSV en {s.report_dir})", file=out)
     print(f"Duración: {s.seconds:.1f} s", file=out)

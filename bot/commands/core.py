@@ -14,7 +14,6 @@ from bot.bootstrap import bootstrap, build_engine
 from bot.commands.common import load, setup_logging
 from bot.commands.web import demo_hint
 from bot.demo import print_summary, run_demo
-from bot.reports import write_weekly_summary
 from bot.scheduler import run_forever
 from storage import db
 
@@ -65,20 +64,6 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
-    config = load(args)
-    setup_logging(config)
-    bus = bootstrap(config, connectors={})
-    try:
-        path = write_weekly_summary(bus.services, args.week, force=args.force,
-                                    out_dir=Path(args.out) if args.out else None)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"report written to {path}" if path else "report already built for that week (use --force)")
-    return 0
-
-
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Recompute stored analyses (after a model or rule change) for posts created since a date."""
     from bot.services import reanalyze_since
@@ -115,12 +100,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dbsub = p.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", help="apply migrations")
     up.set_defaults(func=cmd_db_upgrade)
-
-    p = subparsers.add_parser("report", help="build the weekly report for an ISO week")
-    p.add_argument("--week", required=True, help="ISO week, e.g. 2026-W47")
-    p.add_argument("--out", help="output folder (default: report.out_dir from the config)")
-    p.add_argument("--force", action="store_true", help="rebuild even if it was built already")
-    p.set_defaults(func=cmd_report)
 
     p = subparsers.add_parser("analyze", help="recompute stored analyses since a date")
     p.add_argument("--since", required=True, help="date or datetime, e.g. 2026-11-16 (Bogotá time if naive)")

@@ -1,0 +1,230 @@
+"""The report's charts: matplotlib figures drawn on the Agg canvas directly (no pyplot, so no global state
+and no display needed), returned as PNG bytes to embed in the HTML.
+
+Each chart is drawn only when there is something to draw; the HTML says so when a chart is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import date
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from analyzers.indicators import hours
+from bot.report_model import (
+    CATEGORY_ES,
+    ORDERED_CATEGORIES,
+    PLATFORM_ES,
+    SENTIMENT_ES,
+    WeeklyReport,
+    short_day,
+)
+
+PLATFORM_COLORS = {"x": "#1f2328", "facebook": "#1877f2", "instagram": "#c13584"}
+SENTIMENT_COLORS = {"negative": "#d64545", "neutral": "#9aa5b1", "positive": "#2f9e44", "sin_analizar": "#e0e4e8"}
+DPI = 110
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str  # Spanish, shown above the image
+    alt: str  # Spanish description for screen readers and when images are off
+    png: bytes
+
+
+def _figure(width: float = 9.0, height: float = 3.6) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI)
+    return buf.getvalue()
+
+
+def _es_number(value: float, _pos: object = None) -> str:
+    return f"{value:,.0f}".replace(",", ".")
+
+
+def _style(ax: object) -> None:
+    ax.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
+    ax.grid(axis="y", color="#e6e9ed", linewidth=0.8)  # type: ignore[attr-defined]
+    ax.set_axisbelow(True)  # type: ignore[attr-defined]
+
+
+def _day_ticks(ax: object, days: list[date]) -> None:
+    """One label per day for a week; for longer periods, about fourteen labels."""
+    step = max(1, math.ceil(len(days) / 14))
+    ax.set_xticks(range(0, len(days), step), [short_day(d) for d in days[::step]])  # type: ignore[attr-defined]
+
+
+def _legend_above(ax: object, ncols: int, fontsize: int = 9) -> None:
+    """Legend in a row above the plot, where it can never hide a bar."""
+    ax.legend(frameon=False, ncols=max(ncols, 1), loc="lower center", bbox_to_anchor=(0.5, 1.0),  # type: ignore[attr-defined]
+              fontsize=fontsize)
+
+
+def daily_interactions(r: WeeklyReport) -> Chart | None:
+    values = r.current.daily(lambda x: x.interactions, own=True)
+    if not any(values.values()):
+        return None
+    days = r.period.days
+    platforms = [p for p in r.platforms() if any(values.get((i, p)) for i in range(len(days)))]
+    fig = _figure()
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(platforms), 1)
+    for n, platform in enumerate(platforms):
+        xs = [i + (n - (len(platforms) - 1) / 2) * width for i in range(len(days))]
+        ax.bar(xs, [values.get((i, platform), 0) for i in range(len(days))], width,
+               label=PLATFORM_ES.get(platform, platform), color=PLATFORM_COLORS.get(platform, "#888"))
+    _day_ticks(ax, days)
+    ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.set_ylabel("Interacciones")
+    _legend_above(ax, ncols=len(platforms))
+    _style(ax)
+    total = sum(values.values())
+    return Chart("interacciones_diarias", "Interacciones registradas por día y plataforma",
+                 f"Barras por día y plataforma de las {total} interacciones registradas en el contenido del "
+                 "Ministerio publicado cada día.", _png(fig))
+
+
+def daily_mentions(r: WeeklyReport) -> Chart | None:
+    values = r.current.daily(lambda x: x.posts, own=False)
+    if not any(values.values()):
+        return None
+    days = r.period.days
+    fig = _figure()
+    ax = fig.add_subplot()
+    bottom = [0] * len(days)
+    for platform in r.platforms():
+        heights = [values.get((i, platform), 0) for i in range(len(days))]
+        ax.bar(range(len(days)), heights, 0.65, bottom=bottom, label=PLATFORM_ES.get(platform, platform),
+               color=PLATFORM_COLORS.get(platform, "#888"))
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    _day_ticks(ax, days)
+    ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.set_ylabel("Publicaciones ciudadanas")
+    _legend_above(ax, ncols=3)
+    _style(ax)
+    return Chart("menciones_diarias", "Menciones y comentarios recibidos por día",
+                 "Barras apiladas por plataforma de las publicaciones ciudadanas recibidas cada día.", _png(fig))
+
+
+def sentiment_over_time(r: WeeklyReport) -> Chart | None:
+    by_day = r.current.sentiment_by_day()
+    if not any(by_day.values()):
+        return None
+    days = r.period.days
+    fig = _figure()
+    ax = fig.add_subplot()
+    bottom = [0] * len(days)
+    for s in ("negative", "neutral", "positive", "sin_analizar"):
+        heights = [by_day.get((i, s), 0) for i in range(len(days))]
+        if not any(heights):
+            continue
+        ax.bar(range(len(days)), heights, 0.65, bottom=bottom, label=SENTIMENT_ES[s], color=SENTIMENT_COLORS[s])
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    _day_ticks(ax, days)
+    ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.set_ylabel("Publicaciones ciudadanas")
+    twin = ax.twinx()
+    shares = []
+    for i in range(len(days)):
+        analysed = sum(by_day.get((i, s), 0) for s in ("negative", "neutral", "positive"))
+        shares.append(100 * by_day.get((i, "negative"), 0) / analysed if analysed else float("nan"))
+    twin.plot(range(len(days)), shares, color="#8b1e1e", marker="o", linewidth=1.8, label="% negativo")
+    twin.set_ylim(0, 100)
+    twin.set_ylabel("% negativo")
+    twin.spines[["top"]].set_visible(False)
+    handles, labels = ax.get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    ax.legend(handles + h2, labels + l2, frameon=False, ncols=5, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              fontsize=9)
+    _style(ax)
+    return Chart("sentimiento_diario", "Tono de la conversación por día",
+                 "Barras apiladas de publicaciones negativas, neutrales y positivas por día, con la línea del "
+                 "porcentaje negativo.", _png(fig))
+
+
+def pqrsd_mix(r: WeeklyReport) -> Chart | None:
+    now, before = r.current.categories(), r.before.categories()
+    if not any(now.values()):
+        return None
+    cats = list(ORDERED_CATEGORIES)
+    fig = _figure(height=3.4)
+    ax = fig.add_subplot()
+    ys = range(len(cats))
+    ax.barh([y + 0.2 for y in ys], [now.get(c, 0) for c in cats], 0.4, label="Esta semana", color="#0b5cab")
+    if r.has_previous:
+        ax.barh([y - 0.2 for y in ys], [before.get(c, 0) for c in cats], 0.4, label="Semana anterior",
+                color="#a9c4e6")
+    ax.set_yticks(list(ys), [CATEGORY_ES[c] for c in cats])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend_above(ax, ncols=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return Chart("pqrsd", "Clasificación PQRSD: esta semana y la anterior",
+                 "Barras horizontales por categoría PQRSD de esta semana y de la anterior.", _png(fig))
+
+
+def response_times(r: WeeklyReport) -> Chart | None:
+    groups = [("Total", r.current.responses)] + [
+        (PLATFORM_ES.get(k, k), s) for k, s in r.current.responses_by_platform.items()]
+    groups = [(name, s) for name, s in groups if s.answered]
+    if not groups:
+        return None
+    fig = _figure(height=1.2 + 0.6 * len(groups))
+    ax = fig.add_subplot()
+    series = (("Mediana (horario hábil)", "median_business_s", "#0b5cab"),
+              ("P90 (horario hábil)", "p90_business_s", "#7aa7da"),
+              ("Mediana (horas corridas)", "median_s", "#e07b39"),
+              ("P90 (horas corridas)", "p90_s", "#f3c09b"))
+    height = 0.8 / len(series)
+    for n, (label, attr, color) in enumerate(series):
+        ys = [i + (n - 1.5) * height for i in range(len(groups))]
+        ax.barh(ys, [hours(getattr(s, attr)) or 0 for _, s in groups], height, label=label, color=color)
+    ax.set_yticks(range(len(groups)), [f"{name}\n({s.answered} respondidas)" for name, s in groups])
+    ax.invert_yaxis()
+    ax.set_xlabel("Horas hasta la primera respuesta")
+    _legend_above(ax, ncols=4, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return Chart("tiempos_respuesta", "Tiempo hasta la primera respuesta del Ministerio",
+                 "Barras horizontales con la mediana y el percentil 90 del tiempo de primera respuesta, en horario "
+                 "hábil y en horas corridas, en total y por plataforma.", _png(fig))
+
+
+def top_topics(r: WeeklyReport, limit: int = 8) -> Chart | None:
+    ranked = sorted(r.current.topics().items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    if not ranked:
+        return None
+    fig = _figure(height=1.0 + 0.35 * len(ranked))
+    ax = fig.add_subplot()
+    ax.barh(range(len(ranked)), [n for _, n in ranked], 0.6, color="#5b8c5a")
+    ax.set_yticks(range(len(ranked)), [r.topic_name(t) for t, _ in ranked])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return Chart("temas", "Temas más mencionados", "Barras horizontales de los temas con más publicaciones "
+                 "ciudadanas en la semana.", _png(fig))
+
+
+def all_charts(r: WeeklyReport) -> dict[str, Chart]:
+    """Every chart that has data, by key."""
+    charts = [f(r) for f in (daily_interactions, daily_mentions, sentiment_over_time, pqrsd_mix, response_times,
+                             top_topics)]
+    return {c.key: c for c in charts if c is not None}

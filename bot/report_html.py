@@ -1,0 +1,321 @@
+"""The report in words: Spanish number formats, the headline summary, data notices, the HTML and the PDF.
+
+The HTML is one self-contained file (inline CSS, charts as base64 PNG data URIs, no scripts, fonts or other
+external assets), rendered by Jinja2 with autoescaping on: post texts and handles are untrusted input.
+The PDF is the same HTML printed by headless Chromium when it is installed; without it there is no PDF.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import structlog
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.report_charts import Chart
+from bot.report_model import (
+    CATEGORY_ES,
+    LEVEL_ES,
+    PLATFORM_ES,
+    Kpi,
+    Table,
+    WeeklyReport,
+    long_day,
+    period_text,
+    short_day,
+)
+
+log = structlog.get_logger("vigia.reports")
+
+TEMPLATES = Path(__file__).with_name("templates") / "report"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--disable-extensions", "--hide-scrollbars", "--mute-audio")
+
+# --- Spanish number formats (Colombia: "." for thousands, "," for decimals) -----------------------------
+
+MINUS = "−"
+
+
+def _swap(text: str) -> str:
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def es_int(value: float | None) -> str:
+    return "—" if value is None else _swap(f"{round(value):,}")
+
+
+def es_num(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "—"
+    text = _swap(f"{value:,.{decimals}f}")
+    return text.replace("-", MINUS)
+
+
+def es_pct(fraction: float | None, decimals: int = 1) -> str:
+    return "—" if fraction is None else f"{es_num(100 * fraction, decimals)} %"
+
+
+def es_hours(value: float | None) -> str:
+    """Hours as people say them: minutes under an hour, hours under two days, then days."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "0 h"
+    if value < 1:
+        return f"{round(value * 60)} min"
+    if value < 48:
+        return f"{es_num(value)} h"
+    return f"{es_num(value / 24)} días"
+
+
+def es_datetime(moment: datetime | None, tz: Any = None) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone(tz) if tz is not None else moment
+    return f"{short_day(local.date())} {local:%H:%M}"
+
+
+def fmt_value(value: Any, kind: str) -> str:
+    """A table cell or figure, by column kind (see report_model.Column)."""
+    if value is None or value == "":
+        return "—" if kind not in ("text", "url") else ""
+    if kind == "n":
+        return es_int(value)
+    if kind == "n1":
+        return es_num(value)
+    if kind == "pct":
+        return es_pct(value)
+    if kind == "h":
+        return es_hours(value)
+    if kind == "x":
+        return es_num(value)
+    if kind == "date":
+        return short_day(value) if isinstance(value, date) else str(value)
+    if kind == "datetime":
+        return es_datetime(value)
+    if isinstance(value, bool):
+        return "sí" if value else "no"
+    return str(value)
+
+
+def kpi_value(k: Kpi, value: float | None = None, *, current: bool = True) -> str:
+    v = (k.current if current else k.previous) if value is None else value
+    if v is None:
+        return "no disponible" if "no disponible" in k.note else "—"
+    return {"n": es_int, "pct": es_pct, "h": es_hours, "x": lambda x: es_num(x)}[k.unit](v)
+
+
+def change_text(k: Kpi) -> str:
+    """`+12,5 %`, `−3,0 puntos porcentuales`, `sin cambio` or `sin comparación`."""
+    ch = k.change
+    if ch.diff is None:
+        return "sin comparación"
+    if abs(ch.diff) < 1e-9:
+        return "sin cambio"
+    sign = "+" if ch.diff > 0 else MINUS
+    if k.unit == "pct":
+        return f"{sign}{es_num(abs(ch.diff) * 100)} puntos porcentuales"
+    if ch.pct is None:
+        return f"{sign}{kpi_value(k, abs(ch.diff))} (antes 0)"
+    return f"{sign}{es_num(abs(ch.pct))} %"
+
+
+def change_class(k: Kpi) -> str:
+    """CSS class: good / bad / flat news, by the indicator's preferred direction."""
+    diff = k.change.diff
+    if diff is None or abs(diff) < 1e-9 or k.better is None:
+        return "flat"
+    return "good" if (diff > 0) == (k.better == "up") else "bad"
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) links become clickable (a stored URL is untrusted)."""
+    return url if url and url.startswith(("https://", "http://")) else None
+
+
+def clip(text: str | None, limit: int = 280) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- the words of the report --------------------------------------------------------------------------------
+
+
+def _kpis(r: WeeklyReport) -> dict[str, Kpi]:
+    return {k.key: k for k in r.kpis()}
+
+
+def _vs(k: Kpi) -> str:
+    text = change_text(k)
+    return "" if text == "sin comparación" else f" ({text} frente a la semana anterior)"
+
+
+def incident_text(r: WeeklyReport, inc: Any) -> str:
+    tz = r.period.tz
+    end = inc.closed_at or r.as_of
+    duration = es_hours((end - inc.opened_at).total_seconds() / 3600.0)
+    status = f"duró {duration}" if inc.closed_at else f"sigue abierto tras {duration}"
+    signals = ", ".join(r.signal_name(key) for key in inc.keys[:4]) or "sin detalle"
+    return (f"{LEVEL_ES.get(inc.level, inc.level).lower()} desde el {es_datetime(inc.opened_at, tz)} ({status}); "
+            f"señales: {signals}")
+
+
+def headline(r: WeeklyReport) -> list[str]:
+    """The week in a few sentences, most important first."""
+    if not r.has_data:
+        lines = [f"No hay publicaciones almacenadas para la semana {r.period.label} ({period_text(r.period)}). "
+                 "Sin datos no se calculan indicadores: este informe no muestra ceros sino ausencia de información."]
+        if r.stored_last is None:
+            lines.append("La base de datos aún no tiene publicaciones: revise que los conectores estén habilitados.")
+        else:
+            lines.append(f"La base de datos tiene publicaciones del {r.stored_first.astimezone(r.period.tz):%d/%m/%Y} "  # type: ignore[union-attr]
+                         f"al {r.stored_last.astimezone(r.period.tz):%d/%m/%Y}.")
+        return lines
+    k = _kpis(r)
+    c = r.current
+    lines = [
+        f"Las cuentas del Ministerio registraron {es_int(c.interactions)} interacciones{_vs(k['interacciones'])} "
+        f"con {es_int(c.own_posts)} publicaciones propias y {es_int(c.own_replies)} respuestas a la ciudadanía.",
+        f"La ciudadanía publicó {es_int(c.citizen_posts)} menciones y comentarios{_vs(k['menciones_recibidas'])}, "
+        f"de {es_int(c.unique_citizens)} personas distintas; el tono negativo fue del "
+        f"{es_pct(k['tono_negativo'].current)}{_vs(k['tono_negativo'])}.",
+    ]
+    s = c.responses
+    if s.received:
+        timing = (f", con una mediana de primera respuesta de {es_hours(k['mediana_primera_respuesta_h'].current)} "
+                  f"({es_hours(k['mediana_primera_respuesta_habil_h'].current)} en horario hábil)"
+                  if s.answered else "")
+        lines.append(f"Llegaron {es_int(s.received)} peticiones, quejas, reclamos y denuncias: el Ministerio "
+                     f"respondió públicamente {es_int(s.answered)} ({es_pct(s.rate)}){timing}.")
+    else:
+        lines.append("No llegaron peticiones, quejas, reclamos ni denuncias en la semana.")
+    if c.incidents:
+        n = len(c.incidents)
+        lines.append(f"{'Hubo un incidente' if n == 1 else f'Hubo {n} incidentes'} de crisis: "
+                     + "; ".join(incident_text(r, inc) for inc in c.incidents[:3]) + ".")
+    else:
+        lines.append("No se registraron incidentes de crisis.")
+    overdue = sum(r.overdue_counts.values())
+    if overdue:
+        lines.append(f"{es_int(overdue)} publicaciones ciudadanas de los últimos 90 días siguen sin respuesta "
+                     "después de su plazo legal (ver la lista al final).")
+    else:
+        lines.append("Ninguna publicación ciudadana de los últimos 90 días ha superado su plazo legal sin respuesta.")
+    topics = sorted(c.topics().items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    if topics:
+        named = [f"{r.topic_name(t)} ({es_int(n)})" for t, n in topics]
+        joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" y {named[-1]}"
+        lines.append(f"Temas más mencionados: {joined}.")
+    if r.top_posts and r.top_posts[0].interactions:
+        top = r.top_posts[0]
+        lines.append(f"La publicación propia con más interacciones ({es_int(top.interactions)}, "
+                     f"{PLATFORM_ES.get(top.platform, top.platform)}): «{clip(top.text, 110)}».")
+    return lines
+
+
+def notices(r: WeeklyReport) -> list[str]:
+    """What the reader must know about the data before trusting the figures."""
+    tz = r.period.tz
+    out = []
+    if r.partial_week and r.as_of > r.period.utc_start:
+        out.append(f"La semana aún no termina: el informe cubre hasta el {es_datetime(r.as_of, tz)}.")
+    elif r.as_of <= r.period.utc_start:
+        out.append("La semana del informe aún no ha comenzado.")
+    for gap in r.gaps():
+        platform = PLATFORM_ES.get(gap.platform, gap.platform)
+        if gap.empty:
+            out.append(f"Sin datos de {platform} el {long_day(gap.day).rsplit(' de ', 1)[0]}: posible falla de "
+                       "recolección; las cifras de ese día y de la semana pueden estar incompletas.")
+        else:
+            out.append(f"Volumen anormalmente bajo de {platform} el {long_day(gap.day).rsplit(' de ', 1)[0]}: "
+                       f"{es_int(gap.posts)} publicaciones frente a una mediana de {es_int(gap.median)} por día; "
+                       "posible recolección parcial.")
+    for p in r.problems:
+        until = (f"hasta el {es_datetime(p.resolved_at, tz)}" if p.resolved_at else "sin resolver a la fecha")
+        out.append(f"Falla de recolección en «{p.key.removeprefix('connector:')}» desde el "
+                   f"{es_datetime(p.opened_at, tz)} {until} ({p.failures} intentos fallidos): {clip(p.message, 160)}")
+    if r.has_data and r.unanalysed:
+        out.append(f"{es_int(r.unanalysed)} publicaciones ciudadanas aún no tienen análisis: el tono y la "
+                   f"clasificación se calculan sobre las {es_int(r.current.analysed_citizen_posts)} analizadas.")
+    if r.has_data and not r.has_previous:
+        out.append(f"No hay datos de la semana anterior ({r.previous.label}): no se muestran variaciones.")
+    return out
+
+
+# --- rendering -------------------------------------------------------------------------------------------------
+
+
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(es_int=es_int, es_num=es_num, es_pct=es_pct, es_hours=es_hours, fmt=fmt_value,
+                       safe_url=safe_url, clip=clip, short_day=short_day, long_day=long_day)
+    return env
+
+
+def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], *,
+                generated_at: datetime, inbox_url: str | None = None) -> str:
+    tz = r.period.tz
+    images = {key: "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
+              for key, chart in charts.items()}
+    context = {
+        "r": r, "tz": tz, "charts": charts, "images": images, "tables": {t.key: t for t in tables},
+        "kpis": r.kpis(), "headline": headline(r), "notices": notices(r),
+        "period_text": period_text(r.period), "generated_at": es_datetime(generated_at, tz),
+        "generated_date": long_day(generated_at.astimezone(tz).date()),
+        "as_of": es_datetime(r.as_of, tz), "kpi_value": kpi_value, "change_text": change_text,
+        "change_class": change_class, "incident_text": lambda inc: incident_text(r, inc),
+        "platform_es": PLATFORM_ES, "category_es": CATEGORY_ES, "holidays": r.holidays_in_period(),
+        "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime,
+    }
+    return _environment().get_template("report.html.j2").render(**context)
+
+
+def find_chromium() -> str | None:
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def render_pdf(html_path: Path, pdf_path: Path, *, chromium: str | None = None, timeout: float = 120) -> bool:
+    """Print the HTML to PDF with headless Chromium; False (and a log line) when it cannot."""
+    browser = chromium or find_chromium()
+    if browser is None:
+        log.info("no PDF engine (chromium) found; the report is HTML and CSV only")
+        return False
+    with tempfile.TemporaryDirectory(prefix="vigia-chromium-") as profile:
+        cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
+               f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        try:
+            done = subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.warning("PDF rendering failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            return False
+    ok = pdf_path.exists() and pdf_path.read_bytes()[:5] == b"%PDF-"
+    if not ok:
+        log.warning("PDF rendering failed", returncode=done.returncode,
+                    stderr=done.stderr.decode(errors="replace")[-300:])
+    return ok
+
+
+def screenshot(html_path: Path, png_path: Path, *, chromium: str | None = None, width: int = 1280,
+               height: int = 4000, timeout: float = 120) -> bool:
+    """A PNG of the rendered HTML (used by the tests to prove the report renders with its charts)."""
+    browser = chromium or find_chromium()
+    if browser is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="vigia-chromium-") as profile:
+        cmd = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
+               f"--screenshot={png_path}", html_path.resolve().as_uri()]
+        subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+    return png_path.exists() and png_path.stat().st_size > 0

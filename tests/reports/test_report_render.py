@@ -1,0 +1,64 @@
+"""The HTML report opened in headless Chromium: it renders, with its charts, and prints to PDF."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bot.report_html import find_chromium, screenshot
+from tests.reports.sample_data import SAMPLE_WEEK
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+NEEDS_CHROMIUM = pytest.mark.skipif(find_chromium() is None,
+                                    reason="headless Chromium is not installed (Debian package `chromium`; .ci/run "
+                                           "installs it)")
+SENTIMENT_RED = (0xD6, 0x45, 0x45)  # used only by the sentiment chart's bars
+FACEBOOK_BLUE = (0x18, 0x77, 0xF2)  # chart bars (and platform badges)
+
+
+def _pixels_near(image: Image.Image, rgb: tuple[int, int, int], tolerance: int = 12) -> int:
+    pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    close = np.abs(pixels - np.array(rgb, dtype=np.int16)).max(axis=2) <= tolerance
+    return int(close.sum())
+
+
+def test_embedded_charts_are_real_pngs(sample_report):
+    html = (sample_report.target / f"informe-{SAMPLE_WEEK}.html").read_text(encoding="utf-8")
+    sources = re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="([^"]+)"', html)
+    assert len(sources) == 6
+    for data, alt in sources:
+        image = Image.open(io.BytesIO(base64.b64decode(data)))
+        image.verify()
+        assert image.size[0] >= 900 and image.size[1] >= 150 and alt
+
+
+@NEEDS_CHROMIUM
+def test_report_renders_in_chromium_with_its_charts(sample_report):
+    ARTIFACTS.mkdir(exist_ok=True)
+    png = ARTIFACTS / f"report-{SAMPLE_WEEK}.png"
+    png.unlink(missing_ok=True)
+    html = sample_report.target / f"informe-{SAMPLE_WEEK}.html"
+    assert screenshot(html, png, width=1280, height=6000)
+    image = Image.open(png)
+    assert image.size == (1280, 6000)
+    assert png.stat().st_size > 150_000  # a page of text, tables and charts, not a blank or error page
+    colours = image.convert("RGB").reduce(4).getcolors(maxcolors=1_000_000) or []
+    assert len(colours) > 500  # anti-aliased text and charts: many distinct colours
+    assert _pixels_near(image, SENTIMENT_RED) > 8_000  # the sentiment chart's bars were decoded and drawn
+    assert _pixels_near(image, FACEBOOK_BLUE) > 8_000
+
+
+@NEEDS_CHROMIUM
+def test_pdf_is_a_multi_page_document(sample_report):
+    pdf = (sample_report.target / f"informe-{SAMPLE_WEEK}.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+    assert pages >= 4
+    assert pdf.count(b"/Subtype /Image") + pdf.count(b"/Subtype/Image") >= 6  # the charts are in it
