@@ -17,7 +17,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -35,7 +35,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from storage.models import (
@@ -48,6 +47,7 @@ from storage.models import (
     PostRow,
     UserRow,
 )
+from storage.repositories import dialect_insert, utc_now
 
 REVIEW_STATES = ("new", "in_progress", "attended", "not_applicable")
 PENDING_STATES = ("new", "in_progress")
@@ -172,19 +172,6 @@ class ThreadPost:
     url: str | None
     in_reply_to_id: str | None
     external_id: str
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _insert(session: Session, table: Any) -> Any:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(table)
-    if name == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database dialect {name!r}: use SQLite or PostgreSQL")
 
 
 def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
@@ -582,7 +569,7 @@ class ChangeResult:
 class ReviewRepository:
     """Write side: state, assignee, corrections and notes, each with its audit row. Never commits."""
 
-    def __init__(self, session: Session, clock: Any = _now):
+    def __init__(self, session: Session, clock: Any = utc_now):
         self.session = session
         self.clock = clock
 
@@ -605,7 +592,7 @@ class ReviewRepository:
         now = self.clock()
         row = {"post_id": post_id, "state": "new", "assignee_id": None, "updated_at": now, "updated_by": user}
         row.update(values)
-        stmt = _insert(self.session, R).values(**row)
+        stmt = dialect_insert(self.session, R).values(**row)
         stmt = stmt.on_conflict_do_update(index_elements=["post_id"],
                                           set_={**values, "updated_at": now, "updated_by": user})
         self.session.execute(stmt)

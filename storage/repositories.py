@@ -35,11 +35,11 @@ _METRICS = Metrics.names()
 _CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
 
 
-def _now() -> datetime:
+def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _insert(session: Session, table: Any) -> Any:
+def dialect_insert(session: Session, table: Any) -> Any:
     """A dialect insert that supports ON CONFLICT (SQLite and PostgreSQL)."""
     name = session.get_bind().dialect.name
     if name == "postgresql":
@@ -117,7 +117,7 @@ class PostRepository:
         """Store new posts and refresh metrics (and edited text) of known ones. Idempotent."""
         if not posts:
             return UpsertResult((), 0)
-        now = _now()
+        now = utc_now()
         unique: dict[tuple[str, str], Post] = {}
         for post in posts:  # the last copy of a post within one batch wins
             unique[post.key] = post
@@ -126,7 +126,7 @@ class PostRepository:
         rows = [post_to_row(p, now) for p in unique.values()]
         table = PostRow.__table__
         stmt = (
-            _insert(self.session, table)
+            dialect_insert(self.session, table)
             .on_conflict_do_nothing(index_elements=["platform", "external_id"])
             .returning(table.c.id, table.c.platform, table.c.external_id)
         )
@@ -197,7 +197,7 @@ class AnalysisRepository:
         inserted: set[int] = set()
         table = AnalysisRow.__table__
         stmt = (
-            _insert(self.session, table)
+            dialect_insert(self.session, table)
             .on_conflict_do_nothing(index_elements=["post_id"])
             .returning(table.c.post_id)
         )
@@ -225,7 +225,7 @@ class AnalysisRepository:
             for value in dict.fromkeys(values)
         ]
         if labels:
-            self.session.execute(_insert(self.session, PostLabelRow.__table__).on_conflict_do_nothing(), labels)
+            self.session.execute(dialect_insert(self.session, PostLabelRow.__table__).on_conflict_do_nothing(), labels)
 
     @staticmethod
     def _row(post_id: int, a: TextAnalysis, analyzed_at: datetime) -> dict[str, Any]:
@@ -271,8 +271,8 @@ class CursorRepository:
         return Cursor(row.stream, row.value, row.updated_at) if row else None
 
     def save(self, stream: str, value: str | None) -> None:
-        now = _now()
-        stmt = _insert(self.session, CursorRow).values(stream=stream, value=value, updated_at=now)
+        now = utc_now()
+        stmt = dialect_insert(self.session, CursorRow).values(stream=stream, value=value, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["stream"], set_={"value": value, "updated_at": now}
         )
@@ -289,7 +289,7 @@ class RejectedRepository:
 
     def add(self, stream: str, reason: str, payload: Any) -> None:
         text = payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False, default=str)
-        self.session.add(RejectedPayloadRow(stream=stream, reason=reason, payload=text, created_at=_now()))
+        self.session.add(RejectedPayloadRow(stream=stream, reason=reason, payload=text, created_at=utc_now()))
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(RejectedPayloadRow)) or 0
@@ -302,7 +302,7 @@ class CorrectionRepository:
     def add(self, post_id: int, field: str, old: str, new: str, user: str) -> None:
         self.session.add(
             CorrectionRow(post_id=post_id, field=field, old_value=old, new_value=new, user=user,
-                          created_at=_now())
+                          created_at=utc_now())
         )
 
     def latest_for_posts(self, post_ids: Sequence[int]) -> dict[int, dict[str, str]]:
@@ -341,7 +341,7 @@ class AlertRepository:
     def add(self, alert: Alert, sink: str, incident_id: int | None = None) -> bool:
         """Queue `alert` for delivery through `sink`; False if it was already queued."""
         stmt = (
-            _insert(self.session, AlertRow)
+            dialect_insert(self.session, AlertRow)
             .values(
                 key=alert.key, sink=sink, incident_id=incident_id, kind=alert.kind,
                 severity=alert.severity, channel=alert.channel,
@@ -444,7 +444,7 @@ class SpikeRepository:
             return
         rows = [{"key": k, "bucket_start": b, "count": c} for (k, b), c in sorted(counts.items())]
         table = SpikeBucketRow.__table__
-        stmt = _insert(self.session, table)
+        stmt = dialect_insert(self.session, table)
         stmt = stmt.on_conflict_do_update(
             index_elements=["key", "bucket_start"], set_={"count": table.c.count + stmt.excluded["count"]}
         )
@@ -471,7 +471,7 @@ class SpikeRepository:
         """Save many detector states in one executemany."""
         if not states:
             return
-        now = _now()
+        now = utc_now()
         self.session.execute(
             update(DetectorStateRow),
             [{"key": k, "state": st, "next_bucket": nb, "level": lv, "updated_at": now} for k, st, nb, lv in states],
@@ -482,8 +482,8 @@ class SpikeRepository:
 
     def ensure_state(self, key: str, state: dict[str, Any], first_bucket: datetime) -> None:
         stmt = (
-            _insert(self.session, DetectorStateRow)
-            .values(key=key, state=state, next_bucket=first_bucket, level="none", updated_at=_now())
+            dialect_insert(self.session, DetectorStateRow)
+            .values(key=key, state=state, next_bucket=first_bucket, level="none", updated_at=utc_now())
             .on_conflict_do_nothing(index_elements=["key"])
         )
         self.session.execute(stmt)
@@ -492,7 +492,7 @@ class SpikeRepository:
         self.session.execute(
             update(DetectorStateRow)
             .where(DetectorStateRow.key == key)
-            .values(state=state, next_bucket=next_bucket, level=level, updated_at=_now())
+            .values(state=state, next_bucket=next_bucket, level=level, updated_at=utc_now())
         )
 
     def keys_with_counts(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,4 +92,4 @@ def test_serve_url_message() -> None:
     assert web_commands.serve_urls(config, "0.0.0.0", 9000) == "http://127.0.0.1:9000/inbox"
     hint = web_commands.demo_hint(config, "sqlite:///var/demo/demo.db")
     assert hint[-1].endswith("http://127.0.0.1:8000/inbox")
-    assert "VIGIA_DATABASE_URL=sqlite:///var/demo/demo.db python main.py serve" in hint[2]
+    assert re.search(r"VIGIA_DATABASE_URL=sqlite:///var/demo/demo.db (\.venv/bin/)?python main.py serve", hint[2])
