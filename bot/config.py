@@ -104,6 +104,7 @@ class AlertSettings(_Strict):
     outbox_file: Path = Path("var/outbox/alerts.jsonl")
     inbox_url: str = "http://127.0.0.1:8000/inbox"
     bucket_close_delay_seconds: int = Field(default=120, ge=0, le=3600)
+    cooldown_minutes: int = Field(default=60, ge=0, le=24 * 60)  # a spike this soon after an incident reopens it
     slack_api_base_url: str = "https://slack.com/api/"
 
 

@@ -157,7 +157,9 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
                 if level != previous:
                     transition = Transition(key, moment, bucket, previous, level, verdict.in_spike,
                                             verdict.value, verdict.expected)
-                    for alert in apply_transition(uow, transition, svc.config.tz, svc.config.alerts.inbox_url):
+                    cooldown = timedelta(minutes=svc.config.alerts.cooldown_minutes)
+                    for alert in apply_transition(uow, transition, svc.config.tz, svc.config.alerts.inbox_url,
+                                                  cooldown):
                         alerts.append((alert, alert.details.get("incident")))
                     out.append(events.SpikeDetected(key, moment, level, previous, verdict.value,
                                                     verdict.expected, verdict.score))

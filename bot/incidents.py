@@ -49,9 +49,22 @@ def local_es(moment: datetime, tz: ZoneInfo) -> str:
 
 
 
-def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str) -> list[Alert]:
-    """Update the open incident for one key's verdict; return the alerts to queue."""
+def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str,
+                     cooldown: timedelta = timedelta(minutes=60)) -> list[Alert]:
+    """Update the open incident for one key's verdict; return the alerts to queue.
+
+    Cooldown: a spike that starts within `cooldown` of the last incident's end reopens that incident instead
+    of announcing a new one; people hear of it again only if it reaches a higher level.
+    """
     incident = uow.incidents.open_incident()
+    reopened = False
+    if incident is None and t.previous == "none" and t.level != "none":
+        last = uow.incidents.last_closed()
+        if last is not None and last.closed_at is not None and t.bucket_start - last.closed_at <= cooldown:
+            incident, reopened = last, True
+            incident.closed_at = None
+            incident.keys = incident.keys if t.key in incident.keys else [*incident.keys, t.key]
+            incident.active_keys = [t.key]
     entering = t.previous == "none" and t.level != "none"
     rising = LEVELS[t.level] > LEVELS[t.previous] and t.previous != "none"
     leaving = t.previous != "none" and not t.in_spike
@@ -62,7 +75,11 @@ def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: st
         since = incident.opened_at if incident is not None else t.bucket_start
         return spike_context(uow.session, t.key, min(since, t.bucket_start), t.bucket_start + t.bucket)
 
-    if entering:
+    if reopened:
+        if LEVELS[t.level] > LEVELS[incident.level]:
+            incident.level = t.level
+            alerts.append(_escalation_alert(incident, t, tz, inbox_url, context()))
+    elif entering:
         if incident is None:
             incident = uow.incidents.create(t.bucket_start, t.level, t.key, t.value, t.expected)
             alerts.append(_open_alert(incident, t, tz, inbox_url, context()))
@@ -163,7 +180,7 @@ def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_ur
         f"frente a {incident.peak_expected:.1f} esperadas.\nSeñales: {_keys_es(incident)}."
     )
     return Alert(
-        key=f"incident:{incident.id}:recovery",
+        key=f"incident:{incident.id}:recovery:{t.bucket_start.isoformat()}",  # an incident may reopen and end again
         kind="recovery",
         severity="info",
         title=f"Fin del incidente #{incident.id}",

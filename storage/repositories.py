@@ -422,6 +422,11 @@ class IncidentRepository:
         stmt = select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.id.desc())
         return self.session.scalars(stmt).first()
 
+    def last_closed(self) -> IncidentRow | None:
+        stmt = (select(IncidentRow).where(IncidentRow.closed_at.is_not(None))
+                .order_by(IncidentRow.closed_at.desc(), IncidentRow.id.desc()))
+        return self.session.scalars(stmt).first()
+
     def create(self, opened_at: datetime, level: str, key: str, value: int, expected: float) -> IncidentRow:
         row = IncidentRow(opened_at=opened_at, level=level, keys=[key], active_keys=[key],
                           peak_value=value, peak_expected=expected)

@@ -1,0 +1,65 @@
+"""The alert policy: one incident for related keys, escalation, recovery, cooldown per incident."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from bot.incidents import Transition, apply_transition
+from storage.unit_of_work import UnitOfWork
+from tests.factories import T0
+
+TZ = ZoneInfo("America/Bogota")
+B = timedelta(minutes=15)
+
+
+def _t(key, n, previous, level, in_spike=True, value=30, expected=3.0):
+    return Transition(key, T0 + n * B, B, previous, level, in_spike, value, expected)
+
+
+def _run(engine, transitions, cooldown=timedelta(minutes=60)):
+    alerts = []
+    with UnitOfWork(engine) as uow:
+        for t in transitions:
+            alerts += apply_transition(uow, t, TZ, "http://127.0.0.1:8000/inbox", cooldown)
+        incidents = [(i.id, i.level, list(i.keys), i.closed_at) for i in uow.incidents.all()]
+        uow.commit()
+    return alerts, incidents
+
+
+def test_related_keys_make_one_incident_with_escalation_and_recovery(sqlite_engine):
+    alerts, incidents = _run(sqlite_engine, [
+        _t("category:reclamo", 0, "none", "aviso"),
+        _t("sentiment:negative", 1, "none", "aviso"),  # joins quietly
+        _t("category:reclamo", 2, "aviso", "critico"),  # grows a level: told
+        _t("sentiment:negative", 3, "aviso", "critico"),  # already critical: quiet
+        _t("category:reclamo", 6, "critico", "none", in_spike=False),
+        _t("sentiment:negative", 7, "critico", "none", in_spike=False),  # the last key ends it
+    ])
+    assert [a.kind for a in alerts] == ["spike", "escalation", "recovery"]
+    assert len(incidents) == 1 and incidents[0][1] == "critico"
+    assert incidents[0][2] == ["category:reclamo", "sentiment:negative"] and incidents[0][3] is not None
+    assert alerts[1].details["thread_of"] == alerts[0].key == "incident:1:open"
+    assert "Duración: 1 h 45 min" in alerts[2].body
+
+
+def test_a_spike_within_the_cooldown_reopens_the_incident_quietly(sqlite_engine):
+    alerts, incidents = _run(sqlite_engine, [
+        _t("all", 0, "none", "aviso"),
+        _t("all", 2, "aviso", "none", in_spike=False),
+        _t("all", 4, "none", "aviso"),  # 30 min later: same incident, nothing new to say
+        _t("all", 5, "aviso", "critico"),  # but a higher level is news
+        _t("all", 8, "critico", "none", in_spike=False),
+    ])
+    assert [a.kind for a in alerts] == ["spike", "recovery", "escalation", "recovery"]
+    assert len(incidents) == 1
+    assert len({a.key for a in alerts}) == 4  # two recoveries of one incident keep distinct keys
+
+
+def test_after_the_cooldown_a_new_incident_opens(sqlite_engine):
+    alerts, incidents = _run(sqlite_engine, [
+        _t("all", 0, "none", "aviso"),
+        _t("all", 2, "aviso", "none", in_spike=False),
+        _t("all", 2 + 5, "none", "aviso"),  # 75 min after the end
+    ])
+    assert [a.kind for a in alerts] == ["spike", "recovery", "spike"] and len(incidents) == 2
