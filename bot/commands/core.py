@@ -14,6 +14,7 @@ from bot.bootstrap import bootstrap, build_engine
 from bot.commands.common import load, setup_logging
 from bot.commands.web import demo_hint
 from bot.demo import print_summary, run_demo
+from bot.leader import AlreadyRunning, leader_lock
 from bot.scheduler import run_forever
 from storage import db
 
@@ -24,7 +25,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = load(args)
     setup_logging(config)
     bus = bootstrap(config)
-    return run_forever(bus)
+    try:
+        with leader_lock(bus.services.engine):
+            return run_forever(bus)
+    except AlreadyRunning as exc:
+        print(f"error: {exc}; stop it first (one `run` per database)", file=sys.stderr)
+        return 2
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
