@@ -1,10 +1,11 @@
 """Inbox response times with a million posts, on SQLite or PostgreSQL.
 
-Seeds a year of synthetic citizen posts (bulk inserts: posts, analyses, labels, review states; a realistic
-team that closes most posts within two weeks), then requests the inbox through the real app (routing,
-queries and template rendering; in-process ASGI, so no network time) and prints the median and 95th
-percentile per scenario. The baseline in the same run: the login page (no query at all) and the naive way to
-reach a deep page (LIMIT/OFFSET) next to the keyset bookmark the app uses.
+Seeds a year of synthetic citizen posts (bulk inserts: posts, analyses, labels, a review row per citizen
+post as the pipeline writes it; a realistic team that closes most posts within two weeks), then requests
+the inbox through the real app (routing, queries and template rendering; in-process ASGI, so no network
+time) and prints the median and 95th percentile per scenario. The baseline in the same run: the login page
+(no query at all) and the naive way to reach a deep page (LIMIT/OFFSET) next to the keyset bookmark the app
+uses.
 
     python benchmarks/inbox.py                                   # SQLite file under var/bench/
     python benchmarks/inbox.py --database-url postgresql+psycopg://root@127.0.0.1:5432/bench
@@ -35,6 +36,7 @@ from sqlalchemy import Engine, func, insert, select, text
 from bot.config import Config
 from bot.web.app import create_app, fast_passwords
 from storage import db
+from storage.inbox_repository import urgency_keys
 from storage.models import AnalysisRow, IncidentRow, PostLabelRow, PostReviewRow, PostRow, UserRow
 
 with warnings.catch_warnings():
@@ -63,7 +65,7 @@ def weighted(rng: random.Random, options: tuple[tuple[Any, ...], ...]) -> tuple[
     return rng.choices(options, weights=[o[-1] for o in options])[0]
 
 
-def review_state(rng: random.Random, age_days: float) -> str | None:
+def review_state(rng: random.Random, age_days: float) -> str:
     """A team that keeps up: most posts are closed within two weeks, a small backlog stays open."""
     closed_share = min(0.98, age_days / 14)
     r = rng.random()
@@ -73,7 +75,7 @@ def review_state(rng: random.Random, age_days: float) -> str | None:
         return "not_applicable"
     if r < closed_share + (1 - closed_share) * 0.3:
         return "in_progress"
-    return None  # no row = new
+    return "new"
 
 
 def seed(engine: Engine, n: int, rng: random.Random) -> None:
@@ -111,11 +113,12 @@ def seed(engine: Engine, n: int, rng: random.Random) -> None:
                              "version": "bench-1", "analyzed_at": created})
             labels += [{"post_id": pid, "kind": "topic", "value": t} for t in topics]
             labels += [{"post_id": pid, "kind": "flag", "value": f} for f in flags]
-            state = None if own else review_state(rng, age / 86400)
-            if state is not None:
-                assignee = rng.randint(1, 8) if state != "not_applicable" else None
+            if not own:  # every analysed citizen post has its review row, as the pipeline writes it
+                state = review_state(rng, age / 86400)
+                assignee = rng.randint(1, 8) if state in ("in_progress", "attended") else None
+                tier, due_at = urgency_keys(created, category, sentiment, flags)
                 reviews.append({"post_id": pid, "state": state, "assignee_id": assignee, "updated_at": created,
-                                "updated_by": "cm1"})
+                                "updated_by": None if state == "new" else "cm1", "tier": tier, "due_at": due_at})
         with engine.begin() as conn:
             conn.execute(insert(PostRow), posts)
             conn.execute(insert(AnalysisRow), analyses)

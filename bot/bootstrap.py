@@ -24,10 +24,11 @@ from bot.slack import build_slack_sink
 from bot.spike_keys import configured_keys
 from connectors.base import Connector
 from connectors.facebook import build_facebook_connector
-from connectors.instagram import build_instagram_connector
+from connectors.instagram import PendingMentions, build_instagram_connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
 from connectors.x import build_x_connector
 from storage import db
+from storage.mentions_repository import pending_mentions_reader
 from storage.unit_of_work import UnitOfWork
 
 
@@ -101,8 +102,10 @@ def replay_clock_for(config: Config, engine: Engine) -> ReplayClock:
     return ReplayClock(start, config.connectors.sample.speed)
 
 
-def real_connectors(config: Config, secrets: Secrets, clock: Clock) -> dict[str, Connector]:
-    """Connectors enabled in the config, keyed by each of their streams."""
+def real_connectors(config: Config, secrets: Secrets, clock: Clock, *,
+                    pending_mentions: PendingMentions | None = None) -> dict[str, Connector]:
+    """Connectors enabled in the config, keyed by each of their streams; `pending_mentions` (the webhook's
+    queue of Instagram @-mentions) turns on the `instagram:mentions:<user>` streams."""
     connectors: list[Connector] = []
     sample = config.connectors.sample
     if sample.enabled:
@@ -130,9 +133,10 @@ def real_connectors(config: Config, secrets: Secrets, clock: Clock) -> dict[str,
             raise ConfigError(f"connectors.{name}.enabled is true but META_ACCESS_TOKEN is not set in the "
                               "environment; see docs/meta-graph-api.md for the token and permissions needed")
         app_secret = secrets.meta_app_secret.get_secret_value() if secrets.meta_app_secret else None
+        extra = {"pending_mentions": pending_mentions} if name == "instagram" else {}
         try:
             connectors.append(build(getattr(config.connectors, name), accounts,
-                                    secrets.meta_access_token.get_secret_value(), app_secret, clock))
+                                    secrets.meta_access_token.get_secret_value(), app_secret, clock, **extra))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
     return {stream: c for c in connectors for stream in c.streams()}
@@ -154,7 +158,7 @@ def bootstrap(
     if clock is None:
         clock = replay_clock_for(config, engine) if config.connectors.sample.enabled else system_clock
     if connectors is None:
-        connectors = real_connectors(config, secrets, clock)
+        connectors = real_connectors(config, secrets, clock, pending_mentions=pending_mentions_reader(engine))
     if analyzer is None:
         analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir)
     accounts = [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(config.accounts, p)]

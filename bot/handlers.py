@@ -23,6 +23,7 @@ from bot.incidents import Transition, apply_transition
 from bot.spike_keys import bucket_start, keys_for
 from connectors.base import ConnectorError
 from domain import Alert
+from storage.inbox_repository import ReviewRepository
 
 if TYPE_CHECKING:
     from bot.bootstrap import Services
@@ -104,6 +105,9 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
                 for key in keys_for(s.post, r):
                     counts[(key, start)] += 1
         uow.spikes.add_counts(dict(counts))
+        # Same transaction: an analysed citizen post is in the inbox (state "new") with its urgency keys.
+        assert uow.session is not None
+        ReviewRepository(uow.session, svc.clock).sync_rows(sorted(inserted))
         uow.commit()
     return [events.PostsAnalyzed(tuple(sorted(inserted)))] if inserted else []
 

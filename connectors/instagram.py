@@ -7,11 +7,14 @@ Streams (one set per watched account):
   top-level comment, so a new reply under an old comment is found by comparing the media's
   `comments_count` with what was collected and looking a few pages further when they disagree;
 - `instagram:tags:<user>`: media by others that tag the account (kind mention);
+- `instagram:mentions:<user>`: captions and comments that @-mention the account (kind mention); only when a
+  `pending_mentions` reader is injected (bootstrap gives one over the webhook queue);
 - `instagram:token`: the daily `/debug_token` check.
 
 @-mentions in captions and comments (`mentioned_media`, `mentioned_comment`) can only be looked up by an id
-that Meta sends through the `mentions` webhook; `fetch_mentions` turns such ids into posts for whichever
-component receives the webhook.
+that Meta sends through the `mentions` webhook. The web app queues those ids; the mentions stream reads the
+queue through the injected `pending_mentions(ig_user_id, after_id, limit)` (no database here) and its
+bookmark is the highest queue id whose posts were stored, so it is saved in the same transaction as them.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from connectors.base import Batch, Rejected
-from connectors.graph_client import GraphClient, GraphError, Page, UnexpectedPayload, page_from_body
+from connectors.graph_client import GraphClient, InvalidParameter, Page, UnexpectedPayload, page_from_body
 from connectors.meta_base import CommentsPlan, Handler, MetaConnectorBase, make_batch, translate
 from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
 from connectors.meta_payload import (
@@ -45,6 +48,24 @@ LISTING_FIELDS = "id,timestamp,comments_count,permalink"
 _COMMENT = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id"
 COMMENT_FIELDS = f"{_COMMENT},replies.limit({IG_MAX_PAGE}){{{_COMMENT}}}"
 TAGS_FIELDS = "id,caption,media_type,permalink,timestamp,username,like_count,comments_count"
+MENTIONS_PER_BATCH = 25  # queued mentions fetched (one request each) and stored per transaction
+
+
+class MentionRef(Protocol):
+    """A queued webhook notice, as the injected reader returns it (e.g. `storage.mentions_repository`)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def media_id(self) -> str: ...
+
+    @property
+    def comment_id(self) -> str | None: ...
+
+
+# (ig user id, queue id to read after, limit) -> notices oldest first
+PendingMentions = Callable[[str, int, int], Sequence[MentionRef]]
 
 
 # --- payload -> Post -------------------------------------------------------------------------------
@@ -116,12 +137,17 @@ class InstagramConnector(MetaConnectorBase):
     label = "Instagram"
 
     def __init__(self, client: GraphClient, settings: MetaSettings, users: Sequence[str],
-                 clock: Callable[[], datetime], access_token: str):
+                 clock: Callable[[], datetime], access_token: str, *,
+                 pending_mentions: PendingMentions | None = None):
         super().__init__(client, settings, users, clock, access_token)
         self._user_ids: dict[str, str] = {}
+        self._pending_mentions = pending_mentions
+        if pending_mentions is None:  # without the webhook queue there is nothing to poll
+            self._kinds = [kind for kind in self._kinds if kind != "mentions"]
 
     def _handlers(self) -> dict[str, Handler]:
-        return {"media": self._poll_media, "comments": self._poll_comments, "tags": self._poll_tags}
+        return {"media": self._poll_media, "comments": self._poll_comments, "tags": self._poll_tags,
+                "mentions": self._poll_mentions}
 
     def user_id(self, account: str) -> str:
         """The IG user id: configured, given as the name, or the account linked to the token's page."""
@@ -248,11 +274,35 @@ class InstagramConnector(MetaConnectorBase):
 
     # -- @-mentions announced by the `mentions` webhook --
 
-    def fetch_mentions(self, account: str, *, media_ids: Iterable[str] = (), comment_ids: Iterable[str] = ()
-                       ) -> tuple[list[Post], list[Rejected]]:
-        """Posts for media captions and comments that @-mention the account (ids from the webhook)."""
+    def _poll_mentions(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
+        """Fetch the queued notices above the bookmark, a batch at a time; each batch's bookmark is the
+        highest queue id it covers (notices that no longer resolve are set aside, so they count as done)."""
+        assert self._pending_mentions is not None
+        after = state.get("after")
+        after = after if isinstance(after, int) and after >= 0 else 0
         user_id = self.user_id(account)
-        stream = f"instagram:tags:{account}"
+        while True:
+            notices = list(self._pending_mentions(user_id, after, MENTIONS_PER_BATCH))
+            if not notices:
+                return
+            posts, rejected = self.fetch_mentions(
+                account, media_ids=[n.media_id for n in notices if not n.comment_id],
+                comment_ids=[n.comment_id for n in notices if n.comment_id], stream=stream)
+            after = max(after, *(n.id for n in notices))
+            yield make_batch(stream, [*posts, *rejected], {"after": after})
+            if len(notices) < MENTIONS_PER_BATCH:
+                return
+
+    def fetch_mentions(self, account: str, *, media_ids: Iterable[str] = (), comment_ids: Iterable[str] = (),
+                       stream: str | None = None) -> tuple[list[Post], list[Rejected]]:
+        """Posts for media captions and comments that @-mention the account (ids from the webhook).
+
+        An id Meta refuses (error 100: deleted, made private, not a mention of this account) is set aside;
+        token, permission, rate-limit and transient errors propagate, so the caller retries later instead
+        of losing the mention.
+        """
+        user_id = self.user_id(account)
+        stream = stream or f"instagram:mentions:{account}"
         posts: list[Post] = []
         rejected: list[Rejected] = []
         lookups = [("mentioned_media", "media_id", i, f"{{{TAGS_FIELDS}}}") for i in media_ids]
@@ -261,7 +311,7 @@ class InstagramConnector(MetaConnectorBase):
         for field, arg, object_id, sub in lookups:
             try:
                 body = self._client.get(user_id, fields=f"{field}.{arg}({object_id}){sub}")
-            except GraphError as exc:
+            except InvalidParameter as exc:
                 rejected.append(Rejected(stream, f"{field} {object_id}: {exc.describe()}", {"id": object_id}))
                 continue
             item = body.get(field) if isinstance(body, Mapping) else None
@@ -288,10 +338,12 @@ def _count_delta(old: Any, new: Any) -> int | None:
 
 def build_instagram_connector(settings: Any, users: list[str], access_token: str, app_secret: str | None,
                               clock: Callable[[], datetime], *, transport: httpx.BaseTransport | None = None,
-                              sleep: Callable[[float], None] = time.sleep) -> InstagramConnector:
-    """The composition root's entry point (bot/bootstrap.py); `settings` may be `bot.config.MetaConnector`."""
+                              sleep: Callable[[float], None] = time.sleep,
+                              pending_mentions: PendingMentions | None = None) -> InstagramConnector:
+    """The composition root's entry point (bot/bootstrap.py); `settings` may be `bot.config.MetaConnector`;
+    `pending_mentions` reads the webhook's queue and turns on the `mentions` stream."""
     s = MetaSettings.coerce(settings)
     client = GraphClient(access_token, base_url=s.api_base_url, version=s.api_version, app_secret=app_secret,
                          timeout=s.timeout_seconds, max_retries=s.max_retries,
                          default_rate_limit_pause=s.rate_limit_pause_seconds, sleep=sleep, transport=transport)
-    return InstagramConnector(client, s, users, clock, access_token)
+    return InstagramConnector(client, s, users, clock, access_token, pending_mentions=pending_mentions)

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FACEBOOK_STREAMS = ("posts", "comments", "tagged", "token")
-INSTAGRAM_STREAMS = ("media", "comments", "tags", "token")
+INSTAGRAM_STREAMS = ("media", "comments", "tags", "mentions", "token")  # mentions: only with the webhook queue
 
 
 class MetaSettings(BaseModel):

@@ -22,6 +22,7 @@ REQUIRED_SCOPES: dict[tuple[str, str], tuple[str, ...]] = {
     ("instagram", "media"): ("instagram_basic", "pages_read_engagement"),
     ("instagram", "comments"): ("instagram_basic", "instagram_manage_comments", "pages_read_engagement"),
     ("instagram", "tags"): ("instagram_basic", "instagram_manage_comments", "pages_read_engagement"),
+    ("instagram", "mentions"): ("instagram_basic", "instagram_manage_comments", "pages_read_engagement"),
 }
 INSIGHTS_SCOPES = {"facebook": "read_insights", "instagram": "instagram_manage_insights"}
 

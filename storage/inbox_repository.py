@@ -5,6 +5,10 @@ Why keyset paging: OFFSET gets slower with every page on a million rows, a (crea
 a case-insensitive substring match (`lower(text) LIKE …` on SQLite, `ILIKE` on PostgreSQL); no extra index
 is needed for it to be correct, see docs/inbox.md for the index that makes it fast on PostgreSQL.
 
+Every analysed citizen post has a `post_reviews` row (written by `ReviewRepository.sync_rows` when it is
+first analysed) holding its state and its urgency keys (tier, due_at): the pending views, their counts and
+the urgency order start from that table's indexes instead of reading every post.
+
 Human corrections overwrite the stored analysis (so filters and counts see the corrected value) and leave a
 trail: one `corrections` row (read by `train --from-corrections`) and one `post_events` row per change.
 """
@@ -16,24 +20,27 @@ import binascii
 import json
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    SmallInteger,
     String,
     Text,
     and_,
-    case,
     cast,
     delete,
     exists,
     false,
     func,
+    literal,
     or_,
     select,
     true,
+    tuple_,
+    update,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -46,6 +53,7 @@ from storage.models import (
     PostReviewRow,
     PostRow,
     UserRow,
+    UTCDateTime,
 )
 from storage.repositories import dialect_insert, utc_now
 
@@ -54,7 +62,7 @@ PENDING_STATES = ("new", "in_progress")
 SORTS = ("recent", "urgency")
 # Legal response terms (Ley 1755 de 2015) in business days, by PQRSD category. Categories without a duty to
 # answer (praise, "otro") get the longest term so they sort after the rest. 10 business days are exactly 14
-# calendar days from a weekday, 15 are 21 and 30 are 42: the SQL sort uses those calendar offsets.
+# calendar days from a weekday, 15 are 21 and 30 are 42: the stored due moment uses those calendar offsets.
 DEADLINE_BUSINESS_DAYS = {"peticion": 10, "queja": 15, "reclamo": 15, "sugerencia": 15, "denuncia": 15}
 DEFAULT_DEADLINE_BUSINESS_DAYS = 30
 MAX_NOTE_CHARS = 4000
@@ -111,7 +119,7 @@ class InboxRow:
     assignee_id: int | None
     assignee_name: str | None
     tier: int = 2
-    due_key: float = 0.0
+    due_at: datetime | None = None  # set in the urgency order only
 
 
 @dataclass(frozen=True)
@@ -205,26 +213,17 @@ def _state_expr() -> ColumnElement[str]:
     return func.coalesce(R.state, "new")
 
 
-def due_key_expr(dialect: str) -> ColumnElement[float]:
-    """The legal due moment in days since an epoch, as SQL: created_at + the category's term."""
-    offset = case(
-        *((A.category == cat, days * 7 / 5) for cat, days in DEADLINE_BUSINESS_DAYS.items()),
-        else_=DEFAULT_DEADLINE_BUSINESS_DAYS * 7 / 5,
-    )
-    if dialect == "postgresql":
-        base: ColumnElement[float] = func.extract("epoch", P.created_at) / 86400.0
-    else:
-        base = func.julianday(P.created_at) - 2440587.5  # days since 1970-01-01, like epoch/86400
-    return base + offset
+def urgency_keys(created_at: datetime, category: str | None, sentiment: str | None,
+                 flags: Sequence[str] | None) -> tuple[int, datetime]:
+    """(tier, due_at) of a post: 0 = a crisis flag, 1 = negative, 2 = the rest; then the legal due moment.
 
-
-def tier_expr() -> ColumnElement[int]:
-    """0 = a crisis flag, 1 = negative, 2 = the rest: the first part of the urgency order.
-
-    Read from the analysis' own JSON list (a function call per row) rather than a subquery per row.
+    Stored in `post_reviews` so the urgency order is an index walk. The due moment is created_at plus the
+    category's term in calendar days (10 business days = 14 days), close enough to order by; the page shows
+    the exact business-day deadline (bot/web/deadlines.py).
     """
-    flagged = func.coalesce(func.json_array_length(A.flags), 0) > 0
-    return case((flagged, 0), (A.sentiment == "negative", 1), else_=2)
+    tier = 0 if flags else 1 if sentiment == "negative" else 2
+    days = DEADLINE_BUSINESS_DAYS.get(category or "", DEFAULT_DEADLINE_BUSINESS_DAYS)
+    return tier, created_at + timedelta(days=days * 7 // 5)
 
 
 class InboxQuery:
@@ -236,9 +235,12 @@ class InboxQuery:
     Sparse sets keep their index: an assignee's open posts use `ix_post_reviews_assignee (assignee_id, state)`.
     """
 
-    def __init__(self, filters: InboxFilters, dialect: str = "postgresql"):
+    def __init__(self, filters: InboxFilters, dialect: str = "postgresql", state_index: bool = False):
         self.f = filters
         self.sqlite = dialect == "sqlite"
+        # The newest-first list finds its page by walking created_at (recent posts are mostly pending), but
+        # the urgency order and the counts read the whole pending set: for them the state index is the way.
+        self.state_index = state_index
 
     def _dense(self, column: Any) -> Any:
         """`column` as an expression no index matches (SQLite only; PostgreSQL has statistics)."""
@@ -286,17 +288,20 @@ class InboxQuery:
         return cond
 
     def _state(self, state: str, assigned: bool) -> list[ColumnElement[bool]]:
-        """A post without a review row is "new"; an assigned post always has a row."""
+        """Every analysed citizen post has a review row, so a state is a plain condition on it.
+
+        (A post not analysed yet has no row: it joins the pending views once analysed, seconds later.)
+        """
         if state == "pending":
-            if assigned:
+            if assigned or self.state_index:
                 return [R.state.in_(PENDING_STATES)]
-            return [or_(R.post_id.is_(None), self._dense(R.state).in_(PENDING_STATES))]
+            return [self._dense(R.state).in_(PENDING_STATES)]
         if state == "new":
-            return [or_(R.post_id.is_(None), R.state == "new")]
+            return [R.state == "new"]
         if state == "in_progress":
             return [R.state == state]
         if state in REVIEW_STATES:
-            return [self._dense(R.state) == state]
+            return [(R.state if self.state_index else self._dense(R.state)) == state]
         return []
 
 
@@ -319,20 +324,11 @@ def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
         if sort == "recent" and len(values) == 3:
             return [sort, datetime.fromisoformat(values[1]), int(values[2])]
         if sort == "urgency" and len(values) == 4:
-            return [sort, int(values[1]), float(values[2]), int(values[3])]
+            due = datetime.fromisoformat(values[2])
+            return [sort, int(values[1]), due, int(values[3])] if due.tzinfo is not None else None
     except (TypeError, ValueError):
         return None
     return None
-
-
-class _Ranked:
-    """A result row plus its urgency keys (row attributes first, like a joined result row)."""
-
-    def __init__(self, row: Any, tier: int, due_key: float):
-        self._row, self.tier, self.due_key = row, tier, due_key
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._row, name)
 
 
 class InboxRepository:
@@ -342,7 +338,14 @@ class InboxRepository:
         self.session = session
         self.dialect = session.get_bind().dialect.name
 
-    def _base(self, *columns: Any) -> Any:
+    def _base(self, *columns: Any, from_reviews: bool = False) -> Any:
+        """Posts with their analysis and review row; `from_reviews` when a state condition needs the row.
+
+        Starting from `post_reviews` lets the planner use its state indexes (neither SQLite nor the query
+        text turns the outer join into an inner one by itself).
+        """
+        if from_reviews:
+            return select(*columns).select_from(R).join(P, P.id == R.post_id).outerjoin(A, A.post_id == P.id)
         return (
             select(*columns)
             .select_from(P)
@@ -361,15 +364,16 @@ class InboxRepository:
         """One page of the filtered list and the bookmark of the next page (None on the last page)."""
         sort = filters.sort if filters.sort in SORTS else "recent"
         after = decode_cursor(cursor, sort)
-        cond = InboxQuery(filters, self.dialect).conditions()
         columns = self._row_columns()
         if sort == "urgency":
-            rows = self._urgency_rows(cond, after, limit + 1)
+            rows = self._urgency_rows(filters, after, limit + 1)
             more = len(rows) > limit
             items = self._to_rows(rows[:limit], with_urgency=True)
             last = items[-1] if items else None
-            token = encode_cursor([sort, last.tier, last.due_key, last.id]) if more and last else None
+            due = last.due_at.isoformat() if last and last.due_at else None
+            token = encode_cursor([sort, last.tier, due, last.id]) if more and last else None
             return InboxPage(items, token)
+        cond = InboxQuery(filters, self.dialect).conditions()
         stmt = self._base(*columns).where(*cond)
         anchor = None
         if after is not None:
@@ -399,21 +403,28 @@ class InboxRepository:
                 return rows
         return self.session.execute(stmt).all()
 
-    def _urgency_rows(self, cond: list[ColumnElement[bool]], after: list[Any] | None, limit: int) -> list[Any]:
-        """Urgency order has no index: rank narrow (id, tier, due) rows first, then read the page's posts."""
-        keys = self._base(P.id.label("id"), tier_expr().label("tier"),
-                          due_key_expr(self.dialect).label("due_key")).where(*cond).subquery()
-        ranked = select(keys.c.id, keys.c.tier, keys.c.due_key)
-        if after is not None:
-            _, t, d, i = after
-            ranked = ranked.where(or_(keys.c.tier > t, and_(keys.c.tier == t, keys.c.due_key > d),
-                                      and_(keys.c.tier == t, keys.c.due_key == d, keys.c.id > i)))
-        top = self.session.execute(ranked.order_by(keys.c.tier, keys.c.due_key, keys.c.id).limit(limit)).all()
-        if not top:
-            return []
-        full = {r.id: r for r in self.session.execute(self._base(*self._row_columns())
-                                                      .where(P.id.in_([t.id for t in top])))}
-        return [_Ranked(full[t.id], t.tier, t.due_key) for t in top if t.id in full]
+    def _urgency_rows(self, filters: InboxFilters, after: list[Any] | None, limit: int) -> list[Any]:
+        """Urgency order: one walk of `ix_post_reviews_urgency (state, tier, due_at, post_id)` per state.
+
+        With one state fixed the index is already in urgency order, so each walk starts at the bookmark and
+        stops after `limit` matching rows; the walks (two for "pending") are merged here. A single query with
+        `state IN (…)` would have to read and sort every pending post instead. Posts without a review row
+        (not analysed yet) have no urgency and are left out of this order.
+        """
+        if filters.state == "pending":
+            states: tuple[str, ...] = PENDING_STATES
+        else:
+            states = (filters.state,) if filters.state in REVIEW_STATES else REVIEW_STATES
+        rows: list[Any] = []
+        for state in states:
+            cond = InboxQuery(replace(filters, state=state), self.dialect, state_index=True).conditions()
+            stmt = self._base(*self._row_columns(), R.tier, R.due_at, from_reviews=True).where(*cond)
+            if after is not None:
+                _, t, d, i = after
+                bookmark = tuple_(literal(t, SmallInteger()), literal(d, UTCDateTime()), literal(i, R.post_id.type))
+                stmt = stmt.where(tuple_(R.tier, R.due_at, R.post_id) > bookmark)
+            rows += self.session.execute(stmt.order_by(R.tier, R.due_at, R.post_id).limit(limit)).all()
+        return sorted(rows, key=lambda r: (r.tier, r.due_at, r.id))[:limit]
 
     def iter_rows(self, filters: InboxFilters, batch: int = 1000) -> Iterator[InboxRow]:
         """Every row of the filtered list, in pages (for CSV export of any size)."""
@@ -434,7 +445,7 @@ class InboxRepository:
                 text=r.text, created_at=r.created_at, url=r.url, category=r.category, sentiment=r.sentiment,
                 sentiment_score=r.sentiment_score, topics=tuple(r.topics or ()), flags=tuple(r.flags or ()),
                 state=r.state, assignee_id=r.assignee_id, assignee_name=names.get(r.assignee_id),
-                tier=int(r.tier) if with_urgency else 2, due_key=float(r.due_key) if with_urgency else 0.0,
+                tier=int(r.tier) if with_urgency else 2, due_at=r.due_at if with_urgency else None,
             ))
         return out
 
@@ -463,13 +474,14 @@ class InboxRepository:
         (counting every attended post of all time would mean reading the whole table for every page).
         """
         facets = ("platform", "account", "category", "sentiment", "state", "assignee", "topic", "flag")
-        query = InboxQuery(filters, self.dialect)
+        query = InboxQuery(filters, self.dialect, state_index=True)
         # SQLite would walk an index that starts with `platform` to group by it: a plain scan is 2-3x faster.
         platform = P.platform.concat("") if self.dialect == "sqlite" else P.platform
         cols = [platform, P.account, A.category, A.sentiment, _state_expr(), R.assignee_id,
                 cast(A.topics, Text), cast(A.flags, Text)]
         skip = frozenset(facets) - {"state"}
-        stmt = self._base(*cols, func.count()).where(*query.conditions(skip=skip)).group_by(*cols)
+        stmt = (self._base(*cols, func.count(), from_reviews=filters.state != "all")
+                .where(*query.conditions(skip=skip)).group_by(*cols))
         tests = self._facet_tests(filters)
         counts: dict[str, Counter[str]] = {name: Counter() for name in facets}
         total = 0
@@ -588,13 +600,33 @@ class ReviewRepository:
             return {}
         return {r.post_id: r for r in self.session.scalars(select(R).where(R.post_id.in_(list(ids))))}
 
-    def _upsert_review(self, post_id: int, user: str, **values: Any) -> None:
-        now = self.clock()
-        row = {"post_id": post_id, "state": "new", "assignee_id": None, "updated_at": now, "updated_by": user}
-        row.update(values)
-        stmt = dialect_insert(self.session, R).values(**row)
-        stmt = stmt.on_conflict_do_update(index_elements=["post_id"],
-                                          set_={**values, "updated_at": now, "updated_by": user})
+    def sync_rows(self, post_ids: Sequence[int]) -> int:
+        """Write the review row of citizen posts (state "new" if they have none) and refresh its urgency keys.
+
+        Called when posts are first analysed (in that transaction) and after a correction that moves a post
+        in the urgency order; state, assignee and the last change are never touched. Returns rows written.
+        """
+        if not post_ids:
+            return 0
+        stmt = (select(P.id, P.created_at, A.category, A.sentiment, A.flags, A.analyzed_at)
+                .select_from(P).outerjoin(A, A.post_id == P.id)
+                .where(P.id.in_(sorted(set(post_ids))), P.is_own.is_(False)))
+        rows = []
+        for pid, created_at, category, sentiment, flags, analyzed_at in self.session.execute(stmt):
+            tier, due_at = urgency_keys(created_at, category, sentiment, flags)
+            rows.append({"post_id": pid, "state": "new", "assignee_id": None, "tier": tier, "due_at": due_at,
+                         "updated_at": analyzed_at or self.clock(), "updated_by": None})
+        if not rows:
+            return 0
+        insert = dialect_insert(self.session, R)
+        upsert = insert.on_conflict_do_update(index_elements=["post_id"],
+                                              set_={"tier": insert.excluded.tier, "due_at": insert.excluded.due_at})
+        self.session.execute(upsert, rows)
+        return len(rows)
+
+    def _update_review(self, post_id: int, user: str, **values: Any) -> None:
+        """Change a review row that `sync_rows` made sure exists."""
+        stmt = update(R).where(R.post_id == post_id).values(**values, updated_at=self.clock(), updated_by=user)
         self.session.execute(stmt)
 
     def set_state(self, post_ids: Sequence[int], state: str, user: str) -> ChangeResult:
@@ -602,12 +634,13 @@ class ReviewRepository:
             raise ValueError(f"unknown review state {state!r}")
         ids = self._citizen_ids(post_ids)
         current = self._reviews(ids)
+        self.sync_rows([pid for pid in ids if pid not in current])
         changed = []
         for pid in ids:
             old = current[pid].state if pid in current else "new"
             if old == state:
                 continue
-            self._upsert_review(pid, user, state=state)
+            self._update_review(pid, user, state=state)
             self._event(pid, user, "state", old, state)
             changed.append(pid)
         return ChangeResult(changed, sorted(set(post_ids) - set(ids)))
@@ -622,6 +655,7 @@ class ReviewRepository:
             name = target.username
         ids = self._citizen_ids(post_ids)
         current = self._reviews(ids)
+        self.sync_rows([pid for pid in ids if pid not in current])
         old_names = self._usernames({r.assignee_id for r in current.values() if r.assignee_id is not None})
         changed = []
         for pid in ids:
@@ -633,7 +667,7 @@ class ReviewRepository:
             values: dict[str, Any] = {"assignee_id": assignee_id}
             if assignee_id is not None and old_state == "new":
                 values["state"] = "in_progress"
-            self._upsert_review(pid, user, **values)
+            self._update_review(pid, user, **values)
             self._event(pid, user, "assignee", old_names.get(old_id) if old_id else None, name)
             if "state" in values:
                 self._event(pid, user, "state", old_state, "in_progress")
@@ -664,6 +698,7 @@ class ReviewRepository:
             self._record_correction(pid, field_name, old, value, user)
             changed.append(pid)
         self.session.flush()
+        self.sync_rows(changed)  # the category moves the due moment, the sentiment the tier
         return ChangeResult(changed, sorted((set(post_ids) - set(ids)) | {p for p in ids if p not in rows}))
 
     def set_topics(self, post_id: int, topics: Sequence[str], user: str) -> bool:

@@ -19,10 +19,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -273,12 +275,18 @@ class WebSessionRow(Base):
 
 
 class PostReviewRow(Base):
-    """The community managers' work state of a citizen post (no row yet = state "new")."""
+    """The community managers' work state of a citizen post, written when the post is first analysed.
+
+    `tier` and `due_at` copy what the urgency order needs from the post and its analysis (crisis flag,
+    sentiment, category's legal term) into plain columns, so that order and the pending views come from
+    `ix_post_reviews_urgency` instead of reading every post. A citizen post not analysed yet has no row.
+    """
 
     __tablename__ = "post_reviews"
     __table_args__ = (
         Index("ix_post_reviews_state", "state"),
         Index("ix_post_reviews_assignee", "assignee_id", "state"),
+        Index("ix_post_reviews_urgency", "state", "tier", "due_at", "post_id"),
     )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
@@ -286,6 +294,8 @@ class PostReviewRow(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_by: Mapped[str | None] = mapped_column(String(64))
+    tier: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")  # 0 crisis, 1 negative, 2 rest
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # created_at + the category's legal term
 
 
 class PostEventRow(Base):
@@ -317,3 +327,30 @@ class ReportRunRow(Base):
     files: Mapped[list[str]] = mapped_column(JSON, default=list)
     slack_ref: Mapped[str | None] = mapped_column(String(128))
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+# --- Instagram @-mentions announced by Meta's webhook ----------------------------------------------------
+
+
+class MetaMentionRow(Base):
+    """An @-mention of a watched Instagram account, as Meta's `mentions` webhook announced it: only ids.
+
+    The Instagram connector's `mentions` stream fetches rows with an id above its bookmark, so a row is
+    "fetched" exactly when the stream's cursor (saved with the posts) covers its id; no per-row flag needed.
+    Meta retries deliveries, so the ids are unique: (media, comment) for comment mentions and, because NULLs
+    never collide in a unique constraint, a partial unique index on the media for caption mentions.
+    """
+
+    __tablename__ = "meta_mentions"
+    __table_args__ = (
+        UniqueConstraint("media_id", "comment_id", name="uq_meta_mentions_media_comment"),
+        Index("uq_meta_mentions_caption", "media_id", unique=True,
+              sqlite_where=text("comment_id IS NULL"), postgresql_where=text("comment_id IS NULL")),
+        Index("ix_meta_mentions_user_id", "ig_user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ig_user_id: Mapped[str] = mapped_column(String(64))  # the mentioned account (the webhook's entry id)
+    media_id: Mapped[str] = mapped_column(String(64))
+    comment_id: Mapped[str | None] = mapped_column(String(64))  # None: the mention is in the caption
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

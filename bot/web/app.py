@@ -23,10 +23,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Config
-from bot.web import auth, routes_admin, routes_inbox, routes_pages, routes_posts
+from bot.web import auth, routes_admin, routes_inbox, routes_pages, routes_posts, routes_webhooks
 from bot.web.auth import IP_MAX_FAILURES, IP_WINDOW, LoginRequired, login_redirect
 from bot.web.context import STATIC_DIR, WebContext, build_templates, is_htmx, render, system_now
 from bot.web.dbtuning import tune_for_inbox
+from bot.web.routes_webhooks import WebhookSecrets
 from bot.web.security import AttemptLimiter, Passwords
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -68,9 +69,11 @@ class SecurityHeaders:
 
 
 def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = None,
-               clock: Callable[[], datetime] | None = None, tune: bool = True) -> FastAPI:
+               clock: Callable[[], datetime] | None = None, tune: bool = True,
+               webhook_secrets: WebhookSecrets | None = None) -> FastAPI:
     """The web app over `engine` (already migrated). Tests pass cheap `passwords` and a fixed `clock`;
-    `tune` applies the PostgreSQL planner settings of `bot.web.dbtuning` to the engine's connections."""
+    `tune` applies the PostgreSQL planner settings of `bot.web.dbtuning` to the engine's connections;
+    `webhook_secrets` (default: from the environment) guard Meta's webhook."""
     if tune:
         tune_for_inbox(engine)
     app = FastAPI(title="Vigía — bandeja", docs_url=None, redoc_url=None, openapi_url=None)
@@ -83,8 +86,9 @@ def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = 
         templates=build_templates(config),
         clock=clock or system_now,
     )
+    app.state.meta_webhook = webhook_secrets or WebhookSecrets.from_env()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, routes_inbox, routes_posts, routes_pages, routes_admin):
+    for module in (auth, routes_inbox, routes_posts, routes_pages, routes_admin, routes_webhooks):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(SecurityHeaders, hsts=config.web.cookie_secure)

@@ -100,7 +100,8 @@ def db(engine):
     with UnitOfWork(engine) as uow:
         s = uow.session
         o2 = s.query(PostRow).filter_by(external_id="o-2").one()
-        s.add(PostReviewRow(post_id=o2.id, state="attended", updated_at=AS_OF, updated_by="cm"))
+        s.add(PostReviewRow(post_id=o2.id, state="attended", updated_at=AS_OF, updated_by="cm",
+                            due_at=AS_OF))  # urgency columns are filled at ingest in production
         s.add_all([
             IncidentRow(opened_at=at(2026, 11, 15, 22).astimezone(UTC), closed_at=at(2026, 11, 16, 2).astimezone(UTC),
                         level="aviso", keys=["all"], active_keys=[], peak_value=9, peak_expected=2.0),

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from bot.web.app import fast_passwords
 from domain import Alert, Platform, Post, PostKind, TextAnalysis
+from storage.inbox_repository import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import UserRepository
 
@@ -44,6 +45,13 @@ def analysis(category: str, sentiment: str = "neutral", topics: tuple[str, ...] 
                         rules=(f"category:rule:{category}", "sentiment:lexicon-1"), version="test-1")
 
 
+def analyse(uow: UnitOfWork, results: list[tuple[int, TextAnalysis]]) -> None:
+    """Store analyses the way `bot.handlers.analyze_ids` does: with each citizen post's review row."""
+    assert uow.session is not None
+    inserted = uow.analyses.insert_new(results, NOW)
+    ReviewRepository(uow.session, lambda: NOW).sync_rows(sorted(inserted))
+
+
 def seed(engine: Engine) -> Seeded:
     """Users of each role and a small inbox: a crisis post, complaints, praise, a thread with a reply."""
     passwords = fast_passwords()
@@ -66,7 +74,7 @@ def seed(engine: Engine) -> Seeded:
         ids = {}
         for name, (post, _) in posts.items():
             ids[name] = uow.posts.upsert([post]).new_ids[0]
-        uow.analyses.insert_new([(ids[name], a) for name, (_, a) in posts.items() if a is not None], NOW)
+        analyse(uow, [(ids[name], a) for name, (_, a) in posts.items() if a is not None])
         incident = uow.incidents.create(NOW - timedelta(hours=1), "critico", "flag:outage", 9, 0.5)
         incident.keys = ["flag:outage", "sentiment:negative"]
         uow.alerts.add(Alert(key=f"incident:{incident.id}:open", kind="spike", severity="critico",

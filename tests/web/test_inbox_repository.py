@@ -17,7 +17,7 @@ from storage.inbox_repository import (
     encode_cursor,
 )
 from storage.unit_of_work import UnitOfWork
-from tests.web.helpers import NOW, analysis, citizen, seed
+from tests.web.helpers import NOW, analyse, analysis, citizen, seed
 
 
 def _repo(uow: UnitOfWork) -> InboxRepository:
@@ -89,8 +89,8 @@ def _many(engine: Engine, n: int) -> list[int]:
         cats = ("reclamo", "peticion", "otro", "felicitacion")
         sents = ("negative", "neutral", "positive")
         flagged = {ids[7], ids[20]}
-        uow.analyses.insert_new([(pid, analysis(cats[i % 4], sents[i % 3], flags=("fraud",) if pid in flagged
-                                                else ())) for i, pid in enumerate(ids)], NOW)
+        analyse(uow, [(pid, analysis(cats[i % 4], sents[i % 3], flags=("fraud",) if pid in flagged
+                                                else ())) for i, pid in enumerate(ids)])
         uow.commit()
     return ids
 
@@ -129,7 +129,7 @@ def test_urgency_orders_by_deadline_not_age(engine: Engine) -> None:
         older = citizen(1, "una queja", minutes_ago=60 * 24 * 5)  # 15 business days
         newer = citizen(2, "una petición", minutes_ago=60 * 24 * 3)  # 10 business days: due sooner
         ids = uow.posts.upsert([older, newer]).new_ids
-        uow.analyses.insert_new([(ids[0], analysis("queja")), (ids[1], analysis("peticion"))], NOW)
+        analyse(uow, [(ids[0], analysis("queja")), (ids[1], analysis("peticion"))])
         uow.commit()
     with UnitOfWork(engine) as uow:
         assert _ids(_repo(uow).page(InboxFilters(sort="urgency"))) == [ids[1], ids[0]]
@@ -174,8 +174,10 @@ def test_thread_includes_the_ministry_reply(engine: Engine) -> None:
 
 
 def test_cursor_round_trip_and_garbage() -> None:
-    token = encode_cursor(["urgency", 1, 20000.5, 42])
-    assert decode_cursor(token, "urgency") == ["urgency", 1, 20000.5, 42]
+    token = encode_cursor(["urgency", 1, NOW.isoformat(), 42])
+    assert decode_cursor(token, "urgency") == ["urgency", 1, NOW, 42]
+    assert decode_cursor(encode_cursor(["urgency", 1, "2026-11-20T17:00:00", 42]), "urgency") is None  # naive
+    assert decode_cursor(encode_cursor(["urgency", 1, 20000.5, 42]), "urgency") is None  # an old bookmark
     assert decode_cursor(token, "recent") is None  # a bookmark of the other order is ignored
     assert decode_cursor("not-base64!!", "recent") is None
     assert decode_cursor(encode_cursor(["recent", "yesterday", 1]), "recent") is None
@@ -196,7 +198,7 @@ def test_pages_span_the_search_windows(engine: Engine) -> None:
     days = [0, 1, 10, 100, 300, 301]
     with UnitOfWork(engine) as uow:
         ids = uow.posts.upsert([citizen(500 + i, "hola", minutes_ago=d * 1440 + i) for i, d in enumerate(days)]).new_ids
-        uow.analyses.insert_new([(pid, analysis("denuncia")) for pid in ids], NOW)
+        analyse(uow, [(pid, analysis("denuncia")) for pid in ids])
         uow.commit()
     seen: list[int] = []
     cursor = None
