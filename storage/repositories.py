@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -409,10 +409,6 @@ class OpsProblemRepository:
         self.session.flush()
         return row
 
-    def open_problems(self) -> list[OpsProblemRow]:
-        stmt = select(OpsProblemRow).where(OpsProblemRow.resolved_at.is_(None)).order_by(OpsProblemRow.key)
-        return list(self.session.scalars(stmt))
-
 
 class IncidentRepository:
     def __init__(self, session: Session):
@@ -455,13 +451,6 @@ class SpikeRepository:
         )
         self.session.execute(stmt, rows)
 
-    def counts(self, key: str, start: datetime, end: datetime) -> dict[datetime, int]:
-        stmt = select(SpikeBucketRow.bucket_start, SpikeBucketRow.count).where(
-            and_(SpikeBucketRow.key == key, SpikeBucketRow.bucket_start >= start,
-                 SpikeBucketRow.bucket_start < end)
-        )
-        return {b: c for b, c in self.session.execute(stmt)}
-
     def counts_for_keys(self, keys: Sequence[str], start: datetime, end: datetime) -> dict[str, dict[datetime, int]]:
         """Counts of several keys at once (one query per evaluation instead of one per key)."""
         out: dict[str, dict[datetime, int]] = {k: {} for k in keys}
@@ -492,13 +481,3 @@ class SpikeRepository:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         self.session.execute(stmt)
-
-    def save_state(self, key: str, state: dict[str, Any], next_bucket: datetime, level: str) -> None:
-        self.session.execute(
-            update(DetectorStateRow)
-            .where(DetectorStateRow.key == key)
-            .values(state=state, next_bucket=next_bucket, level=level, updated_at=utc_now())
-        )
-
-    def keys_with_counts(self) -> list[str]:
-        return list(self.session.scalars(select(SpikeBucketRow.key).distinct()))

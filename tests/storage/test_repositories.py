@@ -157,7 +157,8 @@ def test_spike_counts_accumulate(engine):
         uow.spikes.add_counts({("all", b): 2})
         uow.commit()
     with UnitOfWork(engine) as uow:
-        assert uow.spikes.counts("all", b, b + timedelta(hours=1)) == {b: 5, b + timedelta(minutes=15): 1}
+        counts = uow.spikes.counts_for_keys(["all", "other"], b, b + timedelta(hours=1))
+    assert counts == {"all": {b: 5, b + timedelta(minutes=15): 1}, "other": {}}
 
 
 def test_corrections_latest_label_per_post(engine):
