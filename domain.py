@@ -32,6 +32,17 @@ CATEGORIES = ("peticion", "queja", "reclamo", "sugerencia", "denuncia", "felicit
 CRISIS_FLAGS = ("outage", "fraud", "data_leak", "threat", "misinformation")
 
 
+def valid_timezone(name: str) -> str:
+    """`name` if it is an IANA time zone this machine knows (for config validators), else ValueError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}; use an IANA name such as 'America/Bogota'") from exc
+    return name
+
+
 def utc(dt: datetime) -> datetime:
     """Return `dt` as an aware UTC datetime (naive values are taken to be UTC already)."""
     if dt.tzinfo is None:

@@ -33,7 +33,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,7 +45,7 @@ from analyzers.spikes_stats import (
     count_shift_llr,
     count_surprise,
 )
-from domain import utc
+from domain import utc, valid_timezone
 
 STATE_VERSION = 1
 QUIET_SCORE = 1.3  # a bucket with p > 0.05 counts as back to normal
@@ -100,11 +99,7 @@ class SpikeSettings(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as 'America/Bogota')") from exc
-        return value
+        return valid_timezone(value)
 
     @property
     def bucket(self) -> timedelta:

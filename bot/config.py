@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -28,6 +28,7 @@ from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
 from analyzers.spikes import SpikeSettings
 from connectors.meta_settings import MetaSettings
 from connectors.x_settings import XSettings
+from domain import valid_timezone
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///var/vigia.db"
@@ -188,11 +189,7 @@ class Config(_Strict):
     @field_validator("timezone")
     @classmethod
     def _tz(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/Bogota'") from exc
-        return value
+        return valid_timezone(value)
 
     @field_validator("topics")
     @classmethod
