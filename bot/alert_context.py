@@ -59,7 +59,8 @@ def engagement_expr() -> Any:
     return total
 
 
-def _filtered(stmt: Select[Any], key: str) -> Select[Any]:
+def filter_by_key(stmt: Select[Any], key: str) -> Select[Any]:
+    """Restrict a select over posts joined with their analyses to the posts a detector key counts."""
     kind, _, rest = key.partition(":")
     if kind == "sentiment":
         return stmt.where(AnalysisRow.sentiment == rest)
@@ -74,6 +75,13 @@ def _filtered(stmt: Select[Any], key: str) -> Select[Any]:
     return stmt
 
 
+def key_post_ids(session: Session, key: str, start: datetime, end: datetime) -> set[int]:
+    """Ids of the citizen posts of `key` created in [start, end)."""
+    stmt = (select(PostRow.id).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+            .where(PostRow.is_own.is_(False), PostRow.created_at >= start, PostRow.created_at < end))
+    return set(session.scalars(filter_by_key(stmt, key)))
+
+
 def spike_context(session: Session, key: str, start: datetime, end: datetime, *, limit: int = 2000,
                   top: int = 3) -> SpikeContext:
     """Summarise the citizen posts of `key` created in [start, end)."""
@@ -86,7 +94,7 @@ def spike_context(session: Session, key: str, start: datetime, end: datetime, *,
         .order_by(engagement.desc(), PostRow.created_at.desc())
         .limit(limit)
     )
-    rows = session.execute(_filtered(stmt, key)).all()
+    rows = session.execute(filter_by_key(stmt, key)).all()
     sentiment: Counter[str] = Counter()
     terms: Counter[str] = Counter()
     hashtags: Counter[str] = Counter()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alert_context import SpikeContext, spike_context
+from bot.alert_context import SpikeContext, key_post_ids, spike_context
 from bot.spike_keys import describe_key
 from domain import Alert
 from storage.models import IncidentRow
@@ -49,22 +49,68 @@ def local_es(moment: datetime, tz: ZoneInfo) -> str:
 
 
 
+RELATED_SHARE = 0.3  # a spiking key joins an incident when this share of its posts are already in it
+
+
+def _is_general(key: str) -> bool:
+    """Keys that count (nearly) every post of a crisis, so they relate to any incident."""
+    return key in ("all", "sentiment:negative") or key.startswith("account:")
+
+
+def _related_share(uow: UnitOfWork, t: Transition, keys: list[str]) -> float:
+    """How many of this key's recent posts the incident's keys also count (1.0 when there is nothing to compare).
+
+    A specific key (a category, topic or flag) is compared with the incident's specific keys only: "all"
+    counts every post, so comparing with it would put any two crises together.
+    """
+    assert uow.session is not None
+    if _is_general(t.key):
+        return 1.0
+    specific = [k for k in keys if not _is_general(k)]
+    keys = specific or keys
+    start, end = t.bucket_start - t.bucket, t.bucket_start + t.bucket
+    mine = key_post_ids(uow.session, t.key, start, end)
+    if not mine:
+        return 1.0
+    theirs: set[int] = set()
+    for key in keys:
+        theirs |= key_post_ids(uow.session, key, start, end)
+    return len(mine & theirs) / len(mine)
+
+
+def _incident_for(uow: UnitOfWork, t: Transition, cooldown: timedelta) -> tuple[IncidentRow | None, bool]:
+    """The incident a key belongs to: the open one that holds it, else the most related open one, else a
+    related incident that ended within the cooldown (reopened). Returns (incident, reopened)."""
+    open_incidents = uow.incidents.open_incidents()
+    for incident in open_incidents:
+        if t.key in incident.active_keys:
+            return incident, False
+    if t.previous != "none" or t.level == "none":
+        return None, False
+    scored = [(_related_share(uow, t, incident.active_keys), incident) for incident in open_incidents]
+    best = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+    if best[1] is not None and best[0] >= RELATED_SHARE:
+        return best[1], False
+    last = uow.incidents.last_closed()
+    if (last is not None and last.closed_at is not None and t.bucket_start - last.closed_at <= cooldown
+            and _related_share(uow, t, last.keys) >= RELATED_SHARE):
+        last.closed_at = None
+        last.keys = last.keys if t.key in last.keys else [*last.keys, t.key]
+        last.active_keys = [t.key]
+        return last, True
+    return None, False
+
+
 def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str,
                      cooldown: timedelta = timedelta(minutes=60)) -> list[Alert]:
-    """Update the open incident for one key's verdict; return the alerts to queue.
+    """Update the incident of one key's verdict; return the alerts to queue.
 
-    Cooldown: a spike that starts within `cooldown` of the last incident's end reopens that incident instead
-    of announcing a new one; people hear of it again only if it reaches a higher level.
+    Related keys (sharing at least `RELATED_SHARE` of their posts in the current buckets) form one
+    incident; unrelated simultaneous spikes are separate incidents. Cooldown: a spike that starts within
+    `cooldown` of the end of a related incident reopens it instead of announcing a new one; people hear of
+    it again only if it reaches a higher level.
     """
-    incident = uow.incidents.open_incident()
-    reopened = False
-    if incident is None and t.previous == "none" and t.level != "none":
-        last = uow.incidents.last_closed()
-        if last is not None and last.closed_at is not None and t.bucket_start - last.closed_at <= cooldown:
-            incident, reopened = last, True
-            incident.closed_at = None
-            incident.keys = incident.keys if t.key in incident.keys else [*incident.keys, t.key]
-            incident.active_keys = [t.key]
+    incident, reopened = _incident_for(uow, t, cooldown)
     entering = t.previous == "none" and t.level != "none"
     rising = LEVELS[t.level] > LEVELS[t.previous] and t.previous != "none"
     leaving = t.previous != "none" and not t.in_spike

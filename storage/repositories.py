@@ -414,9 +414,9 @@ class IncidentRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def open_incident(self) -> IncidentRow | None:
-        stmt = select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.id.desc())
-        return self.session.scalars(stmt).first()
+    def open_incidents(self) -> list[IncidentRow]:
+        stmt = select(IncidentRow).where(IncidentRow.closed_at.is_(None)).order_by(IncidentRow.id)
+        return list(self.session.scalars(stmt))
 
     def last_closed(self) -> IncidentRow | None:
         stmt = (select(IncidentRow).where(IncidentRow.closed_at.is_not(None))

@@ -63,3 +63,43 @@ def test_after_the_cooldown_a_new_incident_opens(sqlite_engine):
         _t("all", 2 + 5, "none", "aviso"),  # 75 min after the end
     ])
     assert [a.kind for a in alerts] == ["spike", "recovery", "spike"] and len(incidents) == 2
+
+
+def _store(engine, posts_by_category):
+    """Citizen posts with analyses, so the policy can tell which keys share posts."""
+    from domain import TextAnalysis
+    from tests.factories import make_post
+
+    n = 0
+    with UnitOfWork(engine) as uow:
+        for category, minutes in posts_by_category:
+            ids = uow.posts.upsert([make_post(1000 + n, minutes=minutes)]).new_ids
+            uow.analyses.insert_new([(ids[0], TextAnalysis("es", "negative", -0.8, category))], T0)
+            n += 1
+        uow.commit()
+
+
+def test_unrelated_simultaneous_spikes_are_separate_incidents(sqlite_engine):
+    # reclamo posts and denuncia posts in the same buckets, no post shared
+    _store(sqlite_engine, [("reclamo", m) for m in range(0, 30, 2)] + [("denuncia", m) for m in range(1, 30, 2)])
+    alerts, incidents = _run(sqlite_engine, [
+        _t("category:reclamo", 1, "none", "aviso"),
+        _t("category:denuncia", 1, "none", "aviso"),
+        _t("sentiment:negative", 1, "none", "aviso"),  # shares posts with both: joins the first related one
+        _t("category:denuncia", 3, "aviso", "none", in_spike=False),
+    ])
+    assert [a.kind for a in alerts] == ["spike", "spike", "recovery"]
+    assert len(incidents) == 2
+    assert incidents[0][2] == ["category:reclamo", "sentiment:negative"] and incidents[0][3] is None
+    assert incidents[1][2] == ["category:denuncia"] and incidents[1][3] is not None
+    assert alerts[2].details["incident"] == 2
+
+
+def test_all_mentions_does_not_glue_unrelated_crises_together(sqlite_engine):
+    _store(sqlite_engine, [("reclamo", m) for m in range(0, 30, 2)] + [("denuncia", m) for m in range(1, 30, 2)])
+    _, incidents = _run(sqlite_engine, [
+        _t("category:reclamo", 1, "none", "aviso"),
+        _t("all", 1, "none", "aviso"),  # general: joins the open incident
+        _t("category:denuncia", 1, "none", "aviso"),  # its posts are in "all", but not in reclamo: separate
+    ])
+    assert [keys for _, _, keys, _ in incidents] == [["category:reclamo", "all"], ["category:denuncia"]]
