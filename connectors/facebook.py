@@ -149,16 +149,7 @@ class FacebookConnector(MetaConnectorBase):
 
     def _poll_posts(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
         page_id = self.page_id(account)
-        now = self._now()
-        try:
-            mark = Mark.from_json(state.get("mark"))
-        except ValueError:
-            mark = None
-        window = now - timedelta(days=self._settings.metrics_refresh_days)
-        if mark is None:
-            start = min(window, self._backfill_floor())
-        else:  # after an outage, go back to the newest stored post (within reason) so nothing is skipped
-            start = max(self._catch_up_floor(), min(window, mark.t))
+        mark, start = self._refresh_window(state)
         fields = POST_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
         page = self._client.get_page(f"{page_id}/posts", fields=fields,
                                      params={"since": int(start.timestamp()), "limit": self._settings.page_size})

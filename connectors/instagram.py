@@ -172,14 +172,7 @@ class InstagramConnector(MetaConnectorBase):
 
     def _poll_media(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
         user_id = self.user_id(account)
-        now = self._now()
-        try:
-            mark = Mark.from_json(state.get("mark"))
-        except ValueError:
-            mark = None
-        window = now - timedelta(days=self._settings.metrics_refresh_days)
-        start = min(window, self._backfill_floor()) if mark is None else max(self._catch_up_floor(),
-                                                                               min(window, mark.t))
+        mark, start = self._refresh_window(state)
         fields = MEDIA_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
         page: Page | None = self._client.get_page(f"{user_id}/media", fields=fields,
                                                   params={"limit": min(self._settings.page_size, IG_MAX_PAGE)})

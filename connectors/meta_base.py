@@ -28,7 +28,7 @@ from connectors.graph_client import (
     TokenInvalid,
 )
 from connectors.meta_guard import MetaGuard
-from connectors.meta_paging import EdgeState, EdgeWalker, Key, Walk, item_key
+from connectors.meta_paging import EdgeState, EdgeWalker, Key, Mark, Walk, item_key
 from connectors.meta_settings import MetaSettings
 from connectors.meta_token import (
     INSIGHTS_SCOPES,
@@ -175,6 +175,18 @@ class MetaConnectorBase:
 
     def _catch_up_floor(self) -> datetime:
         return self._now() - timedelta(days=self._settings.max_catch_up_days)
+
+    def _refresh_window(self, state: Mapping[str, Any]) -> tuple[Mark | None, datetime]:
+        """Where an own-posts/media re-read starts: the metrics window, the backfill on a first run, and after an
+        outage back to the newest stored item (within `max_catch_up_days`) so nothing is skipped."""
+        try:
+            mark = Mark.from_json(state.get("mark"))
+        except ValueError:
+            mark = None
+        window = self._now() - timedelta(days=self._settings.metrics_refresh_days)
+        if mark is None:
+            return None, min(window, self._backfill_floor())
+        return mark, max(self._catch_up_floor(), min(window, mark.t))
 
     def _first_page(self, path: str, fields: str, params: Mapping[str, Any]) -> Callable[[str | None], Page]:
         """Fetch the first page, or resume after a saved cursor (falling back to the top if Meta refuses it)."""

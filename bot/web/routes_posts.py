@@ -9,7 +9,7 @@ comes back empty, which removes it from the list.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -88,26 +88,28 @@ def _not_found_or_skipped(skipped: list[int]) -> None:
                                  "tiene análisis).")
 
 
+def _correct(request: Request, db: Session, user: Any, post_id: int, field: str, value: str,
+             allowed: tuple[str, ...], unknown: str, done: str, view: str, return_to: str) -> Response:
+    if value not in allowed:
+        raise HTTPException(400, unknown)
+    result = ReviewRepository(db, web(request).clock).correct([post_id], field, value, user.username)
+    _not_found_or_skipped(result.skipped)
+    db.commit()
+    return _after_change(request, db, user, post_id, view, return_to, done)
+
+
 @router.post("/posts/{post_id}/category")
 def set_category(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
                  value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
-    if value not in CATEGORIES:
-        raise HTTPException(400, "Categoría desconocida.")
-    result = ReviewRepository(db, web(request).clock).correct([post_id], "category", value, user.username)
-    _not_found_or_skipped(result.skipped)
-    db.commit()
-    return _after_change(request, db, user, post_id, view, return_to, "Categoría corregida.")
+    return _correct(request, db, user, post_id, "category", value, CATEGORIES, "Categoría desconocida.",
+                    "Categoría corregida.", view, return_to)
 
 
 @router.post("/posts/{post_id}/sentiment")
 def set_sentiment(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
                   value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
-    if value not in SENTIMENTS:
-        raise HTTPException(400, "Sentimiento desconocido.")
-    result = ReviewRepository(db, web(request).clock).correct([post_id], "sentiment", value, user.username)
-    _not_found_or_skipped(result.skipped)
-    db.commit()
-    return _after_change(request, db, user, post_id, view, return_to, "Sentimiento corregido.")
+    return _correct(request, db, user, post_id, "sentiment", value, SENTIMENTS, "Sentimiento desconocido.",
+                    "Sentimiento corregido.", view, return_to)
 
 
 @router.post("/posts/{post_id}/topics")
