@@ -6,6 +6,7 @@ Nothing else in the code base creates engines, connectors, analyzers or alert si
 from __future__ import annotations
 
 import json
+import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Services:
     sinks: Mapping[str, AlertSink]
     spike_keys: list[str]
     stop: threading.Event = field(default_factory=threading.Event)
+    rng: random.Random = field(default_factory=random.Random)  # jitter of operational back-off
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

@@ -71,6 +71,9 @@ class PostsAnalyzed(Event):
 
 @dataclass(frozen=True)
 class PollCompleted(Event):
+    """A poll ended. `proven`: problem keys its real requests showed fine (a paused or request-less poll
+    proves nothing); `paused_by`/`paused_until`: the stored problem that kept it from asking at all."""
+
     stream: str
     new: int
     updated: int
@@ -78,14 +81,23 @@ class PollCompleted(Event):
     pages: int
     duration_ms: float
     failed: bool = False
+    proven: tuple[str, ...] = ()
+    paused_by: str | None = None
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)
 class ConnectorFailed(Event):
+    """A stream met an operational problem; `problem` names its cause (the key shared by every stream it
+    affects). `backoff_*` say how to space retries when the platform gives no time (`retry_after`)."""
+
     stream: str
     error: str
     retry_after: float | None
     fatal: bool
+    problem: str = ""
+    backoff_base: float | None = None
+    backoff_max: float | None = None
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from analyzers.spikes import SpikeDetector
 from bot import events
 from bot.alert_sinks import OutgoingAlert
 from bot.incidents import Transition, apply_transition
+from bot.problems import problem_failed, problems_recovered
 from bot.spike_keys import bucket_start, keys_for
-from connectors.base import ConnectorError
+from connectors.base import ConnectorError, causes_of
 from domain import Alert
 from storage.inbox_repository import ReviewRepository
 
@@ -37,16 +38,32 @@ MAX_CATCH_UP = timedelta(days=35)  # after a long outage, evaluate at most this 
 
 
 def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
-    """Fetch a stream page by page; store each page and its bookmark in one transaction."""
+    """Fetch a stream page by page; store each page and its bookmark in one transaction.
+
+    A stream whose cause has an open, paused problem (stored, so also across processes) makes no request.
+    """
     connector = svc.connectors[cmd.stream]
     started = time.perf_counter()
     new = updated = rejected = pages = 0
     out: list[events.Event] = []
     with svc.uow() as uow:
+        pause = uow.ops.pausing(causes_of(connector, cmd.stream), svc.clock())
         current = uow.cursors.get(cmd.stream)
+        paused = (pause.key, pause.paused_until) if pause is not None else None
+    if paused is not None:
+        log.info("stream paused by an open problem", stream=cmd.stream, problem=paused[0],
+                 until=paused[1].isoformat() if paused[1] else None)
+        return [events.PollCompleted(cmd.stream, 0, 0, 0, 0, 0.0, paused_by=paused[0], paused_until=paused[1])]
     cursor = current.value if current else None
+    proven: frozenset[str] | None = None
+    poll = connector.poll(cmd.stream, cursor)
     try:
-        for batch in connector.poll(cmd.stream, cursor):
+        while True:
+            try:
+                batch = next(poll)
+            except StopIteration as done:
+                proven = done.value if isinstance(done.value, frozenset) else None
+                break
             with svc.uow() as uow:
                 result = uow.posts.upsert(batch.posts)
                 for item in batch.rejected:
@@ -64,14 +81,25 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
                                                  len(batch.rejected)))
             if svc.stop.is_set():
                 log.info("poll interrupted by shutdown", stream=cmd.stream, pages=pages)
+                proven = frozenset()
                 break
     except ConnectorError as exc:
-        out.append(events.ConnectorFailed(cmd.stream, str(exc), exc.retry_after, exc.fatal))
-    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        backoff = exc.backoff
+        out.append(events.ConnectorFailed(cmd.stream, str(exc), exc.retry_after, exc.fatal,
+                                          exc.problem or f"connector:{cmd.stream}",
+                                          backoff.base_seconds if backoff else None,
+                                          backoff.max_seconds if backoff else None))
+        proven = exc.proven
+    finally:
+        poll.close()
     failed = any(isinstance(e, events.ConnectorFailed) for e in out)
+    if proven is None:  # a connector that does not report (sample replay): a clean poll is its own proof
+        proven = frozenset() if failed else frozenset({f"connector:{cmd.stream}"})
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
     log.info("poll", stream=cmd.stream, new=new, updated=updated, rejected=rejected, pages=pages,
              duration_ms=duration_ms, failed=failed)
-    out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms, failed))
+    out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms, failed,
+                                    tuple(sorted(proven))))
     return out
 
 
@@ -185,71 +213,6 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
     return out
 
 
-OPS_REPEAT = timedelta(hours=1)
-
-
-def connector_failed(event: events.ConnectorFailed, svc: Services) -> list[events.Event]:
-    """Tell operators about a failing stream, at most once per problem per hour."""
-    now = svc.clock()
-    log.warning("connector failed", stream=event.stream, error=event.error, retry_after=event.retry_after,
-                fatal=event.fatal)
-    with svc.uow() as uow:
-        problem = uow.ops.record_failure(f"connector:{event.stream}", event.error, event.fatal, now)
-        # once an hour, or less often when the problem itself says when it is worth looking again
-        repeat = max(OPS_REPEAT, timedelta(seconds=event.retry_after or 0))
-        if problem.last_alert_at is not None and now - problem.last_alert_at < repeat:
-            uow.commit()
-            return []
-        problem.last_alert_at = now
-        action = ("Requiere intervención: revise las credenciales, el plan de acceso o los permisos."
-                  if event.fatal else "Vigía reintentará automáticamente con espera progresiva.")
-        retry = f" Próximo intento en {event.retry_after:.0f} s." if event.retry_after else ""
-        alert = Alert(
-            key=f"ops:{problem.key}:{problem.opened_at.isoformat()}:{problem.failures}",
-            kind="operational",
-            severity="critico" if event.fatal else "aviso",
-            channel="ops",
-            title=f"Falla del conector {event.stream}",
-            body=f"{event.error}\n{action}{retry}\nFallas seguidas: {problem.failures}.",
-            created_at=now,
-            details={"problem": problem.key, "failures": problem.failures},
-        )
-        for sink in svc.sinks_for("ops"):
-            uow.alerts.add(alert, sink.name)
-        uow.commit()
-    return [events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title)]
-
-
-def connector_recovered(event: events.PollCompleted, svc: Services) -> list[events.Event]:
-    """A stream that had failed polled cleanly: close the problem and say so, once."""
-    if event.failed:
-        return []
-    key = f"connector:{event.stream}"
-    now = svc.clock()
-    with svc.uow() as uow:
-        problem = uow.ops.get(key)
-        if problem is None or problem.resolved_at is not None:
-            return []
-        problem.resolved_at = now
-        minutes = int((now - problem.opened_at).total_seconds() // 60)
-        alert = Alert(
-            key=f"ops:{key}:{problem.opened_at.isoformat()}:recovered",
-            kind="recovery",
-            severity="info",
-            channel="ops",
-            title=f"Conector {event.stream} recuperado",
-            body=f"El conector volvió a funcionar tras {minutes} min y {problem.failures} fallas.",
-            created_at=now,
-            details={"problem": key},
-        )
-        told = problem.last_alert_at is not None
-        if told:
-            for sink in svc.sinks_for("ops"):
-                uow.alerts.add(alert, sink.name)
-        uow.commit()
-    return [events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title)] if told else []
-
-
 def flush_outbox(cmd: events.FlushOutbox, svc: Services) -> list[events.Event]:
     """Deliver due alerts, oldest first; a failing sink is retried later with back-off, others go on.
 
@@ -318,8 +281,8 @@ def build_weekly_report(cmd: events.BuildWeeklyReport, svc: Services) -> list[ev
 EVENT_HANDLERS: dict[type[events.Event], list[Any]] = {
     events.PostsCollected: [analyze_collected],
     events.PostsAnalyzed: [],
-    events.PollCompleted: [connector_recovered],
-    events.ConnectorFailed: [connector_failed],
+    events.PollCompleted: [problems_recovered],
+    events.ConnectorFailed: [problem_failed],
     events.SpikeDetected: [log_spike],
     events.AlertRaised: [notify_outbox],
 }

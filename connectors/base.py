@@ -3,11 +3,17 @@
 A connector only fetches and translates platform payloads into `domain.Post`s. It knows no analyzer
 and no database: it yields `Batch`es, and the caller stores each batch's posts and its new bookmark in one
 transaction before asking for the next batch (Singer-style bookmarks: saved only after the records).
+
+Operational problems are the bot's business, not the connector's: a connector names the cause of a failure
+(`ConnectorError.problem`, e.g. `token:meta`), says which causes a stream depends on (`causes`), and when a
+poll ends cleanly returns the causes its real, successful requests proved fine (the generator's return
+value, a `frozenset`). A poll that made no request returns an empty set: it proves nothing. The bot stores
+the problems, pauses every stream that shares a cause and resumes them together (`bot/problems.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -33,14 +39,38 @@ class Batch:
     rejected: tuple[Rejected, ...] = field(default_factory=tuple)
 
 
-class ConnectorError(Exception):
-    """A stream failed; `retry_after` (seconds) says when it is worth trying again, if known."""
+@dataclass(frozen=True)
+class Backoff:
+    """How the bot spaces retries of a problem: `base_seconds` doubled per failed attempt, up to `max_seconds`."""
 
-    def __init__(self, message: str, *, stream: str, retry_after: float | None = None, fatal: bool = False):
+    base_seconds: float
+    max_seconds: float
+
+
+class ConnectorError(Exception):
+    """A stream failed.
+
+    `problem` names the cause (`token:x`, `rate_limit:meta_app`, `payload:instagram`...; None means a failure
+    of this stream alone, `connector:<stream>`). `retry_after` (seconds) is the earliest moment worth trying
+    again when the platform says so (a 429's reset), `backoff` how to space repeated failures, `proven` the
+    causes that requests made before the failure showed fine.
+    """
+
+    def __init__(self, message: str, *, stream: str, retry_after: float | None = None, fatal: bool = False,
+                 problem: str | None = None, backoff: Backoff | None = None,
+                 proven: frozenset[str] = frozenset()):
         super().__init__(message)
         self.stream = stream
         self.retry_after = retry_after
         self.fatal = fatal  # e.g. an invalid token: needs a person, not a retry
+        self.problem = problem
+        self.backoff = backoff
+        self.proven = proven
+
+
+# A poll: yields pages; when it ends cleanly, returns the problem keys its requests proved fine (or None for a
+# connector that does not report, e.g. the sample replay: then a clean poll proves `connector:<stream>`).
+Poll = Generator[Batch, None, frozenset[str] | None]
 
 
 class Connector(Protocol):
@@ -53,5 +83,13 @@ class Connector(Protocol):
         ...
 
     def poll(self, stream: str, cursor: str | None) -> Iterator[Batch]:
-        """Fetch what is new since `cursor`, page by page."""
+        """Fetch what is new since `cursor`, page by page (a `Poll` generator for connectors that report
+        what their requests proved)."""
         ...
+
+
+def causes_of(connector: Connector, stream: str) -> tuple[str, ...]:
+    """The problem keys that pause `stream`: the connector's shared causes plus the stream's own."""
+    declared = getattr(connector, "causes", None)
+    shared = tuple(declared(stream)) if callable(declared) else ()
+    return (*shared, f"connector:{stream}")

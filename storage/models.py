@@ -205,7 +205,9 @@ class IncidentRow(Base):
 
 
 class OpsProblemRow(Base):
-    """An operational problem (a failing connector, an expired token) and when people were told."""
+    """An operational problem keyed by its cause (`token:meta`, `rate_limit:x:mentions`, ...), when people
+    were told, and the pause it imposes on every stream that shares the cause (stored, so it outlives the
+    process: `poll --once` from cron and a restarted `run` both respect it)."""
 
     __tablename__ = "ops_problems"
 
@@ -217,6 +219,11 @@ class OpsProblemRow(Base):
     last_alert_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failures: Mapped[int] = mapped_column(Integer, default=0)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # migration 0008: what the problem does to polling, and what people were last told
+    paused_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # no request on its streams before
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # back-off exponent
+    severity: Mapped[str | None] = mapped_column(String(16))  # severity of the last alert sent
+    last_stream: Mapped[str | None] = mapped_column(String(256))  # the stream that met it last
 
 
 class SpikeBucketRow(Base):

@@ -387,7 +387,8 @@ class AlertRepository:
 
 
 class OpsProblemRepository:
-    """Operational problems, so people hear of each at most once an hour, and of its recovery."""
+    """Operational problems by cause: people hear of each at most once an hour, and of its recovery; its pause
+    holds every stream that shares the cause."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -395,17 +396,45 @@ class OpsProblemRepository:
     def get(self, key: str) -> OpsProblemRow | None:
         return self.session.get(OpsProblemRow, key)
 
-    def record_failure(self, key: str, message: str, fatal: bool, now: datetime) -> OpsProblemRow:
-        row = self.session.get(OpsProblemRow, key)
-        if row is None or row.resolved_at is not None:
-            if row is not None:
-                self.session.delete(row)
-                self.session.flush()
-            row = OpsProblemRow(key=key, message=message, fatal=fatal, opened_at=now, last_seen_at=now,
-                                failures=0)
-            self.session.add(row)
-        row.message, row.fatal, row.last_seen_at = message, fatal, now
+    def open_problems(self, keys: Iterable[str] | None = None) -> list[OpsProblemRow]:
+        query = select(OpsProblemRow).where(OpsProblemRow.resolved_at.is_(None)).order_by(OpsProblemRow.key)
+        if keys is not None:
+            query = query.where(OpsProblemRow.key.in_(list(keys)))
+        return list(self.session.scalars(query))
+
+    def pausing(self, keys: Iterable[str], now: datetime) -> OpsProblemRow | None:
+        """The open problem among `keys` whose pause lasts longest past `now`, if any."""
+        query = (select(OpsProblemRow)
+                 .where(OpsProblemRow.key.in_(list(keys)), OpsProblemRow.resolved_at.is_(None),
+                        OpsProblemRow.paused_until > now)
+                 .order_by(OpsProblemRow.paused_until.desc()).limit(1))
+        return self.session.scalars(query).first()
+
+    def record_failure(self, key: str, message: str, fatal: bool, now: datetime,
+                       stream: str | None = None) -> OpsProblemRow:
+        """Open the problem (or reopen a resolved one) or count one more failure; the row is locked on
+        PostgreSQL so two streams meeting the same cause at once update one problem."""
+        fresh = {"key": key, "message": message, "fatal": fatal, "opened_at": now, "last_seen_at": now,
+                 "failures": 0, "attempts": 0}
+        self.session.execute(dialect_insert(self.session, OpsProblemRow).values(**fresh)
+                             .on_conflict_do_nothing(index_elements=["key"]))
+        row = self.session.scalars(select(OpsProblemRow).where(OpsProblemRow.key == key)
+                                   .with_for_update().execution_options(populate_existing=True)).one()
+        if row.resolved_at is not None:  # the same cause again after a recovery: a new problem
+            row.opened_at, row.resolved_at, row.last_alert_at, row.severity = now, None, None, None
+            row.failures, row.attempts, row.paused_until = 0, 0, None
+        row.message, row.fatal, row.last_seen_at, row.last_stream = message, fatal, now, stream
         row.failures = (row.failures or 0) + 1
+        self.session.flush()
+        return row
+
+    def resolve(self, key: str, now: datetime) -> OpsProblemRow | None:
+        """Close an open problem (a real request that would have failed succeeded); None if none was open."""
+        row = self.session.scalars(select(OpsProblemRow).where(OpsProblemRow.key == key)
+                                   .with_for_update().execution_options(populate_existing=True)).first()
+        if row is None or row.resolved_at is not None:
+            return None
+        row.resolved_at, row.paused_until, row.attempts = now, None, 0
         self.session.flush()
         return row
 
