@@ -84,12 +84,11 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
                 proven = frozenset()
                 break
     except ConnectorError as exc:
-        backoff = exc.backoff
-        out.append(events.ConnectorFailed(cmd.stream, str(exc), exc.retry_after, exc.fatal,
-                                          exc.problem or f"connector:{cmd.stream}",
+        backoff, problem = exc.backoff, exc.problem or f"connector:{cmd.stream}"
+        out.append(events.ConnectorFailed(cmd.stream, str(exc), exc.retry_after, exc.fatal, problem,
                                           backoff.base_seconds if backoff else None,
                                           backoff.max_seconds if backoff else None))
-        proven = exc.proven
+        proven = exc.proven - {problem}  # earlier requests proved other causes, never the one that failed
     finally:
         poll.close()
     failed = any(isinstance(e, events.ConnectorFailed) for e in out)

@@ -16,10 +16,14 @@ poll with nothing new costs one request and N new posts cost ceil(N/100). The bo
 with each page. X serves only the last 800 mentions and 3,200 posts of a timeline: when a run reaches the cap,
 the rest is fetched through recent search (`@handle` / `from:handle`) below the oldest post received.
 
-Resilience: a shared `RateBudget` per endpoint; a 429 blocks that endpoint until its reset while other
-streams go on; 401/403 raise a fatal `ConnectorError` naming cause and fix and pause with back-off; 5xx and
-timeouts are retried in `XApi`; `errors` in a 200 are logged and the good data kept; malformed tweets and
-pages become `Rejected`.
+Resilience: a shared `RateBudget` per endpoint keeps requests under X's limits (in memory: a proactive
+budget, not a problem). Failures are raised as `ConnectorError`s naming their cause, and the bot stores the
+problem and pauses every stream that shares it (`bot/problems.py`): `token:x` (401, or an app outside a
+Project), `access:x:<endpoint>` (403 for one endpoint: a plan without search must not stop mentions),
+`rate_limit:x:<endpoint>` (429, until X's reset), `quota:x` (the monthly post cap), `unavailable:x` (5xx
+and timeouts that outlast `XApi`'s retries), `payload:x` (a malformed page, kept aside as `Rejected`).
+A clean poll returns the causes its successful requests proved fine; a poll that asked nothing proves
+nothing. `errors` in a 200 are logged and the good data kept.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import requests
 import structlog
 import tweepy
 
-from connectors.base import Batch, ConnectorError, Rejected
+from connectors.base import Backoff, Batch, ConnectorError, Poll, Rejected
 from connectors.x_api import (
     MENTIONS,
     SEARCH,
@@ -89,19 +93,9 @@ class StreamSpec:
         return {"mention": MENTIONS, "own": USER_TWEETS, "metrics": USER_TWEETS, "search": SEARCH}[self.role]
 
 
-@dataclass(frozen=True)
-class _Pause:
-    """No request before `until`. The stream whose request failed keeps reporting the problem while it
-    lasts (so the bot does not take a skipped tick for a recovery); the others sharing it wait quietly."""
-
-    until: datetime
-    owner: str
-    message: str
-    fatal: bool
-
-
 class _Deferred(Exception):
-    """No request now (rate budget, 429 block, auth pause): stop this poll quietly and resume later."""
+    """No request now (the rate budget is spent or a 429 blocks the endpoint): stop this poll quietly and
+    resume later. Nothing failed and nothing was proved."""
 
     def __init__(self, endpoint: str, until: datetime | None, why: str):
         super().__init__(why)
@@ -151,8 +145,7 @@ class XConnector:
         self._specs = {s.name: s for s in stream_specs(self.accounts, settings)}
         self._watched = {a.lower(): a for a in self.accounts}
         self._ids: dict[str, str] = {}  # lower-case handle -> user id (cached for the process)
-        self._pauses: dict[str, _Pause] = {}  # "token" or "endpoint:<name>" -> not before
-        self._auth_failures = 0
+        self._proven: dict[str, set[str]] = {}  # stream -> causes its current poll's requests proved fine
         self._no_private_metrics: set[str] = set()  # handles whose token may not read non_public_metrics
         for spec in self._specs.values():  # every stream on an endpoint gets a fair share of its budget
             api.budget.join(spec.endpoint, spec.name)
@@ -164,11 +157,19 @@ class XConnector:
     def streams(self) -> list[str]:
         return list(self._specs)
 
-    def poll(self, stream: str, cursor: str | None) -> Iterator[Batch]:
+    def causes(self, stream: str) -> tuple[str, ...]:
+        """Problem keys that pause `stream`: the app's token and quota, X's availability, its endpoint's
+        limit and access."""
+        spec = self._specs.get(stream)
+        endpoint = spec.endpoint if spec is not None else ""
+        return ("token:x", "quota:x", "unavailable:x", f"rate_limit:x:{endpoint}", f"access:x:{endpoint}")
+
+    def poll(self, stream: str, cursor: str | None) -> Poll:
         spec = self._specs.get(stream)
         if spec is None:
             raise ConnectorError(f"flujo desconocido {stream!r} para el conector de X", stream=stream, fatal=True)
         state = parse_cursor(cursor)
+        proven = self._proven[stream] = set()
         try:
             if spec.role == "metrics":
                 yield from self._poll_metrics(spec, state, cursor)
@@ -179,61 +180,74 @@ class XConnector:
                      until=deferred.until.isoformat() if deferred.until else None)
         except XApiError as exc:
             raise self._failure(spec, exc) from None
+        except ConnectorError as exc:
+            exc.proven = frozenset(proven - {f"connector:{stream}"})
+            raise
+        return frozenset(proven)
 
     # --- requests -------------------------------------------------------------------------------------
 
     def _fetch(self, spec: StreamSpec, endpoint: str, params: Mapping[str, Any]) -> Page:
         now = self.clock()
-        for key in ("token", f"endpoint:{endpoint}"):
-            pause = self._pauses.get(key)
-            if pause is None or now >= pause.until:
-                continue
-            if pause.owner == spec.name:
-                raise ConnectorError(f"{pause.message} [en pausa hasta {pause.until:%Y-%m-%d %H:%M:%S} UTC]",
-                                     stream=spec.name, retry_after=(pause.until - now).total_seconds(),
-                                     fatal=pause.fatal)
-            raise _Deferred(endpoint, pause.until, f"paused ({key})")
         if not self.api.budget.allow(endpoint, spec.name, now):
             raise _Deferred(endpoint, self.api.budget.retry_at(endpoint, now), "rate budget")
         page = self.api.call(endpoint, spec.name, params)
-        self._auth_failures = 0
+        self._proven.setdefault(spec.name, set()).update(
+            ("token:x", "quota:x", "unavailable:x", f"rate_limit:x:{endpoint}", f"access:x:{endpoint}",
+             f"connector:{spec.name}"))
         return page
 
-    def _pause(self, key: str, until: datetime, spec: StreamSpec, message: str, fatal: bool,
-               now: datetime) -> ConnectorError:
-        self._pauses[key] = _Pause(until, spec.name, message, fatal)
-        return ConnectorError(message, stream=spec.name, retry_after=(until - now).total_seconds(), fatal=fatal)
-
     def _failure(self, spec: StreamSpec, exc: XApiError) -> ConnectorError:
-        """Record the pause an error calls for and describe it for operators."""
+        """The error to raise, with what requests before it proved (never the cause that just failed)."""
+        error = self._describe(spec, exc)
+        error.proven = frozenset(self._proven.get(spec.name, set())
+                                 - {f"connector:{spec.name}", error.problem or f"connector:{spec.name}"})
+        return error
+
+    def _describe(self, spec: StreamSpec, exc: XApiError) -> ConnectorError:
+        """Name the cause of an error, say how long to stay away, and describe it for operators."""
         now = self.clock()
         endpoint = exc.endpoint or spec.endpoint
+        every = float(self.settings.poll_interval_seconds)
         if isinstance(exc, RateLimited):
             if exc.usage_cap:
                 until = max(now + USAGE_CAP_PAUSE, exc.reset_at or now)
-                return self._pause("token", until, spec, (
+                hour = USAGE_CAP_PAUSE.total_seconds()
+                return ConnectorError(
                     f"X: se agotó el cupo mensual de publicaciones del plan (HTTP 429 UsageCapExceeded en "
                     f"{endpoint}). Vigía pausa la lectura de X y reintenta cada hora. Solución: amplíe el plan "
-                    "en developer.x.com o reduzca búsquedas/cuentas. Detalle de X: "
-                    f"{exc.detail or 'sin detalle'}"), True, now)
+                    f"en developer.x.com o reduzca búsquedas/cuentas. Detalle de X: {exc.detail or 'sin detalle'}",
+                    stream=spec.name, retry_after=(until - now).total_seconds(), fatal=True, problem="quota:x",
+                    backoff=Backoff(hour, hour))
             window = self.api.budget.status(endpoint)  # without a reset header: the reset X announced last
             known = window.reset_at if window.reset_from_header else None
             reset_at = exc.reset_at or (known if known is not None and known > now else None)
             until = rate_limit_wait(reset_at, now, self.settings.rate_limit_min_wait_seconds)
             self.api.budget.block(endpoint, until)
-            return self._pause(f"endpoint:{endpoint}", until, spec, (
+            return ConnectorError(
                 f"X limitó las solicitudes a {endpoint} (HTTP 429); los flujos de ese endpoint esperan hasta "
-                f"{until:%H:%M:%S} UTC y retoman desde donde quedaron (los demás siguen)"), False, now)
+                f"{until:%H:%M:%S} UTC y retoman desde donde quedaron (los demás siguen)",
+                stream=spec.name, retry_after=(until - now).total_seconds(), problem=f"rate_limit:x:{endpoint}",
+                backoff=Backoff(self.settings.rate_limit_min_wait_seconds, 16 * 60))
         if isinstance(exc, AuthFailed):
-            self._auth_failures += 1
-            seconds = min(self.settings.auth_pause_max_seconds,
-                          self.settings.auth_pause_seconds * 2 ** (self._auth_failures - 1))
-            key = "token" if exc.status == 401 else f"endpoint:{endpoint}"
-            return self._pause(key, now + timedelta(seconds=seconds), spec, str(exc), True, now)
+            # 401: the bearer token, shared by every stream. 403: what the plan or project allows on this
+            # endpoint (X answers the Free plan's search with 403 client-not-enrolled while mentions work).
+            return ConnectorError(str(exc), stream=spec.name, fatal=True,
+                                  problem="token:x" if exc.status == 401 else f"access:x:{endpoint}",
+                                  backoff=Backoff(self.settings.auth_pause_seconds,
+                                                  self.settings.auth_pause_max_seconds))
         if isinstance(exc, Unavailable):
-            return ConnectorError(str(exc), stream=spec.name, retry_after=self.settings.poll_interval_seconds)
+            return ConnectorError(str(exc), stream=spec.name, problem="unavailable:x",
+                                  backoff=Backoff(every, 3600))
         return ConnectorError(f"{exc} — si persiste, puede haber cambiado la API de X; revise el registro",
-                              stream=spec.name, retry_after=self.settings.poll_interval_seconds)
+                              stream=spec.name, backoff=Backoff(every, 3600))
+
+    def _malformed(self, spec: StreamSpec, endpoint: str, bad: Exception) -> ConnectorError:
+        """A page kept aside: a warning under `payload:x` (the bot escalates it when it repeats)."""
+        return ConnectorError(f"X devolvió una respuesta con formato inesperado en {endpoint} ({bad}); se guardó "
+                              "en rejected_payloads para inspección. Si se repite, la API pudo cambiar.",
+                              stream=spec.name, retry_after=self.settings.poll_interval_seconds,
+                              problem="payload:x")
 
     def _user_id(self, spec: StreamSpec, state: StreamState) -> str:
         key = spec.handle.lower()
@@ -314,6 +328,7 @@ class XConnector:
             raise _Malformed(Batch(spec.name, (), last_cursor,
                                    (Rejected(spec.name, f"x: malformed response: {exc}", payload),)),
                              str(exc)) from None
+        self._proven.setdefault(spec.name, set()).add("payload:x")
         if content.errors:
             problems = problem_summary(content.errors)
             log.warning("x answered with partial errors; the good data is kept", stream=spec.name,
@@ -337,11 +352,6 @@ class XConnector:
         last_cursor = cursor
         cap = {"mention": MENTIONS_CAP, "own": TIMELINE_CAP}.get(spec.role)
         while True:
-            search_pause = self._pauses.get(f"endpoint:{SEARCH}")
-            if run.phase == "gap" and search_pause is not None and search_pause.fatal \
-                    and search_pause.until > self.clock():
-                self._give_up_gap(spec, run, "recent search is paused (HTTP 403)")
-                break
             endpoint, params = self._request(spec, state, run, token, session_until, user_id)
             try:
                 page = self._fetch(spec, endpoint, params)
@@ -363,9 +373,7 @@ class XConnector:
                 content = self._read(spec, page, last_cursor)
             except _Malformed as bad:
                 yield bad.batch
-                raise ConnectorError(f"X devolvió una respuesta con formato inesperado en {endpoint} "
-                                     f"({bad}); se guardó para inspección. Si se repite, la API pudo cambiar.",
-                                     stream=spec.name, retry_after=self.settings.poll_interval_seconds) from None
+                raise self._malformed(spec, endpoint, bad) from None
             mapped = map_page(content, ctx)
             if mapped.skipped:
                 log.debug("x search hits left to other streams", stream=spec.name, skipped=mapped.skipped)
@@ -425,9 +433,7 @@ class XConnector:
                 content = self._read(spec, page, last_cursor)
             except _Malformed as bad:
                 yield bad.batch
-                raise ConnectorError(f"X devolvió una respuesta con formato inesperado en {USER_TWEETS} ({bad}); "
-                                     "se guardó para inspección.", stream=spec.name,
-                                     retry_after=self.settings.poll_interval_seconds) from None
+                raise self._malformed(spec, USER_TWEETS, bad) from None
             if NON_PUBLIC_FIELD in params["tweet_fields"] and field_denied(content.errors, NON_PUBLIC_FIELD):
                 self._no_private_metrics.add(spec.handle.lower())
                 log.warning("x token may not read non_public_metrics; using public_metrics only",

@@ -114,8 +114,10 @@ def test_a_rate_limited_stream_is_not_called_recovered_until_it_really_polls_aga
     x.clock.advance(timedelta(minutes=2))
     assert _completed(bus.handle(events.PollStream(stream))).failed
     x.clock.advance(timedelta(minutes=2))
-    skipped = bus.handle(events.PollStream(stream))  # still waiting for the reset: no request, still failing
-    assert _completed(skipped).failed and _completed(skipped).pages == 0
+    before = len(x.fake.requests)
+    skipped = _completed(bus.handle(events.PollStream(stream)))  # before the reset: the stored pause holds it
+    assert (skipped.paused_by, skipped.pages, skipped.proven) == ("rate_limit:x:mentions", 0, ())
+    assert len(x.fake.requests) == before
     x.clock.advance(timedelta(minutes=8, seconds=1))  # past the reset X announced (10 min after the 429)
     assert not _completed(bus.handle(events.PollStream(stream))).failed
     alerts = [json.loads(line) for line in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8").splitlines()]

@@ -12,6 +12,7 @@ import requests
 import tweepy
 from structlog.testing import capture_logs
 
+from connectors.base import Backoff
 from connectors.x import build_x_connector
 from connectors.x_api import XApi
 from connectors.x_cursor import format_cursor, parse_cursor
@@ -49,12 +50,13 @@ def test_a_rate_limit_in_the_middle_of_a_pagination_blocks_only_that_endpoint(x)
     first = x.poll(connector, MENTIONS)
     assert len(first.posts) == 200 and first.requests == 3
     assert first.error is not None and not first.error.fatal
+    assert first.error.problem == "rate_limit:x:mentions"  # one problem for every stream on the endpoint
     assert first.error.retry_after == pytest.approx(300, abs=1)
+    assert "rate_limit:x:mentions" not in first.error.proven  # the pages before the 429 prove nothing about it
     assert parse_cursor(x.store.cursors[MENTIONS]).pending is not None
     x.clock.advance(timedelta(seconds=120))
-    skipped = x.poll(connector, MENTIONS)  # the next tick, still before the reset: no request, still failing
-    assert (skipped.requests, skipped.batches) == (0, [])
-    assert skipped.error is not None and skipped.error.retry_after == pytest.approx(180, abs=1)
+    skipped = x.poll(connector, MENTIONS)  # the next tick, still before the reset: no request, no failure
+    assert (skipped.requests, skipped.batches, skipped.error) == (0, [], None)  # the bot's stored pause reports
     other = x.poll(connector, SEARCH)  # other endpoints are not blocked
     assert other.error is None and len(other.posts) == 1
     x.clock.advance(timedelta(seconds=181))
@@ -115,20 +117,17 @@ def test_one_account_in_a_burst_cannot_starve_the_others():
         x.close()
 
 
-def test_an_invalid_token_is_a_fatal_alert_and_pauses_every_stream_with_back_off(x):
-    connector = x.connector(token="expired-token", auth_pause_seconds=300)
+def test_an_invalid_token_is_one_fatal_problem_of_every_x_stream_with_back_off(x):
+    # The pause itself (every X stream waits, back-off doubles) is the bot's: tests/bot/test_ops_problems.py.
+    connector = x.connector(token="expired-token", auth_pause_seconds=300, auth_pause_max_seconds=3600)
     result = x.poll(connector, MENTIONS)
     assert result.error is not None and result.error.fatal
     message = str(result.error)
     assert "401" in message and "X_BEARER_TOKEN" in message and "developer.x.com" in message
     assert "expired-token" not in message
-    assert result.error.retry_after == 300
-    others = x.poll(connector, SEARCH)  # the token is shared: everything waits, quietly (one alert is enough)
-    assert (others.requests, others.error) == (0, None)
-    assert x.poll(connector, MENTIONS).error is not None  # the stream that failed keeps saying so
-    x.clock.advance(timedelta(seconds=301))
-    again = x.poll(connector, SEARCH)
-    assert again.requests == 1 and again.error is not None and again.error.retry_after == 600  # doubled
+    assert result.error.problem == "token:x" and result.error.backoff == Backoff(300, 3600)
+    assert all("token:x" in connector.causes(stream) for stream in connector.streams())
+    assert x.poll(connector, SEARCH).error.problem == "token:x"  # type: ignore[union-attr]
 
 
 def test_a_plan_without_access_is_a_fatal_alert_for_that_endpoint_only(x):
@@ -137,8 +136,9 @@ def test_a_plan_without_access_is_a_fatal_alert_for_that_endpoint_only(x):
     result = x.poll(connector, SEARCH)
     assert result.error is not None and result.error.fatal
     assert "403" in str(result.error) and "Basic" in str(result.error)
-    paused = x.poll(connector, SEARCH)  # paused with back-off; the problem is still reported
-    assert paused.requests == 0 and paused.error is not None and paused.error.fatal
+    assert result.error.problem == "access:x:search_recent"  # the endpoint, not the token: mentions go on
+    assert "access:x:search_recent" in connector.causes(SEARCH)
+    assert "access:x:search_recent" not in connector.causes(MENTIONS)
     x.mentions(2, start=x.clock() + timedelta(seconds=1))
     assert len(x.poll(connector, MENTIONS).posts) == 2  # mentions are another endpoint
 
@@ -148,7 +148,8 @@ def test_the_monthly_usage_cap_pauses_all_reads_and_needs_a_person(x):
     x.fake.fail(429, endpoint="mentions", usage_cap=True)
     result = x.poll(connector, MENTIONS)
     assert result.error is not None and result.error.fatal and "mensual" in str(result.error)
-    assert x.poll(connector, SEARCH).requests == 0
+    assert result.error.problem == "quota:x" and result.error.retry_after == pytest.approx(3600)
+    assert all("quota:x" in connector.causes(stream) for stream in connector.streams())
 
 
 def test_server_errors_are_retried_with_exponential_back_off_and_jitter(x):
@@ -217,6 +218,7 @@ def test_a_malformed_page_is_kept_aside_and_the_bookmark_does_not_move(x):
         x.fake.fail(kind, endpoint="mentions")
         result = x.poll(connector, MENTIONS)
         assert result.error is not None and not result.error.fatal and "formato inesperado" in str(result.error)
+        assert result.error.problem == "payload:x" and "token:x" in result.error.proven
         assert [len(b.rejected) for b in result.batches] == [1] and x.store.cursors[MENTIONS] == before
     recovered = x.poll(connector, MENTIONS)
     assert {p.external_id for p in recovered.posts} == set(ids)

@@ -38,7 +38,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "specs" / "x-api-v2-openapi.json"
+
+
+def _shared_spec(name: str) -> Path:
+    """`../shared/specs/<name>` next to the checkout, or next to a directory above it (a git worktree)."""
+    for parent in Path(__file__).resolve().parents[3:]:
+        candidate = parent / "shared" / "specs" / name
+        if candidate.exists():
+            return candidate
+    return Path(__file__).resolve().parents[3] / "shared" / "specs" / name
+
+
+SPEC_PATH = _shared_spec("x-api-v2-openapi.json")
 TOKEN = "test-x-bearer-token"
 WINDOW = timedelta(minutes=15)
 TWITTER_EPOCH_MS = 1288834974657
