@@ -207,6 +207,12 @@ class FacebookConnector(MetaConnectorBase):
             return Rejected(stream, "comentario oculto en la página (hidden_comments: set_aside)", item)
         return comment_to_post(item, account=account, page_id=page_id, post_id=post_id)
 
+    def _also_proven(self, stream: str, kind: str) -> set[str]:
+        """A clean tagged poll read every edge, so each edge's missing-permission problem is over."""
+        if kind != "tagged":
+            return set()
+        return {f"permission:{stream}|{edge}" for edge in self._settings.tagged_edges}
+
     # -- posts by others: tags and visitor posts --
 
     def _poll_tagged(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
@@ -232,9 +238,7 @@ class FacebookConnector(MetaConnectorBase):
                                         lambda it: visitor_post_to_post(it, account=account, page_id=page_id))
                     yield make_batch(stream, results, {"edges": edges})
             except PermissionDenied as exc:  # e.g. visitor posts without pages_read_user_content: the rest go on
-                error = self._guard.failure(stream, exc, permission="pages_read_user_content", key=key)
-                if error is not None:
-                    denied.append(error)
+                denied.append(self._guard.failure(stream, exc, permission="pages_read_user_content", key=key))
         if denied:
             raise denied[0]
 

@@ -24,7 +24,9 @@ import hmac
 import json
 import random
 import re
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -281,6 +283,7 @@ class GraphClient:
                                            "User-Agent": "vigia-mintic/0.1"})
         self.usage = Usage()
         self.requests = 0  # HTTP requests sent, retries included (for tests and benchmarks)
+        self._answered: Counter[int] = Counter()  # requests the API answered without an error, per thread
 
     # -- public API --
 
@@ -352,6 +355,11 @@ class GraphClient:
             results.extend(self._batch_item(item, r.path) for item, r in zip(body, chunk, strict=True))
         return results
 
+    def answered(self) -> int:
+        """Requests of the calling thread the API answered without an error object: what a poll (one thread)
+        compares before and after to know whether it really reached the API."""
+        return self._answered[threading.get_ident()]
+
     def reset_usage(self) -> None:
         """Forget the last usage reading (after pausing, the next response tells the current one)."""
         self.usage = Usage()
@@ -400,6 +408,7 @@ class GraphClient:
                     attempt += 1
                     continue
                 raise error
+            self._answered[threading.get_ident()] += 1
             return body
 
     def _send(self, method: str, url: str, params: Mapping[str, Any], form: Mapping[str, str] | None,

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Batch, ConnectorError, Rejected
+from connectors.base import Batch, ConnectorError, Poll, Rejected
 from connectors.graph_client import (
     BatchRequest,
     GraphClient,
@@ -26,6 +26,7 @@ from connectors.graph_client import (
     PermissionDenied,
     RateLimited,
     TokenInvalid,
+    UnexpectedPayload,
 )
 from connectors.meta_guard import MetaGuard
 from connectors.meta_paging import EdgeState, EdgeWalker, Key, Mark, Walk, item_key
@@ -124,30 +125,57 @@ class MetaConnectorBase:
             names.append(f"{self.name}:token")
         return names
 
-    def poll(self, stream: str, cursor: str | None) -> Iterator[Batch]:
+    def causes(self, stream: str) -> tuple[str, ...]:
+        """Problem keys that pause `stream`: the shared token, the app's rate limit, the API's availability,
+        and a permission the stream needs."""
+        return ("token:meta", "rate_limit:meta_app", "unavailable:meta", f"permission:{stream}")
+
+    def poll(self, stream: str, cursor: str | None) -> Poll:
         kind, account = self._parse(stream)
         gate = self._guard.check(stream)
-        if isinstance(gate, ConnectorError):
-            raise gate  # this stream met the problem that pauses the connector: keep reporting it
         if not gate:
-            log.info("stream waits: the connector is paused", stream=stream)
-            return
+            log.info("stream waits: the connector slows down on usage", stream=stream)
+            return frozenset()  # no request: proves nothing
         state = load_state(cursor, stream)
         handler = self._poll_token if kind == "token" else self._handlers()[kind]
+        answered = self._client.answered()
+        last_cursor = cursor
         try:
             for batch in handler(stream, account, state):
+                last_cursor = batch.cursor
                 yield batch
-                self._guard.succeeded()
                 if self._guard.slow_down(self._client.usage) is not None:
                     self._client.reset_usage()
-                    return
+                    return self._proof(stream, kind, answered)
         except GraphError as exc:
             needed = REQUIRED_SCOPES.get((self.name, kind), ())
             error = self._guard.failure(stream, exc, permission=" / ".join(needed) or None)
-            if error is not None:
-                raise error from None
-            return
-        self._guard.succeeded()
+            if isinstance(exc, UnexpectedPayload):  # kept aside like X's; the bookmark does not move
+                yield Batch(stream, (), last_cursor, (Rejected(stream, f"{self.name}: {exc.describe()}",
+                                                               _payload_of(exc)),))
+            error.proven = self._proof(stream, kind, answered, failed=error.problem)
+            raise error from None
+        except ConnectorError as exc:
+            exc.proven = self._proof(stream, kind, answered, failed=exc.problem or f"connector:{stream}")
+            raise
+        return self._proof(stream, kind, answered)
+
+    def _proof(self, stream: str, kind: str, answered_before: int, failed: str | None = None) -> frozenset[str]:
+        """What this poll's answered requests proved: nothing without a request; on failure, only the shared
+        causes (never the one that failed, nor anything about this stream alone)."""
+        if self._client.answered() <= answered_before:
+            return frozenset()
+        keys = {"token:meta", "rate_limit:meta_app", "unavailable:meta"}
+        if failed is None:
+            keys |= {f"connector:{stream}", f"permission:{stream}", f"payload:{self.name}"}
+            if kind == "token":
+                keys.add("token_check:meta")
+            keys |= self._also_proven(stream, kind)
+        return frozenset(keys - {failed})
+
+    def _also_proven(self, stream: str, kind: str) -> set[str]:
+        """Problem keys of this platform that a clean poll of `kind` also proves (e.g. one edge's permission)."""
+        return set()
 
     def close(self) -> None:
         self._client.close()
@@ -213,8 +241,9 @@ class MetaConnectorBase:
     # -- the token check stream --
 
     def _poll_token(self, stream: str, _account: str, state: dict[str, Any]) -> Iterator[Batch]:
-        """Check the token once per `token_check_hours`; between checks, repeat what the last one found, so
-        an open warning is neither forgotten nor taken for a recovery (the bot limits repeats itself)."""
+        """Check the token once per `token_check_hours`. Between checks nothing is asked and nothing is said:
+        a warning the last check found stays open in the bot (`token_check:meta`) until a check finds the
+        token healthy, and a request-less poll neither repeats nor clears it."""
         now = self._now()
         checked = state.get("checked_at")
         try:
@@ -223,17 +252,13 @@ class MetaConnectorBase:
             last = None
         every = timedelta(hours=self._settings.token_check_hours)
         if last is not None and now - last < every:
-            problems = [p for p in state.get("problems") or [] if isinstance(p, str)]
-            if problems:
-                raise ConnectorError(f"{self.label}: {' '.join(problems)} {RENEW_ES}", stream=stream, fatal=True,
-                                     retry_after=(last + every - now).total_seconds())
             return
         report = inspect_token(self._client, self._token)
         problems = token_problems(report, now, self._settings.token_warn_days, self._required_scopes())
         yield make_batch(stream, [], {**state_after_check(report, now), "problems": problems})
         if problems:
             raise ConnectorError(f"{self.label}: {' '.join(problems)} {RENEW_ES}", stream=stream, fatal=True,
-                                 retry_after=every.total_seconds())
+                                 retry_after=every.total_seconds(), problem="token_check:meta")
 
     # -- comments under recent objects (posts or media), shared by both platforms --
 
@@ -312,3 +337,8 @@ class MetaConnectorBase:
     def _key(time_field: str) -> Callable[[Any], Key | None]:
         return lambda item: item_key(item, time_field)
 
+
+def _payload_of(exc: UnexpectedPayload) -> Any:
+    """What Meta sent, to keep aside (the client keeps the body, or the first 500 characters of a non-JSON one)."""
+    payload = getattr(exc, "payload", None)
+    return payload if payload is not None else {"path": exc.path, "message": exc.message}

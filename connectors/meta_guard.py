@@ -1,23 +1,28 @@
 """When a Meta connector may call the Graph API, and what to tell operators when a call fails.
 
-The guard lives in the connector instance (never in a module global). It never sleeps: after a rate limit,
-a high usage reading or an invalid token it remembers "not before T", and polls before T make no request.
-A pause has an owner, the stream that met the problem: while the pause lasts the owner keeps reporting it
-(so the bot neither takes a skipped tick for a recovery nor forgets the problem), and every other stream
-waits quietly (so one problem is one alert, not one per stream). Throttling on usage has no owner: nothing
-failed. Operational messages are in Spanish: they become the operators' alerts as they are.
+Failures are operational problems the bot stores and shares (`bot/problems.py`): this module names their
+cause, as a key every stream of the same cause shares: `token:meta` (code 190: one token for Facebook and
+Instagram), `rate_limit:meta_app` (codes 4, 17, 32, 613 and the business-use-case limits: one app for both
+platforms), `unavailable:meta` (5xx and timeouts after the client's retries), `permission:<stream>` (a
+permission the stream needs), `payload:<platform>` (a malformed answer, kept aside by the connector) and
+`connector:<stream>` (a read the API refused, often an API change). It keeps no problem state.
+
+Two things stay in the connector instance (never in a module global), because they are not failures: the
+slow-down when usage headers pass the threshold (no request before T, quietly), and the per-edge memory of a
+missing permission on one of the tagged edges (so the page's other edges go on being read).
+Operational messages are in Spanish: they become the operators' alerts as they are.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
-from connectors.base import ConnectorError
+from connectors.base import Backoff, ConnectorError
 from connectors.graph_client import (
     GraphError,
     InvalidParameter,
@@ -51,50 +56,46 @@ def _hhmm(moment: datetime) -> str:
 
 @dataclass(frozen=True)
 class Pause:
-    """No calls before `until`; `owner` (a stream, or None) keeps reporting `message` meanwhile."""
+    """No calls before `until`; `message` is repeated (as an error) by the stream that meets it, if any."""
 
-    kind: str  # "token" | "rate" | "usage" | "permission"
+    kind: str  # "usage" | "permission"
     until: datetime
-    owner: str | None
     message: str
     fatal: bool
 
-    def error(self, now: datetime) -> ConnectorError:
-        return ConnectorError(f"{self.message} [en pausa hasta {_hhmm(self.until)}]", stream=self.owner or "",
-                              retry_after=max(1.0, (self.until - now).total_seconds()), fatal=self.fatal)
+    def error(self, stream: str, problem: str, now: datetime) -> ConnectorError:
+        return ConnectorError(f"{self.message} [en pausa hasta {_hhmm(self.until)}]", stream=stream,
+                              retry_after=max(1.0, (self.until - now).total_seconds()), fatal=self.fatal,
+                              problem=problem)
 
 
 class MetaGuard:
-    """Pause state of one connector: app-wide (token, rate limits, usage) and per stream or edge (permissions)."""
+    """Error translation of one connector, its usage slow-down and the per-edge permission memory."""
 
     def __init__(self, platform: str, settings: MetaSettings, clock: Callable[[], datetime]):
         self.platform = platform  # "Facebook" | "Instagram", for messages
+        self._name = platform.lower()
         self._settings = settings
         self._clock = clock
         self._lock = threading.Lock()  # the scheduler may poll several streams of one connector at once
-        self._pause: Pause | None = None
+        self._usage: Pause | None = None
         self._keyed: dict[str, Pause] = {}
-        self._token_failures = 0
 
     # -- queries --
 
     def check(self, stream: str, key: str | None = None) -> ConnectorError | bool:
-        """True: call away. False: wait quietly. A ConnectorError: this stream owns the pause; raise it."""
+        """True: call away. False: slowing down on usage, wait quietly. A ConnectorError: the permission this
+        edge needs is still missing (say so again, without calling)."""
         now = self._clock()
         with self._lock:
-            for pause in (self._pause, self._keyed.get(key or stream)):
-                if pause is not None and now < pause.until:
-                    return pause.error(now) if pause.owner == stream else False
+            keyed = self._keyed.get(key) if key else None
+            if keyed is not None and now < keyed.until:
+                return keyed.error(stream, permission_key(stream, key), now)
+            if self._usage is not None and now < self._usage.until:
+                return False
         return True
 
     # -- state changes --
-
-    def succeeded(self) -> None:
-        """A call went through: the app-wide problem (if any) is over, and token back-off starts afresh."""
-        with self._lock:
-            self._token_failures = 0
-            if self._pause is not None and self._pause.kind != "usage" and self._clock() >= self._pause.until:
-                self._pause = None
 
     def slow_down(self, usage: Usage) -> float | None:
         """Above the usage threshold, pause the connector for a while that grows with usage; returns it."""
@@ -104,39 +105,38 @@ class MetaGuard:
         share = min(1.0, (usage.percent - limit) / max(1e-9, 100.0 - limit))
         low, high = self._settings.throttle_min_pause_seconds, self._settings.throttle_max_pause_seconds
         pause = max(low + share * (high - low), usage.regain_seconds or 0.0)
-        self._set(Pause("usage", self._clock() + timedelta(seconds=pause), None,
-                        f"uso de la Graph API al {usage.percent:.0f} % ({usage.source})", False))
+        until = self._clock() + timedelta(seconds=pause)
+        with self._lock:
+            if self._usage is None or self._usage.until < until:
+                self._usage = Pause("usage", until, f"uso de la Graph API al {usage.percent:.0f} % ({usage.source})",
+                                    False)
         log.warning("graph api usage high: slowing down", platform=self.platform, percent=usage.percent,
                     source=usage.source, pause_s=round(pause))
         return pause
 
     def failure(self, stream: str, exc: GraphError, *, permission: str | None = None,
-                key: str | None = None) -> ConnectorError | None:
-        """Record the pause an error calls for; the error to raise, or None when another stream owns it."""
+                key: str | None = None) -> ConnectorError:
+        """The error to raise: Spanish message, the problem key of its cause, and how to space retries."""
         p = self.platform
         detail = exc.describe()
         now = self._clock()
         if isinstance(exc, TokenInvalid):
-            with self._lock:
-                self._token_failures += 1
-                failures = self._token_failures
-            wait = min(self._settings.token_retry_max_seconds,
-                       self._settings.token_retry_seconds * 2 ** (failures - 1))
-            until = now + timedelta(seconds=wait)
             reason = _TOKEN_REASONS.get(exc.subcode or 0, "el token ya no es válido")
             message = (
                 f"{p}: el token de acceso de Meta no sirve: {reason} ({detail}). Para renovarlo: genere un token "
                 "de usuario de larga duración con los permisos de Vigía, obtenga con él el token de página "
                 "(GET /me/accounts) o use un token de usuario del sistema del Business Manager, póngalo en "
-                f"META_ACCESS_TOKEN y reinicie Vigía (guía: {GUIDE}). Los flujos de {p} quedan en pausa; "
-                f"próximo intento: {_hhmm(until)}.")
-            return self._owned(Pause("token", until, stream, message, True), stream, now)
+                f"META_ACCESS_TOKEN y reinicie Vigía (guía: {GUIDE}). Los flujos de Facebook e Instagram que "
+                "usan el token quedan en pausa y Vigía lo vuelve a probar con espera progresiva.")
+            return ConnectorError(message, stream=stream, fatal=True, problem="token:meta",
+                                  backoff=Backoff(self._settings.token_retry_seconds,
+                                                  self._settings.token_retry_max_seconds))
         if isinstance(exc, RateLimited):
             wait = float(exc.retry_after or self._settings.rate_limit_pause_seconds)
-            until = now + timedelta(seconds=wait)
-            message = (f"{p}: la Graph API limitó el uso ({detail}). Vigía pausa los flujos de {p} hasta "
-                       f"{_hhmm(until)} para no ser bloqueado.")
-            return self._owned(Pause("rate", until, stream, message, False), stream, now)
+            message = (f"{p}: la Graph API limitó el uso de la app ({detail}). Vigía pausa los flujos de Facebook "
+                       f"e Instagram de la app hasta {_hhmm(now + timedelta(seconds=wait))} para no ser bloqueado.")
+            return ConnectorError(message, stream=stream, retry_after=wait, problem="rate_limit:meta_app",
+                                  backoff=Backoff(wait, max(wait, 3600.0)))
         if isinstance(exc, PermissionDenied):
             name = exc.permission or permission or "desconocido"
             hours = self._settings.permission_retry_hours
@@ -144,42 +144,29 @@ class MetaGuard:
             message = (f"{p}: falta el permiso «{name}» para leer {what} ({detail}). Concédalo a la app de Meta, "
                        f"genere un token nuevo y reinicie Vigía (guía: {GUIDE}). Vigía no reintentará esta lectura "
                        f"durante {hours} h.")
-            pause = Pause("permission", now + timedelta(hours=hours), stream, message, True)
-            with self._lock:
-                self._keyed[key or stream] = pause
-            return ConnectorError(message, stream=stream, retry_after=hours * 3600.0, fatal=True)
-        if isinstance(exc, InvalidParameter | UnexpectedPayload):
+            if key:
+                with self._lock:
+                    self._keyed[key] = Pause("permission", now + timedelta(hours=hours), message, True)
+            return ConnectorError(message, stream=stream, retry_after=hours * 3600.0, fatal=True,
+                                  problem=permission_key(stream, key),
+                                  backoff=Backoff(hours * 3600.0, hours * 3600.0))
+        if isinstance(exc, UnexpectedPayload):
             return ConnectorError(
-                f"{p}: la Graph API rechazó o respondió de forma inesperada una lectura de {stream} ({detail}). "
-                f"Posible cambio de la API o versión {self._settings.api_version} retirada: revise {GUIDE}.",
-                stream=stream, fatal=True)
+                f"{p}: la Graph API respondió con un formato inesperado en una lectura de {stream} ({detail}); la "
+                "respuesta se guardó en rejected_payloads para inspección. Si se repite, la API pudo cambiar "
+                f"(versión {self._settings.api_version}; revise {GUIDE}).",
+                stream=stream, retry_after=float(self._settings.poll_interval_seconds), problem=f"payload:{self._name}")
+        if isinstance(exc, InvalidParameter):
+            return ConnectorError(
+                f"{p}: la Graph API rechazó una lectura de {stream} ({detail}). Posible cambio de la API o versión "
+                f"{self._settings.api_version} retirada: revise {GUIDE}.", stream=stream, fatal=True)
         if isinstance(exc, TransientError):
-            return ConnectorError(f"{p}: la Graph API no responde ({detail}); se reintentará en el próximo ciclo.",
-                                  stream=stream)
+            return ConnectorError(f"{p}: la Graph API no responde ({detail}); se reintentará con espera progresiva.",
+                                  stream=stream, problem="unavailable:meta",
+                                  backoff=Backoff(float(self._settings.poll_interval_seconds), 3600.0))
         return ConnectorError(f"{p}: error de la Graph API ({detail}).", stream=stream)
 
-    def _owned(self, pause: Pause, stream: str, now: datetime) -> ConnectorError | None:
-        """Keep the first reporter of a continuing problem as its owner: one problem, one alert thread."""
-        with self._lock:
-            current = self._pause
-            if current is not None and current.kind == pause.kind and current.owner not in (None, stream):
-                self._pause = Pause(pause.kind, max(pause.until, current.until), current.owner, pause.message,
-                                    pause.fatal)
-                log.warning("graph api problem continues", platform=self.platform, kind=pause.kind,
-                            stream=stream, owner=current.owner)
-                return None
-            self._set_locked(pause)
-        return ConnectorError(pause.message, stream=stream, retry_after=(pause.until - now).total_seconds(),
-                              fatal=pause.fatal)
 
-    def _set(self, pause: Pause) -> None:
-        with self._lock:
-            self._set_locked(pause)
-
-    def _set_locked(self, pause: Pause) -> None:
-        current = self._pause
-        active = current is not None and current.until > self._clock()
-        if pause.kind != "usage" or current is None or not active:
-            self._pause = pause
-        elif current.until < pause.until:  # slowing down never hides a problem a stream is reporting
-            self._pause = replace(current, until=pause.until) if current.owner else pause
+def permission_key(stream: str, key: str | None) -> str:
+    """`permission:<stream>`, or `permission:<stream>|<edge>` for one edge of a stream that reads several."""
+    return f"permission:{key}" if key and "|" in key else f"permission:{stream}"

@@ -267,11 +267,14 @@ def test_malformed_items_are_set_aside_and_the_rest_stored(fake, clock):
     assert len(result.rejected) == 4 and all("carga no reconocida" in r.reason for r in result.rejected)
 
 
-def test_a_listing_without_data_is_one_clear_error_not_a_crash(fake, clock):
+def test_a_listing_without_data_is_kept_aside_as_a_warning_not_a_crash(fake, clock):
     fake.fail(r"/posts$", {"unexpected": True}, status=200)
     result = run_poll(make(fake, clock), POSTS)
-    assert isinstance(result.error, ConnectorError) and result.error.fatal
-    assert "cambio de la API" in str(result.error)
+    # Same rule as X: one malformed page is a warning and is kept; the bot escalates repeats (bot/problems.py).
+    assert isinstance(result.error, ConnectorError) and not result.error.fatal
+    assert result.error.problem == "payload:facebook" and "la API pudo cambiar" in str(result.error)
+    assert [r.payload for r in result.rejected] == [{"unexpected": True}]
+    assert result.cursor is None  # the bookmark does not move past a page that was not read
 
 
 # --- tags and visitor posts -------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Facebook connector resilience against the fake: token expiry mid-poll, throttling, rate limits, token check."""
+"""Facebook connector resilience against the fake: token expiry mid-poll, throttling, rate limits, token check.
+
+The connector names each failure's cause and reports what its requests proved; the pauses, back-off and
+alerts that follow are the bot's (tests/bot/test_ops_problems.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.clock import ManualClock
+from connectors.base import Backoff
 from connectors.facebook import FacebookConnector, build_facebook_connector
 from tests.fakes.graph_api import (
     APP_SECRET,
@@ -58,17 +62,11 @@ def test_token_expiry_in_the_middle_of_a_poll_keeps_stored_pages_and_pauses_with
     first = run_poll(connector, COMMENTS)
     assert len(first.ids) == 75  # three pages of 25 were stored with their bookmark
     error = first.error
-    assert error is not None and error.fatal and error.retry_after == 900
+    assert error is not None and error.fatal and error.problem == "token:meta"  # one problem, both platforms
+    assert error.backoff == Backoff(900, 6 * 3600)
     assert "contraseña" in str(error) and "META_ACCESS_TOKEN" in str(error) and "/me/accounts" in str(error)
     assert TOKEN not in str(error)
-
-    fake.clear_log()
-    assert run_poll(connector, POSTS).error is None and fake.http_requests() == []  # the others wait quietly
-    still = run_poll(connector, COMMENTS, first.cursor)  # the stream that met it keeps reporting it
-    assert still.error is not None and still.error.fatal and fake.http_requests() == []
-    clock.advance(timedelta(minutes=16))
-    probe = run_poll(connector, COMMENTS, first.cursor)  # one probe, still dead: the pause doubles
-    assert probe.error is not None and probe.error.retry_after == 1800 and len(fake.http_requests()) == 1
+    assert "token:meta" not in (first.proven or set())  # the pages before the 190 do not prove the token
 
     fake.add_token("EAAGnewTOKEN", page_id=PAGE_ID)  # the operator renews the token and restarts Vigía
     renewed = run_poll(make(fake, clock, token="EAAGnewTOKEN"), COMMENTS, first.cursor)
@@ -76,18 +74,20 @@ def test_token_expiry_in_the_middle_of_a_poll_keeps_stored_pages_and_pauses_with
     assert len(set(first.ids) | set(renewed.ids)) == 200 == len(first.ids) + len(renewed.ids)
 
 
-def test_the_pause_is_per_connector_instance_and_lifts_after_success(fake, clock):
+def test_only_a_poll_that_reached_the_api_proves_anything(fake, clock):
     fake.add_post(PAGE_ID, NOW - timedelta(hours=1), "Hola")
     connector = make(fake, clock)
     fake.expire_token(after_requests=0)
-    assert run_poll(connector, POSTS).error is not None
+    assert run_poll(connector, POSTS).error.problem == "token:meta"  # type: ignore[union-attr]
     fake.restore_token()  # Meta restored the session (e.g. a security checkpoint was cleared)
-    clock.advance(timedelta(minutes=16))
-    assert run_poll(connector, POSTS).error is None
-    fake.expire_token(after_requests=0)
-    clock.advance(timedelta(minutes=1))
-    again = run_poll(connector, POSTS)
-    assert again.error is not None and again.error.retry_after == 900  # back-off starts over after a success
+    ok = run_poll(connector, POSTS)
+    assert ok.error is None and {"token:meta", "rate_limit:meta_app", f"connector:{POSTS}"} <= set(ok.proven or ())
+    assert "token_check:meta" not in (ok.proven or ())  # only a token check proves the token's warnings over
+    checked = run_poll(connector, TOKEN_STREAM)
+    assert "token_check:meta" in (checked.proven or ())
+    fake.clear_log()
+    quiet = run_poll(connector, TOKEN_STREAM, checked.cursor)  # between daily checks: no request
+    assert (quiet.error, quiet.proven, fake.http_requests()) == (None, frozenset(), [])
 
 
 # --- throttling and rate limits ----------------------------------------------------------------------
@@ -121,12 +121,10 @@ def test_rate_limit_errors_pause_the_connector_without_sleeping(fake, clock, cod
     fake.fail(r"/posts$", rate_limited(code), status=403 if code == 4 else 400)
     first = run_poll(connector, POSTS)
     assert first.error is not None and not first.error.fatal
+    assert first.error.problem == "rate_limit:meta_app"  # app-wide: Facebook and Instagram streams pause
     assert first.error.retry_after == (200 if code == 613 else 600)
     assert f"código {code}" in str(first.error)
-    fake.clear_log()
-    assert run_poll(connector, TAGGED).ids == [] and fake.http_requests() == []
-    clock.advance(timedelta(seconds=first.error.retry_after + 1))
-    assert len(run_poll(connector, POSTS).ids) == 1
+    assert len(fake.http_requests()) == 1 and len(run_poll(connector, POSTS).ids) == 1  # no sleeping, no retry
 
 
 def test_metas_regain_estimate_sets_the_pause(fake, clock):
@@ -153,10 +151,11 @@ def test_token_check_warns_seven_days_before_expiry_and_asks_meta_once_a_day(fak
     first = run_poll(connector, TOKEN_STREAM)
     assert first.batches == 1 and first.error is not None and first.error.fatal
     assert "expira el 2026-11-21" in str(first.error) and "META_ACCESS_TOKEN" in str(first.error)
+    assert first.error.problem == "token_check:meta"
     fake.clear_log()
     clock.advance(timedelta(hours=23))
-    between = run_poll(connector, TOKEN_STREAM, first.cursor)  # the warning stands, without asking Meta
-    assert between.error is not None and between.error.retry_after == 3600 and fake.http_requests() == []
+    between = run_poll(connector, TOKEN_STREAM, first.cursor)  # nothing asked, nothing said, nothing proved
+    assert (between.error, between.proven, fake.http_requests()) == (None, frozenset(), [])
     fake.tokens[TOKEN].expires_at = int((NOW + timedelta(days=60)).timestamp())  # renewed meanwhile
     clock.advance(timedelta(hours=2))
     renewed = run_poll(connector, TOKEN_STREAM, first.cursor)

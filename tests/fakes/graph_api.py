@@ -932,6 +932,7 @@ class PollResult:
     cursor: str | None = None
     batches: int = 0
     error: Exception | None = None
+    proven: frozenset[str] | None = None  # what the poll's requests proved (the generator's return value)
 
     @property
     def ids(self) -> list[str]:
@@ -945,7 +946,12 @@ def run_poll(connector: Any, stream: str, cursor: str | None = None, *, max_batc
     result = PollResult(cursor=cursor)
     gen = connector.poll(stream, cursor)
     try:
-        for batch in gen:
+        while True:
+            try:
+                batch = next(gen)
+            except StopIteration as done:
+                result.proven = done.value
+                break
             result.posts.extend(batch.posts)
             result.rejected.extend(batch.rejected)
             result.cursor = batch.cursor
@@ -954,6 +960,7 @@ def run_poll(connector: Any, stream: str, cursor: str | None = None, *, max_batc
                 break
     except ConnectorError as exc:
         result.error = exc
+        result.proven = exc.proven
     finally:
         gen.close()
     return result

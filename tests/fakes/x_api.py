@@ -39,7 +39,6 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 
-
 def _shared_spec(name: str) -> Path:
     """`../shared/specs/<name>` next to the checkout, or next to a directory above it (a git worktree)."""
     for parent in Path(__file__).resolve().parents[3:]:
