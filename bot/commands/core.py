@@ -50,14 +50,21 @@ def cmd_poll(args: argparse.Namespace) -> int:
     bus = bootstrap(config)
     svc = bus.services
     new = 0
+    paused: list[events.PollCompleted] = []
     for stream in sorted(svc.connectors):
         for event in bus.handle(events.PollStream(stream)):
             if isinstance(event, events.PollCompleted):
                 new += event.new
+                if event.paused_by is not None:
+                    paused.append(event)
     bus.handle(events.AnalyzePending())
     bus.handle(events.EvaluateSpikes(svc.clock()))
     bus.handle(events.FlushOutbox(svc.clock()))
-    print(f"{len(svc.connectors)} streams polled, {new} new posts stored")
+    asked = len(svc.connectors) - len(paused)
+    print(f"{asked} streams polled, {new} new posts stored")
+    for event in paused:  # a stored pause (a 429's reset, a back-off) holds between runs too
+        until = f"{event.paused_until:%Y-%m-%d %H:%M:%S} UTC" if event.paused_until else "?"
+        print(f"{event.stream}: not asked, paused by {event.paused_by} until {until}")
     return 0
 
 
