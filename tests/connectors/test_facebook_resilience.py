@@ -1,7 +1,7 @@
 """Facebook connector resilience against the fake: token expiry mid-poll, throttling, rate limits, token check.
 
 The connector names each failure's cause and reports what its requests proved; the pauses, back-off and
-alerts that follow are the bot's (tests/bot/test_ops_problems.py)."""
+alerts that follow are the bot's (tests/connectors/test_ops_problems.py)."""
 
 from __future__ import annotations
 

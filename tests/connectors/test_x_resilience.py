@@ -118,7 +118,7 @@ def test_one_account_in_a_burst_cannot_starve_the_others():
 
 
 def test_an_invalid_token_is_one_fatal_problem_of_every_x_stream_with_back_off(x):
-    # The pause itself (every X stream waits, back-off doubles) is the bot's: tests/bot/test_ops_problems.py.
+    # The pause itself (every X stream waits, back-off doubles) is the bot's: tests/connectors/test_ops_problems.py.
     connector = x.connector(token="expired-token", auth_pause_seconds=300, auth_pause_max_seconds=3600)
     result = x.poll(connector, MENTIONS)
     assert result.error is not None and result.error.fatal
