@@ -84,6 +84,7 @@ class PollCompleted(Event):
     proven: tuple[str, ...] = ()
     paused_by: str | None = None
     paused_until: datetime | None = None
+    started_at: datetime | None = None  # a proof counts only against failures recorded before the poll began
 
 
 @dataclass(frozen=True)

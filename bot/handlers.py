@@ -43,11 +43,11 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     A stream whose cause has an open, paused problem (stored, so also across processes) makes no request.
     """
     connector = svc.connectors[cmd.stream]
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), svc.clock()
     new = updated = rejected = pages = 0
     out: list[events.Event] = []
     with svc.uow() as uow:
-        pause = uow.ops.pausing(causes_of(connector, cmd.stream), svc.clock())
+        pause = uow.ops.pausing(causes_of(connector, cmd.stream), started_at)
         current = uow.cursors.get(cmd.stream)
         paused = (pause.key, pause.paused_until) if pause is not None else None
     if paused is not None:
@@ -98,7 +98,7 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     log.info("poll", stream=cmd.stream, new=new, updated=updated, rejected=rejected, pages=pages,
              duration_ms=duration_ms, failed=failed)
     out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms, failed,
-                                    tuple(sorted(proven))))
+                                    tuple(sorted(proven)), started_at=started_at))
     return out
 
 

@@ -174,6 +174,8 @@ def problems_recovered(event: events.PollCompleted, svc: Services) -> list[event
         if not open_rows:
             return []
         for candidate in open_rows:
+            if event.started_at is not None and candidate.last_seen_at > event.started_at:
+                continue  # failed again while this poll ran (another stream, another thread): not proof
             row = uow.ops.resolve(candidate.key, now)
             if row is None:
                 continue
