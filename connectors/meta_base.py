@@ -153,7 +153,7 @@ class MetaConnectorBase:
             if isinstance(exc, UnexpectedPayload):  # kept aside like X's; the bookmark does not move
                 yield Batch(stream, (), last_cursor, (Rejected(stream, f"{self.name}: {exc.describe()}",
                                                                _payload_of(exc)),))
-            error.proven = self._proof(stream, kind, answered, failed=error.problem)
+            error.proven = self._proof(stream, kind, answered, failed=error.problem or f"connector:{stream}")
             raise error from None
         except ConnectorError as exc:
             exc.proven = self._proof(stream, kind, answered, failed=exc.problem or f"connector:{stream}")
