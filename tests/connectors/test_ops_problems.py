@@ -309,6 +309,22 @@ def test_a_malformed_graph_page_is_kept_aside_as_a_warning_and_repeats_escalate(
     assert [a["kind"] for a in _alerts(tmp_path)][-1] == "recovery" and _open(engine) == []
 
 
+def test_x_follows_the_same_severity_rule_for_malformed_pages(x, engine, tmp_path):
+    bus, _ = _x_bus(x, engine, tmp_path)
+    stream = f"x:mentions:{HANDLE}"
+    bus.handle(events.PollStream(stream))
+    for _ in range(3):
+        x.clock.advance(timedelta(minutes=2))
+        x.fake.fail("malformed", endpoint="mentions")
+        done = _completed(bus.handle(events.PollStream(stream)))
+        assert done.failed and done.rejected == 1
+    assert [a["severity"] for a in _alerts(tmp_path)] == ["aviso", "critico"]
+    assert "Posible cambio de la API de X" in _alerts(tmp_path)[1]["title"]
+    x.clock.advance(timedelta(minutes=2))
+    assert "payload:x" in _completed(bus.handle(events.PollStream(stream))).proven
+    assert _alerts(tmp_path)[-1]["kind"] == "recovery" and _open(engine) == []
+
+
 # --- item 7: `poll --once` twice respects a stored 429 reset ---------------------------------------------
 
 
