@@ -61,15 +61,15 @@ class GraphError(Exception):
 
     def describe(self) -> str:
         """One line for logs and operational alerts: code, subcode, message, request path, trace id."""
-        parts = [f"código {self.code}" if self.code is not None else f"HTTP {self.status}"]
+        parts = [f"código {self.code}" if self.code is not None else
+                 f"HTTP {self.status}" if self.status is not None else ""]
         if self.subcode:
             parts.append(f"subcódigo {self.subcode}")
-        text = f"{self.message} ({', '.join(parts)}"
         if self.path:
-            text += f", {self.path}"
+            parts.append(self.path)
         if self.fbtrace_id:
-            text += f", fbtrace_id {self.fbtrace_id}"
-        return text + ")"
+            parts.append(f"fbtrace_id {self.fbtrace_id}")
+        return f"{self.message} ({', '.join(p for p in parts if p)})"
 
 
 class TokenInvalid(GraphError):
