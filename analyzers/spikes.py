@@ -2,28 +2,37 @@
 
 Pure: no database, no network, no wall clock, never looks ahead. Per stream key the caller feeds closed
 buckets in order; gaps are zero counts. `SeasonalBaseline` says what volume to expect (level x day of week
-x hour of day x weekday/weekend hour, times a short-term "busier than usual today" ratio) and how much it
-varies. A bucket is scored by its upper-tail probability under a negative binomial around that
-expectation (score = -log10 p), and a spike opens on a bucket at least `min_ratio` times the expectation
-(and, for counts, at least `min_count` posts) when either
+x hour of day x weekday/weekend hour, times a short-term "busier than usual today" ratio).
 
-- the bucket alone is far out ("burst": score >= `fire_score`), or
-- a run of buckets is persistently high: a one-sided CUSUM of the log-likelihood ratio for a rate
-  `cusum_ratio` times the expectation reaches `cusum_threshold`, and the run's total is itself unlikely
-  (score >= `run_score`) even allowing for a model error shared by all its buckets. This catches ramps and
-  modest steps that no single bucket gives away.
+Real mention traffic is bursty and heavy-tailed, so how far above the expectation a bucket is, is not
+judged by a textbook distribution (a negative binomial around a smooth baseline called ordinary bursts
+one-in-a-million events and paged people twice a day on real X traffic). Instead, evidence windows look
+at the surge at several time scales, and each is compared with the key's OWN history
+(`spikes_calibration.TailCalibrator`):
 
-Evidence from consecutive buckets is discounted by their measured autocorrelation (bursts outlast a
-short bucket), and thresholds are set for 15-minute buckets and shifted by the log of the number of
-buckets per week, so the false-alarm rate per week does not depend on the bucket size.
+- burst: the log ratio of the posts of the last `BURST_MINUTES` to their expectation (plus a small
+  offset, so two posts where 0.2 were expected is not a 10x surge);
+- sustained (`SUSTAINED_MINUTES`, 1 h, 4 h, 12 h): the level that at least 75% of the window's buckets
+  reached, as a log ratio to their expectation. One retweet storm does not move it; a surge that holds does.
 
-A spike stays open until the volume has been back to normal for `quiet_minutes` (a wobbling spike does
-not re-fire); its buckets are learnt only clipped hard. Severity grows with how far AND how long: a spike
-starts as `aviso` and becomes `critico` once its excess since it opened is worth `crit_excess_minutes` of
-typical volume while it runs at `crit_ratio` times the expectation or more (one huge bucket, or a long
-sustained excess). A spike that lasts `max_spike_hours` is taken as the new normal: it ends and the level
-is rebased to it. `level` never goes down while a spike lasts. A bucket far below its expectation
-(p < OUTAGE_P) is taken for a collection outage and not learnt, for up to a day.
+A spike opens when some window's statistic reaches the level that ordinary traffic of this key reaches
+about once per `false_alarm_days` (bursts, the commonest false alarm, once per `burst_factor` times that),
+and the surge is material: the window holds at least `min_ratio` times its expected volume and, for
+counts, at least `min_excess` posts above it, and the bucket itself is above its expectation and has at
+least `min_count` posts. A small topic therefore cannot page people on a handful of posts, and a key whose
+traffic jumps tenfold every other day learns that such jumps are ordinary for it.
+
+A spike stays open until every window has been back under `QUIET_RATIO` times the expectation for
+`quiet_minutes` (a wobbling spike does not re-fire); its buckets are learnt by the baseline only clipped
+hard (they still feed the calibration: a key that has crises learns how large they get). Severity grows
+with how far AND how long: a spike starts as `aviso` and becomes `critico` once its excess since it opened
+is worth `crit_excess_minutes` of typical volume while it runs at `crit_ratio` times the expectation or
+more. A spike that lasts `max_spike_hours` is taken as the new normal: it ends and the level is rebased
+to it. `level` never goes down while a spike lasts. A bucket far below its expectation (p < OUTAGE_P)
+is taken for a collection outage and not learnt, for up to a day.
+
+Parameters were chosen on real tweet-volume series with labelled anomalies (NAB realTweets) by
+leave-one-series-out cross-validation; see docs/spikes.md and benchmarks/spikes_real.py.
 """
 
 from __future__ import annotations
@@ -37,24 +46,26 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from analyzers.spikes_baseline import CLIP_SD, BaselineParams, Expectation, SeasonalBaseline
-from analyzers.spikes_stats import (
-    amount_lower_tail,
-    amount_shift_llr,
-    amount_surprise,
-    count_lower_tail,
-    count_shift_llr,
-    count_surprise,
-)
+from analyzers.spikes_calibration import TailCalibrator
+from analyzers.spikes_stats import amount_lower_tail, amount_surprise, count_lower_tail, count_surprise
 from domain import utc, valid_timezone
 
-STATE_VERSION = 1
-QUIET_SCORE = 1.3  # a bucket with p > 0.05 counts as back to normal
-RUN_PSI = 0.01  # relative variance of a model error shared by consecutive buckets (CV 10%)
-REFERENCE_BUCKETS_PER_WEEK = 7 * 24 * 4  # thresholds below are for 15-minute buckets
+STATE_VERSION = 2
+BURST_MINUTES = 15
+SUSTAINED_MINUTES = (60, 240, 720)
+SUSTAINED_QUANTILE = 0.25  # sustained level: the one that 75% of the window's buckets reached
+BURST_OFFSET = 10.0  # posts added to observed and expected volume of the burst window
+BUCKET_OFFSET = 2.0  # posts added to each bucket's observed and expected volume (sustained windows)
+FLOAT_OFFSET_SHARE = 0.5  # non-count series: the offsets are this share of the typical bucket
+QUIET_RATIO = 1.3  # every window under this ratio counts as back to normal
+BLOCK_MINUTES = 15  # calibration counts at most one exceedance per this many minutes
+CALIBRATION_HALF_LIFE_DAYS = 28.0
+CALIBRATION_PRIOR_DAYS = 2.0  # a new key's calibration starts from an exponential tail worth this ...
+CALIBRATION_PRIOR_SCALE = 0.25  # ... of this scale on the log ratio (P(ratio > 2) ~ 6% of blocks) for bursts,
+CALIBRATION_PRIOR_SCALE_SUSTAINED = 0.15  # ... and of this one for sustained windows (levels held vary less)
 MIN_WARMUP_BUCKETS = 8
 CRIT_MIN_COUNTS = 5  # critico also needs an excess of at least this many times min_count posts
 SPIKE_CLIP_SD = 1.0  # buckets inside a spike are learnt only up to mean + this many sd
-MAX_RUN_HOURS = 6.0  # a CUSUM run this long without opening a spike is dropped
 OUTAGE_P = 1e-3  # a bucket this improbably low is taken for a collection outage
 
 
@@ -62,22 +73,20 @@ OUTAGE_P = 1e-3  # a bucket this improbably low is taken for a collection outage
 class Preset:
     """Thresholds of one sensitivity preset (see the module docstring)."""
 
-    fire_score: float  # burst: -log10 p of one bucket
-    cusum_ratio: float  # persistent: the CUSUM looks for volume this many times the expectation ...
-    cusum_threshold: float  # ... and fires at this log-likelihood ratio (nats)
-    run_score: float  # ... and the run's total has -log10 p at least this, allowing for a shared error
-    min_ratio: float  # a spike's volume is at least this many times the expectation
+    false_alarm_days: float  # each sustained window: ordinary traffic reaches its threshold once per this
+    burst_factor: float  # the burst window asks for this many times rarer surges
+    min_ratio: float  # a spike's window volume is at least this many times the expectation
     crit_excess_minutes: float  # critico: excess worth this many minutes of typical volume ...
     crit_ratio: float  # ... while the spike runs at this many times the expectation
 
 
 PRESETS: dict[str, Preset] = {
-    "fewer": Preset(fire_score=4.2, cusum_ratio=1.7, cusum_threshold=4.0, run_score=4.2, min_ratio=2.0,
-                    crit_excess_minutes=240.0, crit_ratio=2.5),
-    "balanced": Preset(fire_score=3.5, cusum_ratio=1.7, cusum_threshold=3.0, run_score=3.0, min_ratio=1.5,
-                       crit_excess_minutes=120.0, crit_ratio=2.0),
-    "more": Preset(fire_score=3.2, cusum_ratio=1.5, cusum_threshold=3.0, run_score=2.6, min_ratio=1.3,
-                   crit_excess_minutes=60.0, crit_ratio=1.5),
+    "fewer": Preset(false_alarm_days=28.0, burst_factor=2.0, min_ratio=2.0, crit_excess_minutes=480.0,
+                    crit_ratio=2.5),
+    "balanced": Preset(false_alarm_days=14.0, burst_factor=2.0, min_ratio=1.5, crit_excess_minutes=360.0,
+                       crit_ratio=2.0),
+    "more": Preset(false_alarm_days=7.0, burst_factor=2.0, min_ratio=1.3, crit_excess_minutes=180.0,
+                   crit_ratio=1.5),
 }
 
 
@@ -89,9 +98,10 @@ class SpikeSettings(BaseModel):
     bucket_minutes: int = Field(default=15, ge=1, le=31 * 24 * 60)
     sensitivity: Literal["fewer", "balanced", "more"] = "balanced"
     timezone: str = "America/Bogota"  # seasonality (hour of day, day of week) is local wall-clock time
-    min_count: int = Field(default=3, ge=1)  # count series: fewer posts than this never open a spike
+    min_count: int = Field(default=3, ge=1)  # count series: a bucket with fewer posts never opens a spike
+    min_excess: float = Field(default=10.0, ge=0)  # count series: posts above the expected a spike needs
     warmup_hours: float = Field(default=24.0, ge=0, le=24 * 60)  # no alert before this much history
-    quiet_minutes: int = Field(default=30, ge=1, le=7 * 24 * 60)  # back to normal this long = spike over
+    quiet_minutes: int = Field(default=120, ge=1, le=7 * 24 * 60)  # back to normal this long = spike over
     max_spike_hours: float = Field(default=24.0, gt=0, le=24 * 60)  # longer = the new normal
     level_half_life_hours: float = Field(default=72.0, gt=0, le=24 * 365)
     season_half_life_days: float = Field(default=28.0, ge=1, le=365)
@@ -114,58 +124,81 @@ class Verdict:
     value: float
     expected: float
     level: str  # "none" | "aviso" | "critico"; never goes down while a spike lasts
-    score: float  # -log10 of the upper-tail probability of `value` given `expected`
+    score: float  # -log10 of the model's upper-tail probability of `value` given `expected` (diagnostic)
     in_spike: bool
     event: str = ""  # "start" | "escalate" | "end" | "" (nothing changed)
-    since: datetime | None = None  # when the open spike (or the run that led to it) began
+    since: datetime | None = None  # when the open spike (or the surge that led to it) began
+    evidence: str = ""  # at "start": the window that fired, e.g. "burst 15 min" or "sustained 240 min"
 
 
 @dataclass
 class _Run:
-    """Aggregates of consecutive elevated buckets (a CUSUM run or an open spike)."""
+    """Aggregates of an open spike."""
 
     since: str  # ISO timestamp of the first bucket
     buckets: int = 0
     total: float = 0.0
     expected: float = 0.0
-    variance: float = 0.0  # sum of the buckets' predictive variances
     excess: float = 0.0  # sum of (value - expected) / typical bucket volume
     level: str = "none"
-    quiet: int = 0  # consecutive quiet buckets (open spikes only)
+    quiet: int = 0  # consecutive quiet buckets
 
     def add(self, value: float, exp: Expectation, typical: float) -> None:
         self.buckets += 1
         self.total += value
         self.expected += exp.mean
-        self.variance += exp.var
         self.excess += (value - exp.mean) / typical
 
 
 @dataclass(frozen=True)
+class _Window:
+    name: str
+    buckets: int
+    sustained: bool
+    rate: float  # per calibration block: the share of ordinary blocks allowed over the threshold
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    statistic: float  # log ratio
+    total: float
+    expected: float
+
+
+@dataclass(frozen=True)
 class _Thresholds:
-    fire_score: float
-    cusum_threshold: float
-    run_score: float
     warmup_buckets: int
     quiet_buckets: int
     max_spike_buckets: int
-    max_run_buckets: int
     day_buckets: int
 
 
-def _thresholds(settings: SpikeSettings) -> _Thresholds:
+def _block_buckets(settings: SpikeSettings) -> int:
+    """Buckets per calibration block (declustering: one exceedance per BLOCK_MINUTES at most)."""
+    return max(1, round(BLOCK_MINUTES / settings.bucket_minutes))
+
+
+def _windows(settings: SpikeSettings) -> tuple[_Window, ...]:
+    """The evidence windows in buckets (a sustained window of one bucket would repeat the burst one)."""
     preset = PRESETS[settings.sensitivity]
-    per_week = 7 * 24 * 60 / settings.bucket_minutes
-    more_buckets = per_week / REFERENCE_BUCKETS_PER_WEEK
+    minutes = settings.bucket_minutes
+    blocks_per_day = 24 * 60 / (_block_buckets(settings) * minutes)
+    rate = 1.0 / (preset.false_alarm_days * blocks_per_day)  # per calibration block
+    burst = max(1, round(BURST_MINUTES / minutes))
+    windows = [_Window(f"burst {burst * minutes} min", burst, False, rate / preset.burst_factor)]
+    for span in SUSTAINED_MINUTES:
+        size = max(1, round(span / minutes))
+        if size > 1 and all(w.buckets != size or not w.sustained for w in windows):
+            windows.append(_Window(f"sustained {size * minutes} min", size, True, rate))
+    return tuple(windows)
+
+
+def _thresholds(settings: SpikeSettings) -> _Thresholds:
     minutes = settings.bucket_minutes
     return _Thresholds(
-        fire_score=max(2.0, preset.fire_score + math.log10(more_buckets)),
-        cusum_threshold=max(3.0, preset.cusum_threshold + math.log(more_buckets)),
-        run_score=max(2.0, preset.run_score + math.log10(more_buckets)),
         warmup_buckets=max(MIN_WARMUP_BUCKETS, math.ceil(settings.warmup_hours * 60 / minutes)),
         quiet_buckets=max(1, math.ceil(settings.quiet_minutes / minutes)),
         max_spike_buckets=max(2, math.ceil(settings.max_spike_hours * 60 / minutes)),
-        max_run_buckets=max(2, math.ceil(MAX_RUN_HOURS * 60 / minutes)),
         day_buckets=max(1, math.ceil(24 * 60 / minutes)),
     )
 
@@ -177,17 +210,24 @@ class SpikeDetector:
         self._settings = settings
         self._preset = PRESETS[settings.sensitivity]
         self._limits = _thresholds(settings)
+        self._windows = _windows(settings)
         self._baseline = SeasonalBaseline(BaselineParams(
             bucket_minutes=settings.bucket_minutes,
             timezone=settings.timezone,
             level_half_life_hours=settings.level_half_life_hours,
             season_half_life_days=settings.season_half_life_days,
         ))
+        block = _block_buckets(settings)
+        blocks_per_day = 24 * 60 / (block * settings.bucket_minutes)
+        self._calibrators = [
+            TailCalibrator(CALIBRATION_HALF_LIFE_DAYS * blocks_per_day, CALIBRATION_PRIOR_DAYS * blocks_per_day,
+                           CALIBRATION_PRIOR_SCALE_SUSTAINED if window.sustained else CALIBRATION_PRIOR_SCALE, block)
+            for window in self._windows
+        ]
+        self._recent: list[tuple[float, float]] = []  # (value, expected) of the last buckets, oldest first
         self._next: datetime | None = None
         self._seen = 0
-        self._cusum = 0.0
         self._low_streak = 0  # consecutive implausibly low buckets (not learnt)
-        self._run: _Run | None = None
         self._spike: _Run | None = None
 
     # --- the stream ---------------------------------------------------------------------------------
@@ -214,17 +254,28 @@ class SpikeDetector:
         exp = self._baseline.expect(start)
         score = self._surprise(value, exp)
         typical = max(exp.mean, exp.level)
-        event = ""
+        self._recent.append((value, exp.mean))
+        del self._recent[:-max(w.buckets for w in self._windows)]
+        evidence = [self._evidence(window, exp.level) for window in self._windows]
+        event, fired = "", ""
         if self._spike is not None:
-            event, learn = self._continue_spike(value, exp, score, typical)
+            event, learn = self._continue_spike(value, exp, evidence, typical)
         else:
-            event = self._watch(start, value, exp, score, typical)
+            fired = self._watch(value, exp, evidence)
+            if fired:
+                self._open_spike(start, value, exp, typical, fired)
+                event = "start"
             learn = not event
+        if self._seen >= self._limits.warmup_buckets:  # a baseline still learning its first day is no reference
+            for calibrator, item in zip(self._calibrators, evidence, strict=True):
+                calibrator.learn(item.statistic)  # spikes too: a key that has crises learns how large they get
         if self._implausibly_low(value, exp):
             self._low_streak += 1  # most likely the collector was down: keep it out of the baseline
         else:
             self._low_streak = 0
             self._baseline.learn(exp, value, CLIP_SD if learn else SPIKE_CLIP_SD, usual=learn)
+        if event == "start":
+            self._baseline.forget_recent()
         self._seen += 1
         self._next = start + self._settings.bucket
         spike = self._spike
@@ -237,7 +288,22 @@ class SpikeDetector:
             in_spike=spike is not None,
             event=event,
             since=datetime.fromisoformat(spike.since) if spike else None,
+            evidence=fired,
         )
+
+    def _evidence(self, window: _Window, level: float) -> _Evidence:
+        recent = self._recent[-window.buckets:]
+        total = sum(v for v, _ in recent)
+        expected = sum(e for _, e in recent)
+        integer = self._baseline.integer
+        if window.sustained:
+            offset = BUCKET_OFFSET if integer else FLOAT_OFFSET_SHARE * level
+            ratios = sorted(math.log((v + offset) / (e + offset)) for v, e in recent) if offset > 0 else [0.0]
+            statistic = ratios[int(SUSTAINED_QUANTILE * (len(ratios) - 1))]
+        else:
+            offset = BURST_OFFSET if integer else FLOAT_OFFSET_SHARE * level * len(recent)
+            statistic = math.log((total + offset) / (expected + offset)) if offset > 0 else 0.0
+        return _Evidence(statistic, total, expected)
 
     def _surprise(self, value: float, exp: Expectation) -> float:
         if self._baseline.integer:
@@ -256,49 +322,37 @@ class SpikeDetector:
             return count_lower_tail(value, exp.mean, exp.psi) < OUTAGE_P
         return amount_lower_tail(value, exp.mean, exp.var) < OUTAGE_P
 
-    def _shift_evidence(self, value: float, exp: Expectation) -> float:
-        ratio = self._preset.cusum_ratio
-        if self._baseline.integer:
-            return count_shift_llr(value, exp.mean, exp.psi, ratio)
-        return amount_shift_llr(value, exp.mean, exp.var, ratio)
-
-    def _watch(self, start: datetime, value: float, exp: Expectation, score: float, typical: float) -> str:
-        """Outside a spike: feed the CUSUM and open a spike when the evidence is strong enough."""
-        preset, limits = self._preset, self._limits
-        if self._seen < limits.warmup_buckets:
-            return ""  # still learning what normal looks like: no evidence is collected yet
-        self._cusum = max(0.0, self._cusum + self._independence() * self._shift_evidence(value, exp))
-        if self._run is not None and self._run.buckets >= limits.max_run_buckets:
-            self._cusum, self._run = 0.0, None  # hours of simmering that never added up: start afresh
-        if self._cusum > 0:
-            if self._run is None:
-                self._run = _Run(since=start.isoformat())
-            self._run.add(value, exp, typical)
-        else:
-            self._run = None
-        if value < preset.min_ratio * exp.mean or (self._baseline.integer and value < self._settings.min_count):
+    def _watch(self, value: float, exp: Expectation, evidence: list[_Evidence]) -> str:
+        """Outside a spike: the name of the first window whose surge is both rare for this key and material."""
+        if self._seen < self._limits.warmup_buckets:
+            return ""  # still learning what normal looks like
+        integer = self._baseline.integer
+        if value < exp.mean or (integer and value < self._settings.min_count):
             return ""  # a spike never opens on a bucket that is itself unremarkable
-        burst = score >= limits.fire_score
-        run = self._run
-        persistent = (run is not None and self._cusum >= limits.cusum_threshold
-                      and self._run_surprise(run) >= limits.run_score)
-        if not (burst or persistent):
-            return ""
-        # The spike dates from the run that led to it, but its severity counts from this bucket on: a
-        # long low simmer before it says little about how bad it is now.
-        spike = _Run(since=run.since if run is not None else start.isoformat())
+        for window, item, calibrator in zip(self._windows, evidence, self._calibrators, strict=True):
+            if item.total < self._preset.min_ratio * item.expected:
+                continue
+            if integer and item.total - item.expected < self._settings.min_excess:
+                continue
+            if item.statistic >= calibrator.threshold(window.rate):
+                return window.name
+        return ""
+
+    def _open_spike(self, start: datetime, value: float, exp: Expectation, typical: float, fired: str) -> None:
+        window = next(w for w in self._windows if w.name == fired)
+        since = start - (min(window.buckets, len(self._recent)) - 1) * self._settings.bucket
+        spike = _Run(since=since.isoformat())
         spike.add(value, exp, typical)
         spike.level = "critico" if self._is_critical(spike) else "aviso"
-        self._spike, self._run, self._cusum = spike, None, 0.0
-        self._baseline.forget_recent()
-        return "start"
+        self._spike = spike
 
-    def _continue_spike(self, value: float, exp: Expectation, score: float, typical: float) -> tuple[str, bool]:
+    def _continue_spike(self, value: float, exp: Expectation, evidence: list[_Evidence],
+                        typical: float) -> tuple[str, bool]:
         """Inside a spike: escalate, end after a quiet spell, or accept a very long one as the new normal."""
         spike = self._spike
         assert spike is not None
         spike.add(value, exp, typical)
-        quiet = score < QUIET_SCORE
+        quiet = max(item.statistic for item in evidence) < math.log(QUIET_RATIO)
         spike.quiet = spike.quiet + 1 if quiet else 0
         if spike.quiet >= self._limits.quiet_buckets:
             self._spike = None
@@ -311,25 +365,6 @@ class SpikeDetector:
             spike.level = "critico"
             return "escalate", quiet
         return "", quiet
-
-    def _independence(self) -> float:
-        """Share of a bucket's evidence that is new: (1 - rho) / (1 + rho) for autocorrelated errors."""
-        rho = self._baseline.rho
-        return (1.0 - rho) / (1.0 + rho)
-
-    def _run_surprise(self, run: _Run) -> float:
-        """-log10 p of a run's total volume, allowing for a model error shared by its buckets.
-
-        A CUSUM treats buckets as independent, but when the expectation is 20% low for an afternoon
-        every bucket of it is: the total is tested with that shared error added (RUN_PSI).
-        """
-        rho, n = self._baseline.rho, run.buckets
-        inflation = 1.0 + 2.0 * rho / (1.0 - rho) * (1.0 - (1.0 - rho**n) / (n * (1.0 - rho)))  # AR(1) sum
-        variance = run.variance * inflation + RUN_PSI * run.expected**2
-        if self._baseline.integer:
-            psi = max(0.0, (variance - run.expected) / run.expected**2)
-            return count_surprise(run.total, run.expected, psi)
-        return amount_surprise(run.total, run.expected, variance)
 
     def _is_critical(self, run: _Run) -> bool:
         preset = self._preset
@@ -346,20 +381,27 @@ class SpikeDetector:
             "version": STATE_VERSION,
             "bucket_minutes": self._settings.bucket_minutes,
             "timezone": self._settings.timezone,
+            "sensitivity": self._settings.sensitivity,
             "next": self._next.isoformat() if self._next else None,
             "seen": self._seen,
-            "cusum": self._cusum,
             "low_streak": self._low_streak,
-            "run": asdict(self._run) if self._run else None,
+            "recent": [list(item) for item in self._recent],
+            "calibration": [c.to_state() for c in self._calibrators],
             "spike": asdict(self._spike) if self._spike else None,
             "baseline": self._baseline.to_state(),
         }
 
     @classmethod
     def from_state(cls, settings: SpikeSettings, state: dict) -> SpikeDetector:
-        """Rebuild a detector; a state learnt with another bucket size or time zone is refused."""
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"unsupported spike detector state version {state.get('version')!r}")
+        """Rebuild a detector; a state learnt with another bucket size or time zone is refused.
+
+        A version-1 state (the earlier negative-binomial detector) keeps its learnt baseline and open
+        spike; only the calibration starts afresh, from its prior. A changed sensitivity keeps everything
+        but the calibration's window layout, which does not depend on it.
+        """
+        version = state.get("version")
+        if version not in (1, STATE_VERSION):
+            raise ValueError(f"unsupported spike detector state version {version!r}")
         for name in ("bucket_minutes", "timezone"):
             if state[name] != getattr(settings, name):
                 raise ValueError(f"stored detector state has {name}={state[name]!r} but the settings say "
@@ -367,11 +409,15 @@ class SpikeDetector:
         detector = cls(settings)
         detector._next = datetime.fromisoformat(state["next"]) if state["next"] else None
         detector._seen = int(state["seen"])
-        detector._cusum = float(state["cusum"])
         detector._low_streak = int(state["low_streak"])
-        detector._run = _Run(**state["run"]) if state["run"] else None
-        detector._spike = _Run(**state["spike"]) if state["spike"] else None
+        if state["spike"]:
+            fields = {k: v for k, v in state["spike"].items() if k in _Run.__dataclass_fields__}
+            detector._spike = _Run(**fields)
         detector._baseline.load(state["baseline"])
+        if version == STATE_VERSION:
+            detector._recent = [(float(v), float(e)) for v, e in state["recent"]]
+            for calibrator, saved in zip(detector._calibrators, state["calibration"], strict=True):
+                calibrator.load(saved)
         return detector
 
 
@@ -386,12 +432,13 @@ class BacktestAlert:
     severity: str  # "aviso" | "critico"
     value: float
     expected: float
-    event: str  # "start" | "escalate"
-    row: int  # index (0-based, data rows only) of the first input row in the bucket
+    event: str  # "start" | "escalate" (| "end" when asked for)
+    row: int  # index (0-based, data rows only) of the last input row in the bucket: when it is known
 
 
 def backtest(
-    rows: Iterable[tuple[datetime, float]], settings: SpikeSettings, jitter: timedelta | None = None
+    rows: Iterable[tuple[datetime, float]], settings: SpikeSettings, jitter: timedelta | None = None,
+    include_ends: bool = False,
 ) -> Iterator[BacktestAlert]:
     """Run the live detector over a regular series, one bucket at a time, and yield its alerts.
 
@@ -399,20 +446,29 @@ def backtest(
     bucket that contains its timestamp moved forward by `jitter` (default half a bucket, so slightly early
     or late timestamps land in the right bucket; pass half the series' own step when `bucket_minutes` is
     coarser than the series). Rows in the same bucket are summed, so a coarser bucket aggregates a finer
-    series; missing buckets are zeros. Raises ValueError naming the row (0-based) that goes back in time.
+    series; missing buckets are zeros. An alert names the bucket's LAST row: a bucket that sums three
+    5-minute rows is only known once the third has arrived, so reporting the first would be look-ahead.
+    With `include_ends`, the end of each spike is yielded too (event "end", the level it had): a
+    recovery message, for counting what people receive. Raises ValueError naming the row (0-based)
+    that goes back in time.
     """
     detector = SpikeDetector(settings)
     bucket = settings.bucket
     shift = bucket / 2 if jitter is None else jitter
     anchor: datetime | None = None
-    current: tuple[int, float, int] | None = None  # (bucket index, summed value, first row)
+    current: tuple[int, float, int] | None = None  # (bucket index, summed value, last row)
+
+    level = "none"
 
     def flush(item: tuple[int, float, int]) -> Iterator[BacktestAlert]:
+        nonlocal level
         assert anchor is not None
         verdict = detector.update(anchor + item[0] * bucket, item[1])
-        if verdict.event in ("start", "escalate"):
-            yield BacktestAlert(verdict.bucket_start, verdict.level, verdict.value, verdict.expected,
+        if verdict.event in ("start", "escalate") or (include_ends and verdict.event == "end"):
+            severity = verdict.level if verdict.event != "end" else level
+            yield BacktestAlert(verdict.bucket_start, severity, verdict.value, verdict.expected,
                                 verdict.event, item[2])
+        level = verdict.level
 
     for number, (moment, value) in enumerate(rows):
         moment = utc(moment)
@@ -422,7 +478,7 @@ def backtest(
         if current is not None and index < current[0]:
             raise ValueError(f"row {number}: timestamp {moment.isoformat()} goes back in time")
         if current is not None and index == current[0]:
-            current = (index, current[1] + value, current[2])
+            current = (index, current[1] + value, number)
             continue
         if current is not None:
             yield from flush(current)

@@ -10,9 +10,9 @@ adds up the rows it covers). Missing steps count as zero.
 Output (stdout), one line per alert, in time order, no header:
     timestamp,severity,value,expected
 one line when a spike starts and one more each time it escalates (aviso -> critico); nothing while a
-spike simply continues or when it ends. `timestamp` is the input's own text for the first row of the
-bucket, `value` the bucket's volume, `expected` the volume the detector expected before seeing it (two
-decimals; three significant digits below 0.01).
+spike simply continues or when it ends. `timestamp` is the input's own text for the last row of the
+bucket (the moment the bucket is complete: no look-ahead), `value` the bucket's volume, `expected` the
+volume the detector expected before seeing it (two decimals; three significant digits below 0.01).
 A summary goes to stderr. A malformed file exits with status 2 and a message naming the line.
 """
 
@@ -65,16 +65,8 @@ def run(args: argparse.Namespace) -> int:
     base = load(args).spikes
     try:
         series = read_series(args.file)
-        step = median_step(series)
-        minutes = args.bucket_minutes or max(1, round(step / timedelta(minutes=1)))
-        if step < timedelta(seconds=30):
-            raise SeriesError(f"{args.file}: the series' step is {step}; buckets under a minute are not supported")
-        if args.bucket_minutes is not None and timedelta(minutes=args.bucket_minutes) < step * 0.99:
-            raise SeriesError(f"--bucket-minutes {args.bucket_minutes} is finer than the series' own step ({step})")
-        settings = SpikeSettings.model_validate(
-            {**base.model_dump(), "bucket_minutes": minutes, "sensitivity": args.sensitivity or base.sensitivity}
-        )
-        alerts = list(backtest(zip(series.times, series.values, strict=True), settings, jitter=step / 2))
+        settings = settings_for(series, base, args.bucket_minutes, args.sensitivity, args.file)
+        alerts = run_detector(series, settings)
     except SeriesError as exc:
         print(f"backtest: {exc}", file=sys.stderr)
         return 2
@@ -84,10 +76,31 @@ def run(args: argparse.Namespace) -> int:
         return 2
     write_alerts(alerts, series, sys.stdout)
     starts = sum(1 for a in alerts if a.event == "start")
-    print(f"backtest: {len(series.values)} rows, {minutes}-minute buckets "
+    print(f"backtest: {len(series.values)} rows, {settings.bucket_minutes}-minute buckets "
           f"({'given' if args.bucket_minutes else 'median step'}), sensitivity {settings.sensitivity}: "
           f"{starts} spikes, {len(alerts) - starts} escalations", file=sys.stderr)
     return 0
+
+
+def settings_for(series: Series, base: SpikeSettings, bucket_minutes: int | None, sensitivity: str | None,
+                 path: Path) -> SpikeSettings:
+    """The configured detector settings with the bucket size of this series (or the one asked for)."""
+    step = median_step(series)
+    minutes = bucket_minutes or max(1, round(step / timedelta(minutes=1)))
+    if step < timedelta(seconds=30):
+        raise SeriesError(f"{path}: the series' step is {step}; buckets under a minute are not supported")
+    if bucket_minutes is not None and timedelta(minutes=bucket_minutes) < step * 0.99:
+        raise SeriesError(f"--bucket-minutes {bucket_minutes} is finer than the series' own step ({step})")
+    return SpikeSettings.model_validate(
+        {**base.model_dump(), "bucket_minutes": minutes, "sensitivity": sensitivity or base.sensitivity}
+    )
+
+
+def run_detector(series: Series, settings: SpikeSettings, include_ends: bool = False) -> list[BacktestAlert]:
+    """The live detector over the whole series, no look-ahead: what `backtest` prints (and benchmarks score)."""
+    step = median_step(series)
+    rows = zip(series.times, series.values, strict=True)
+    return list(backtest(rows, settings, jitter=step / 2, include_ends=include_ends))
 
 
 def write_alerts(alerts: list[BacktestAlert], series: Series, out: TextIO) -> None:

@@ -71,7 +71,7 @@ def test_no_alert_on_a_flat_series(seed):
     assert starts(run(rng.poisson(10.0, 14 * 96).tolist(), SpikeSettings(sensitivity="fewer"))) == []
 
 
-def test_step_spike_is_detected_within_two_buckets_and_ends_after_it():
+def test_step_spike_is_detected_within_an_hour_and_ends_after_it():
     rate = rates(21, 20.0)
     at = daytime(16, 11)  # a Tuesday, 11:00
     rate[at : at + 16] *= 3  # four hours at three times the usual volume
@@ -79,9 +79,10 @@ def test_step_spike_is_detected_within_two_buckets_and_ends_after_it():
     found = [i for i in starts(verdicts) if at <= i < at + 16 + 8]  # (the rate test covers the rest)
     assert len(found) == 1
     first = found[0]
-    assert first <= at + 2
+    assert first <= at + 3  # a surge must hold for the hour-long sustained window (persistence first)
     assert verdicts[first].since is not None and verdicts[first].since <= MONDAY + first * timedelta(minutes=15)
-    assert not verdicts[at + 16 + 8].in_spike  # over two hours after it stopped
+    # over once every window has been back near normal for `quiet_minutes` (two hours): within six hours
+    assert not verdicts[at + 16 + 24].in_spike
     assert any(v.event == "end" for v in verdicts[at + 16 :])
 
 
@@ -101,15 +102,15 @@ def test_severity_escalates_from_aviso_to_critico_while_a_spike_grows():
 def test_a_huge_single_burst_is_critico_at_once_only_if_it_is_far_and_long_enough():
     rate = rates(21, 20.0)
     at = daytime(15, 10)
-    rate[at] *= 15
+    rate[at] *= 30
     verdicts = run(counts(rate, seed=5))
     assert at in starts(verdicts)
-    assert verdicts[at].level == "critico"  # 14 buckets' worth of extra posts in 15 minutes
-    rate[at] /= 3
+    assert verdicts[at].level == "critico"  # 29 buckets' worth of extra posts in 15 minutes (> 6 hours' worth)
+    rate[at] /= 6
     verdicts = run(counts(rate, seed=5))
     assert at in starts(verdicts)
     assert verdicts[at].level == "aviso"  # 4 buckets' worth in 15 minutes: far, not long
-    assert any(v.event == "end" for v in verdicts[at : at + 8])  # and it is over within two hours
+    assert any(v.event == "end" for v in verdicts[at : at + 12])  # and it is over within three hours
 
 
 def test_a_spike_does_not_poison_the_baseline_for_the_next_one():
@@ -117,12 +118,13 @@ def test_a_spike_does_not_poison_the_baseline_for_the_next_one():
     first_at, second_at = daytime(15, 9), daytime(15, 19)
     spiky = quiet.copy()
     spiky[first_at : first_at + 24] *= 4  # six hours at four times the usual volume
-    spiky[second_at : second_at + 6] *= 3  # and another one the same evening
+    spiky[second_at : second_at + 6] *= 6  # and a bigger one the same evening (a smaller one would be
+    # taken for more of the same: the calibration learns from the day's first spike too)
     values_quiet, values_spiky = counts(quiet, seed=3), counts(spiky, seed=3)
     verdicts = run(values_spiky)
     found = starts(verdicts)
     assert len(found) == 2
-    assert first_at <= found[0] <= first_at + 2 and second_at <= found[1] <= second_at + 2
+    assert first_at <= found[0] <= first_at + 3 and second_at <= found[1] <= second_at + 3
     # The next day's expectations moved little compared with a run that never saw either spike.
     next_day = slice(daytime(16, 8), daytime(16, 20))
     with_spikes = np.array([v.expected for v in verdicts[next_day]])
@@ -206,11 +208,17 @@ def test_the_first_tiny_counts_of_a_new_stream_do_not_fire():
     assert starts(run(values)) == []
 
 
-def test_a_burst_in_a_quiet_stream_is_detected():
+def test_a_burst_in_a_quiet_stream_is_detected_when_it_is_material():
     rng = np.random.default_rng(12)
     values = rng.poisson(rates(21, 0.4)).tolist()
     at = daytime(16, 11)
-    values[at] += 9
+    values[at] += 9  # nine posts in a small topic: improbable, but a handful of posts pages nobody
+    assert starts(run(values)) == []
+    held = list(values)
+    for k in range(4):
+        held[at + k] += 6  # six more posts every 15 minutes for an hour: a surge that holds
+    assert at + 3 in starts(run(held))
+    values[at] += 21  # thirty posts at once
     assert at in starts(run(values))
 
 
@@ -251,7 +259,7 @@ def test_non_integer_series_are_scored_without_a_count_unit():
     at = daytime(22, 14)
     values[at : at + 4] = [v * 2.5 for v in values[at : at + 4]]
     found = starts(run(values))
-    assert len(found) == 1 and at <= found[0] <= at + 1
+    assert len(found) == 1 and at <= found[0] <= at + 3
 
 
 @pytest.mark.parametrize("sensitivity", ["fewer", "balanced", "more"])
@@ -270,7 +278,7 @@ def test_more_sensitivity_catches_more_modest_spikes_than_fewer():
         for seed in range(1, 7):
             rate = rates(14, 20.0)
             at = daytime(11, 11)
-            rate[at : at + 8] *= 1.7  # two hours at 1.7 times the usual volume
+            rate[at : at + 8] *= 2.5  # two hours at 2.5 times the usual volume
             found = starts(run(counts(rate, seed), SpikeSettings(sensitivity=sensitivity)))
             caught[sensitivity] += any(at <= i < at + 8 for i in found)
     assert caught["fewer"] <= caught["balanced"] <= caught["more"]
@@ -297,6 +305,6 @@ def test_backtest_aggregates_a_finer_series_and_reports_starts_and_escalations()
     alerts = list(backtest(rows, SpikeSettings(bucket_minutes=15), jitter=timedelta(minutes=2, seconds=30)))
     assert [a.event for a in alerts] == ["start", "escalate"]
     assert alerts[0].severity == "aviso" and alerts[1].severity == "critico"
-    first_row = alerts[0].row
-    assert first_row % 3 == 0 and at <= first_row <= at + 6  # rows are summed three to a bucket
-    assert alerts[0].value == sum(values[first_row : first_row + 3])
+    last_row = alerts[0].row  # the bucket's last row: when the bucket is known (no look-ahead)
+    assert last_row % 3 == 2 and at <= last_row <= at + 12  # rows are summed three to a bucket
+    assert alerts[0].value == sum(values[last_row - 2 : last_row + 1])
