@@ -90,10 +90,28 @@ def result_record(result: domain.TextAnalysis, item_id: Any = None) -> dict[str,
     return record
 
 
+NON_TEXT_SHARE = 0.3  # a line with more than this share of undecodable or control characters is not text
+
+
+def is_text(line: str) -> bool:
+    """False for binary garbage: NUL bytes, or many undecodable (U+FFFD) or control characters."""
+    if "\x00" in line:
+        return False
+    if not line:
+        return True
+    odd = sum(1 for ch in line if ch == "\ufffd" or (ord(ch) < 32 and ch != "\t"))
+    return odd <= NON_TEXT_SHARE * len(line)
+
+
 def classify_stream(analyzer: TextAnalyzer, lines: Iterable[str], out: TextIO,
-                    batch_size: int = CLASSIFY_BATCH) -> int:
-    """Analyse every line and write one JSON line per input line, in order. Returns the count."""
+                    batch_size: int = CLASSIFY_BATCH, skipped: list[int] | None = None) -> int:
+    """Analyse every text line and write one JSON line per input line, in order. Returns the count.
+
+    Lines that are not text (binary input) are skipped, not analysed: a classifier would print confident
+    results for random bytes. Their 1-based line numbers go to `skipped` when given.
+    """
     count = 0
+    number = 0
     batch: list[tuple[str, str | None, Any]] = []
 
     def flush() -> None:
@@ -106,6 +124,11 @@ def classify_stream(analyzer: TextAnalyzer, lines: Iterable[str], out: TextIO,
         batch.clear()
 
     for line in lines:
+        number += 1
+        if not is_text(line):
+            if skipped is not None:
+                skipped.append(number)
+            continue
         batch.append(parse_line(line))
         count += 1
         if len(batch) >= batch_size:
@@ -133,14 +156,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
     gc.freeze()  # the analyzer's tables live for the whole run: keep the garbage collector off them (~+30%)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n",
                            write_through=False) if hasattr(sys.stdout, "buffer") else sys.stdout
+    skipped: list[int] = []
     try:
         with stream:
-            n = classify_stream(analyzer, iter_lines(stream), out, args.batch_size)
+            n = classify_stream(analyzer, iter_lines(stream), out, args.batch_size, skipped)
     finally:
         gc.unfreeze()
         out.flush()
         if out is not sys.stdout:
             out.detach()
+    if skipped:
+        shown = ", ".join(map(str, skipped[:10])) + (", …" if len(skipped) > 10 else "")
+        print(f"classify: {len(skipped)} line(s) are not text and were skipped (lines {shown})", file=sys.stderr)
     logger.info("classified %d lines with %s", n, analyzer.version)
     return 0
 

@@ -135,3 +135,20 @@ def test_train_needs_exactly_one_source(config_file, tmp_path, capsys):
     data = _sentiment_file(tmp_path / "s.tsv")
     assert main.main(["--config", str(config_file), "train", "--task", "sentiment", str(data),
                       "--from-corrections"]) == 2
+
+
+def test_classify_skips_binary_lines_and_says_how_many(config_file):
+    import random
+
+    rng = random.Random(5)
+    garbage = [bytes(rng.randrange(256) for _ in range(80)).replace(b"\n", b"").replace(b"\r", b"")
+               for _ in range(5)]
+    data = b"Pesimo servicio, no hay senal\n" + b"\n".join(garbage) + b"\nGracias por la beca\nnul\x00byte\n"
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--config", str(config_file), "classify"],
+        input=data, capture_output=True, cwd=ROOT, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    records = [json.loads(x) for x in proc.stdout.decode("utf-8").splitlines()]
+    assert [r["sentiment"] for r in records] == ["negative", "positive"]
+    assert "6 line(s) are not text and were skipped (lines 2, 3, 4, 5, 6, 8)" in proc.stderr.decode()
