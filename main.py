@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.config import ConfigError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from bot.config import ConfigError, database_url, masked_url
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,10 +34,21 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
+    except (DBAPIError, ArgumentError, NoSuchModuleError) as exc:
+        print(f"database error: {database_problem(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `classify … | head`
         return 0
+
+
+def database_problem(exc: Exception) -> str:
+    """One line: which database (password masked) and why it cannot be used."""
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = cause[0] if cause else type(exc).__name__
+    return (f"cannot use {masked_url(database_url())}: {reason} "
+            "(check VIGIA_DATABASE_URL and that the server is running)")
 
 
 if __name__ == "__main__":

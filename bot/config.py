@@ -8,6 +8,7 @@ the file, never logged and never stored.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -236,6 +237,16 @@ class Secrets(BaseModel):
 def database_url(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
     return env.get("VIGIA_DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit for a message or a log line: the password, if any, replaced by ***."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not even a URL: mask anything between "://user:" and "@"
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def resolve_config_path(path: str | Path | None, env: Mapping[str, str] | None = None) -> Path:

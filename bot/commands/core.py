@@ -4,27 +4,54 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
+from sqlalchemy.exc import OperationalError
 
 from bot import events
 from bot.bootstrap import bootstrap, build_engine
 from bot.commands.common import load, setup_logging
 from bot.commands.web import demo_hint
+from bot.config import Config
 from bot.demo import print_summary, run_demo
 from bot.leader import AlreadyRunning, leader_lock
+from bot.messagebus import MessageBus
 from bot.scheduler import run_forever
 from storage import db
 
 log = structlog.get_logger("vigia.cli")
 
 
+STARTUP_RETRY_CAP_SECONDS = 300.0
+
+
+def bootstrap_when_reachable(config: Config, sleep: Callable[[float], None] = time.sleep) -> MessageBus:
+    """`run` is a service: a database that is down at start-up is waited for (back-off up to 5 min)."""
+    from bot.config import database_url, masked_url
+
+    attempt = 0
+    while True:
+        try:
+            return bootstrap(config)
+        except OperationalError as exc:
+            attempt += 1
+            wait = min(STARTUP_RETRY_CAP_SECONDS, 5.0 * 2 ** (attempt - 1))
+            reason = str(exc.orig or exc).strip().splitlines()[0]
+            log.error("database unreachable at start-up", url=masked_url(database_url()), error=reason,
+                      attempt=attempt, retry_in_s=wait)
+            print(f"database error: cannot reach {masked_url(database_url())}: {reason}; "
+                  f"retrying in {wait:.0f} s (attempt {attempt})", file=sys.stderr, flush=True)
+            sleep(wait)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = load(args)
     setup_logging(config)
-    bus = bootstrap(config)
+    bus = bootstrap_when_reachable(config)
     try:
         with leader_lock(bus.services.engine):
             return run_forever(bus)

@@ -63,8 +63,14 @@ def _read_password(args: argparse.Namespace, stdin: TextIO, label: str = "Contra
     if getattr(args, "password_stdin", False):
         password = stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass(f"{label}: ")
-        if getpass.getpass("Repítala: ") != password:
+        try:
+            password = getpass.getpass(f"{label}: ")
+            repeated = getpass.getpass("Repítala: ")
+        except EOFError:  # Ctrl-D, or no terminal and nothing on stdin
+            print("\nerror: no se recibió ninguna contraseña (use --password-stdin para pasarla por la entrada "
+                  "estándar)", file=sys.stderr)
+            return None
+        if repeated != password:
             print("error: las contraseñas no coinciden", file=sys.stderr)
             return None
     problem = password_problem(password)

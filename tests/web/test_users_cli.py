@@ -93,3 +93,17 @@ def test_serve_url_message() -> None:
     hint = web_commands.demo_hint(config, "sqlite:///var/demo/demo.db")
     assert hint[-1].endswith("http://127.0.0.1:8000/inbox")
     assert re.search(r"VIGIA_DATABASE_URL=sqlite:///var/demo/demo.db (\.venv/bin/)?python main.py serve", hint[2])
+
+
+def test_users_add_without_a_password_on_stdin_is_a_clear_refusal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "VIGIA_DATABASE_URL": f"sqlite:///{tmp_path / 'u.db'}"}
+    proc = subprocess.run([sys.executable, "main.py", "users", "add", "ana", "--role", "admin"],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=root, env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "no se recibió ninguna contraseña" in proc.stderr and "Traceback" not in proc.stderr
