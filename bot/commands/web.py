@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import signal
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -54,9 +55,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Vigía — bandeja de revisión en {serve_urls(config, host, port)}", flush=True)
     if not has_users:
         print("Aún no hay usuarios: cree uno con `python main.py users add USUARIO --role admin`.", flush=True)
-    uvicorn.run(create_app(config, engine), host=host, port=port, log_level="warning", server_header=False,
-                proxy_headers=False)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler it found: make that
+    # a clean exit (0), as for Ctrl-C, instead of the default death by signal (143).
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        uvicorn.run(create_app(config, engine), host=host, port=port, log_level="warning", server_header=False,
+                    proxy_headers=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _read_password(args: argparse.Namespace, stdin: TextIO, label: str = "Contraseña") -> str | None:

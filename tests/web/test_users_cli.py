@@ -107,3 +107,36 @@ def test_users_add_without_a_password_on_stdin_is_a_clear_refusal(tmp_path) -> N
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=root, env=env, timeout=120)
     assert proc.returncode == 2
     assert "no se recibió ninguna contraseña" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT"])
+def test_serve_exits_0_on_sigterm_and_sigint(tmp_path, sig) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "VIGIA_DATABASE_URL": f"sqlite:///{tmp_path / 's.db'}"}
+    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--port", str(port)], cwd=root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as client:
+                if client.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("serve did not start listening")
+        proc.send_signal(getattr(signal, sig))
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
