@@ -259,6 +259,16 @@ def resolve_config_path(path: str | Path | None, env: Mapping[str, str] | None =
 
 
 _SECRET_KEYS = {"token", "bearer_token", "access_token", "app_secret", "webhook_url", "password", "secret"}
+# Values that are secrets whatever key holds them (a token pasted as `alerts.channel`, a webhook URL as a
+# base URL): Slack tokens and webhooks, X app bearer tokens, Meta access tokens, passwords inside URLs.
+_SECRET_VALUES = (
+    ("a Slack token", re.compile(r"\bxox[abposre]-[0-9A-Za-z-]{10,}")),
+    ("a Slack webhook URL", re.compile(r"hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/", re.I)),
+    ("an X bearer token", re.compile(r"\bAAAAAAAAAAAAAAAAAAAAA[0-9A-Za-z%]{20,}")),
+    ("a Meta access token", re.compile(r"\bEAA[A-Za-z0-9]{40,}")),
+    ("a bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9._~+/=-]{20,}", re.I)),
+    ("a password inside a URL", re.compile(r"://[^/\s:@]+:[^/\s@]+@")),
+)
 
 
 def parse_config(data: Any, source: str = "config.yaml") -> Config:
@@ -272,6 +282,13 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
             f"{source}: {', '.join(secret_paths)}: secrets are never read from the config file; "
             "remove them and set X_BEARER_TOKEN, META_ACCESS_TOKEN, META_APP_SECRET, SLACK_BOT_TOKEN or "
             "SLACK_WEBHOOK_URL in the environment instead"
+        )
+    secret_values = _find_secret_values(data)
+    if secret_values:
+        raise ConfigError(
+            f"{source}: {'; '.join(secret_values)}: secrets are never kept in the config file; remove the "
+            "value and set it in the environment (SLACK_BOT_TOKEN, SLACK_WEBHOOK_URL, X_BEARER_TOKEN, "
+            "META_ACCESS_TOKEN, META_APP_SECRET, VIGIA_DATABASE_URL)"
         )
     try:
         return Config.model_validate(data)
@@ -305,6 +322,23 @@ def _find_secret_keys(data: Any, prefix: str = "") -> list[str]:
     elif isinstance(data, list):
         for index, item in enumerate(data):
             found.extend(_find_secret_keys(item, f"{prefix}[{index}]"))
+    return found
+
+
+def _find_secret_values(data: Any, prefix: str = "") -> list[str]:
+    """'path looks like a Slack token' for every value that looks like a secret (the value is not echoed)."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found.extend(_find_secret_values(value, f"{prefix}.{key}" if prefix else str(key)))
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found.extend(_find_secret_values(item, f"{prefix}[{index}]"))
+    elif isinstance(data, str):
+        for what, pattern in _SECRET_VALUES:
+            if pattern.search(data):
+                found.append(f"{prefix or '(top level)'} looks like {what}")
+                break
     return found
 
 

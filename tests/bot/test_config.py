@@ -98,6 +98,28 @@ def test_secrets_in_the_file_are_refused_without_echoing_them():
     assert "AAAA-super-secret" not in message
 
 
+@pytest.mark.parametrize(("path", "value", "what"), [
+    (("alerts", "channel"), "xoxb-2048-4096-AbCdEfGhIjKlMnOp", "a Slack token"),
+    (("alerts", "ops_channel"), "xoxp-1111111111-2222222222-abcdef", "a Slack token"),
+    (("alerts", "slack_api_base_url"), "https://hooks.slack.com/services/T000/B000/XXXXXXXX", "a Slack webhook URL"),
+    (("report", "slack_channel"), "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2",
+     "an X bearer token"),
+    (("alerts", "inbox_url"), "https://vigia:hunter2@example.org/inbox", "a password inside a URL"),
+])
+def test_values_that_look_like_secrets_are_refused_wherever_they_are(path, value, what):
+    data = {path[0]: {path[1]: value}}
+    with pytest.raises(ConfigError) as err:
+        parse_config(data)
+    message = str(err.value)
+    assert f"{path[0]}.{path[1]} looks like {what}" in message
+    assert value not in message and "environment" in message
+
+
+def test_ordinary_values_are_not_taken_for_secrets():
+    parse_config({"alerts": {"channel": "#vigia-alertas", "inbox_url": "http://127.0.0.1:8000/inbox",
+                             "slack_api_base_url": "http://127.0.0.1:9999/api/"}})
+
+
 def test_sample_cannot_be_mixed_with_real_connectors():
     with pytest.raises(ConfigError, match=r"connectors\.sample\.enabled"):
         parse_config({"connectors": {"x": {"enabled": True}}})
