@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Run the fake Meta Graph API on 127.0.0.1 with a realistic week of MinTIC page and Instagram activity.
 
     .venv/bin/python scripts/fake_graph_server.py --port 8766

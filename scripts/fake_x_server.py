@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Runs the local fake X API v2 (tests/fakes/x_api.py) on 127.0.0.1 with invented posts, so the X connector
 can be tried end to end without credentials or network:
 
