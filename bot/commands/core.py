@@ -78,8 +78,14 @@ def cmd_poll(args: argparse.Namespace) -> int:
     svc = bus.services
     new = 0
     paused: list[events.PollCompleted] = []
+    failures: dict[str, str] = {}
     for stream in sorted(svc.connectors):
         for event in bus.handle(events.PollStream(stream)):
+            if isinstance(event, events.ConnectorFailed):
+                if event.problem.startswith("rate_limit:"):  # the platform's pace, not a failure: said, exit 0
+                    print(f"{event.stream}: rate-limited ({event.problem}); asked again after the reset")
+                else:
+                    failures[event.stream] = event.error
             if isinstance(event, events.PollCompleted):
                 new += event.new
                 if event.paused_by is not None:
@@ -92,6 +98,11 @@ def cmd_poll(args: argparse.Namespace) -> int:
     for event in paused:  # a stored pause (a 429's reset, a back-off) holds between runs too
         until = f"{event.paused_until:%Y-%m-%d %H:%M:%S} UTC" if event.paused_until else "?"
         print(f"{event.stream}: not asked, paused by {event.paused_by} until {until}")
+    for stream, error in failures.items():
+        print(f"{stream}: FAILED: {error}", file=sys.stderr)
+    if failures:
+        print(f"poll: {len(failures)} of {len(svc.connectors)} streams failed", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -364,3 +364,26 @@ def test_poll_once_run_twice_does_not_ask_again_before_the_429_reset(tmp_path):
         assert [a["kind"] for a in outbox] == ["operational"]  # one alert across both runs
     finally:
         server.stop()
+
+
+def test_poll_once_exits_1_and_names_the_streams_that_failed(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = {
+        "accounts": {"x": [HANDLE], "facebook": [], "instagram": []},
+        "connectors": {"sample": {"enabled": False},
+                       "x": {"enabled": True, "api_base_url": f"http://127.0.0.1:{port}/", "metrics_refresh_days": 0}},
+        "alerts": {"outbox_file": str(tmp_path / "outbox.jsonl"), "console": False},
+        "paths": {"var_dir": str(tmp_path), "models_dir": str(tmp_path / "models")},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "META_", "VIGIA_"))}
+    env.update(X_BEARER_TOKEN=X_TOKEN, VIGIA_DATABASE_URL=f"sqlite:///{tmp_path / 'vigia.db'}")
+    child = subprocess.run([sys.executable, "main.py", "--config", str(tmp_path / "config.yaml"), "poll", "--once"],
+                           cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert child.returncode == 1, child.stderr[-2000:]
+    assert f"x:mentions:{HANDLE}: FAILED" in child.stderr
+    assert "streams failed" in child.stderr
