@@ -80,6 +80,10 @@ def default_sinks(config: Config, secrets: Secrets) -> dict[str, AlertSink]:
 
 def sample_week_start(path: Path, tz: object) -> datetime:
     """Midnight (local time) of the day the sample starts: where the replay clock begins."""
+    if not path.exists():
+        raise ConfigError(f"connectors.sample.path: {path} does not exist (relative paths are read from the "
+                          f"current directory, {Path.cwd()}); run from the repository, give an absolute path, "
+                          "or set connectors.sample.enabled: false")
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             try:

@@ -95,6 +95,12 @@ def cmd_poll(args: argparse.Namespace) -> int:
     bus.handle(events.FlushOutbox(svc.clock()))
     asked = len(svc.connectors) - len(paused)
     print(f"{asked} streams polled, {new} new posts stored")
+    if config.connectors.sample.enabled and new == 0:
+        moment = svc.clock().astimezone(config.tz)
+        print(f"nothing new: the sample replay's clock is at {moment:%Y-%m-%d %H:%M} ({config.timezone}) of the "
+              f"SYNTHETIC week and moves {config.connectors.sample.speed:g}x faster than real time only while a "
+              "command runs; a poll sees only what was posted before that moment. `main.py run` replays the week "
+              "as it goes; `main.py demo` replays it all at once.")
     for event in paused:  # a stored pause (a 429's reset, a back-off) holds between runs too
         until = f"{event.paused_until:%Y-%m-%d %H:%M:%S} UTC" if event.paused_until else "?"
         print(f"{event.stream}: not asked, paused by {event.paused_by} until {until}")
