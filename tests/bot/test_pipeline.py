@@ -152,7 +152,9 @@ def test_a_burst_opens_one_incident_with_recovery_and_no_repeats(engine, tmp_pat
         alerts = uow.session.scalars(select(AlertRow)).all()
     assert len(incidents) == 1, [(i.keys, i.opened_at) for i in incidents]
     incident = incidents[0]
-    assert burst_at <= incident.opened_at <= burst_at + timedelta(minutes=30)
+    # A key with three days of history asks for a surge that holds an hour (its calibration is still mostly
+    # prior; docs/spikes.md): the fourth bucket of the burst, not the first.
+    assert burst_at <= incident.opened_at <= burst_at + timedelta(minutes=45)
     assert incident.closed_at is not None and "all" in incident.keys
     kinds = [a.kind for a in alerts]
     assert kinds.count("spike") == 1 and kinds.count("recovery") == 1
