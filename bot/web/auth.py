@@ -184,7 +184,8 @@ def login(
     sessions.purge_expired(now)
     sessions.create(token_hash(token), user.id, new_token(), now, timedelta(hours=ctx.config.web.session_hours))
     db.commit()
-    ctx.ip_limiter.reset(ip)
+    # No reset of the address's failures here: one valid account must not let its owner keep guessing
+    # other usernames from the same address (they expire with the sliding window instead).
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(ctx.session_cookie, token, max_age=int(ctx.config.web.session_hours * 3600),
                         httponly=True, samesite="lax", secure=ctx.config.web.cookie_secure, path="/")

@@ -104,6 +104,3 @@ class AttemptLimiter:
             q.append(now)
             self._failures[key] = q
 
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)

@@ -112,6 +112,17 @@ def test_one_address_is_throttled_across_usernames(app) -> None:  # type: ignore
     assert blocked.status_code == 429 and "Demasiados intentos" in blocked.text
 
 
+def test_a_correct_login_does_not_reset_the_address_count(app) -> None:  # type: ignore[no-untyped-def]
+    client = TestClient(app)
+    limiter = app.state.web.ip_limiter
+    for n in range(limiter.max_failures - 1):
+        assert log_in(client, f"guess{n}", "wrong-password").status_code == 401
+        if n % 10 == 5:
+            assert log_in(TestClient(app), "viewer").status_code == 303  # the attacker's own valid account
+    assert log_in(client, "guess-last", "wrong-password").status_code == 401
+    assert log_in(client, "another-guess", "wrong-password").status_code == 429
+
+
 def test_logout_ends_the_session_on_the_server(app) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     log_in(client, "viewer")
