@@ -62,6 +62,7 @@ from storage.models import (
     UTCDateTime,
 )
 from storage.repositories import dialect_insert, utc_now
+from storage.web_accounts import ASSIGNABLE_ROLES
 
 REVIEW_STATES = ("new", "in_progress", "attended", "not_applicable")
 PENDING_STATES = ("new", "in_progress")
@@ -700,8 +701,8 @@ class ReviewRepository:
         name = None
         if assignee_id is not None:
             target = self.session.get(UserRow, assignee_id)
-            if target is None or not target.active:
-                raise ValueError(f"no active user with id {assignee_id}")
+            if target is None or not target.active or target.role not in ASSIGNABLE_ROLES:
+                raise ValueError(f"no active community manager or admin with id {assignee_id}")
             name = target.username
         ids = self._citizen_ids(post_ids)
         current = self._reviews(ids)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from storage.models import UserRow, WebSessionRow
 
 ROLES = ("viewer", "community_manager", "admin")
+ASSIGNABLE_ROLES = ("community_manager", "admin")  # roles that can act on posts, so can be assignees
 
 
 def _now() -> datetime:
@@ -72,7 +73,7 @@ class UserRepository:
 
     def assignable(self) -> list[User]:
         """Active people who can work on posts (community managers and admins)."""
-        stmt = (select(UserRow).where(UserRow.active.is_(True), UserRow.role.in_(("community_manager", "admin")))
+        stmt = (select(UserRow).where(UserRow.active.is_(True), UserRow.role.in_(ASSIGNABLE_ROLES))
                 .order_by(UserRow.display_name))
         return [_user(r) for r in self.session.scalars(stmt)]
 

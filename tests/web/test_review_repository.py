@@ -62,6 +62,8 @@ def test_assigning_a_new_post_puts_it_in_progress(engine: Engine) -> None:
         assert uow.session is not None
         with pytest.raises(ValueError):
             ReviewRepository(uow.session).assign([pid], 999_999, "jefe")
+        with pytest.raises(ValueError):  # a viewer cannot act on posts, so cannot be given one either
+            ReviewRepository(uow.session).assign([pid], s.users["viewer"], "jefe")
 
 
 def test_category_correction_updates_analysis_and_feeds_training(engine: Engine) -> None:
