@@ -37,6 +37,7 @@ from bot.report_model import (
     week_period,
 )
 from bot.report_slack import ReportDeliveryError, ReportPoster, Upload, summary_message
+from bot.spreadsheet import safe_cell
 from domain import Alert
 from storage.models import ReportRunRow
 
@@ -94,13 +95,17 @@ def _replace(path: Path, data: bytes) -> None:
 
 
 def write_tables(tables: list[Table], target: Path, tz: Any) -> list[Path]:
-    """One CSV per table (UTF-8 with BOM so spreadsheet programs read the accents; percentages 0–100)."""
+    """One CSV per table (UTF-8 with BOM so spreadsheet programs read the accents; percentages 0–100).
+
+    Text from citizens (posts, names, links) goes through `safe_cell`: never a formula or a script link.
+    """
     paths = []
     for table in tables:
         path = target / f"{table.key}.csv"
         lines: list[list[Any]] = [[c.name + (" (%)" if c.kind == "pct" and "%" not in c.name else "")
                                    for c in table.columns]]
-        lines += [[_csv_value(v, c.kind, tz) for v, c in zip(row, table.columns, strict=True)] for row in table.rows]
+        lines += [[safe_cell(_csv_value(v, c.kind, tz)) for v, c in zip(row, table.columns, strict=True)]
+                  for row in table.rows]
         tmp = path.with_name(f".{path.name}.tmp")
         with tmp.open("w", newline="", encoding="utf-8-sig") as fh:
             csv.writer(fh).writerows(lines)

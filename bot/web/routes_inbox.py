@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from bot.spreadsheet import safe_cell
 from bot.web import labels
 from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
@@ -145,12 +146,6 @@ CSV_COLUMNS = ("id", "fecha", "plataforma", "cuenta", "autor", "tipo", "texto", 
                "sentimiento", "puntaje_sentimiento", "temas", "alertas", "estado", "asignado", "vence")
 
 
-def csv_cell(value: object) -> str:
-    """A cell spreadsheet programs will not run as a formula (CSV injection): prefix = + - @ with '."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @router.get("/inbox/export.csv")
 def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
@@ -164,7 +159,7 @@ def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(ge
         session = ctx.sessions()  # its own session: the request's is closed before streaming starts
         try:
             for n, row in enumerate(InboxRepository(session).iter_rows(filters), 1):
-                writer.writerow([csv_cell(v) for v in _csv_values(row, ctx)])
+                writer.writerow([safe_cell(v) for v in _csv_values(row, ctx)])
                 if n % 200 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -184,7 +179,7 @@ def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
         row.id, row.created_at.astimezone(ctx.config.tz).isoformat(timespec="seconds"), row.platform, row.account,
         row.author_handle, labels.label(labels.KIND_ES, row.kind), row.text, row.url or "",
         labels.label(labels.CATEGORY_ES, row.category), labels.label(labels.SENTIMENT_ES, row.sentiment),
-        "" if row.sentiment_score is None else f"{row.sentiment_score:.2f}", ", ".join(row.topics),
+        None if row.sentiment_score is None else round(row.sentiment_score, 2), ", ".join(row.topics),
         ", ".join(labels.label(labels.FLAG_ES, f) for f in row.flags), labels.label(labels.STATE_ES, row.state),
         row.assignee_name or "", due.due.isoformat() if due else "",
     ]

@@ -62,3 +62,20 @@ def test_pdf_is_a_multi_page_document(sample_report):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages >= 4
     assert pdf.count(b"/Subtype /Image") + pdf.count(b"/Subtype/Image") >= 6  # the charts are in it
+
+
+def test_report_csvs_neutralise_formulas_and_script_links_and_keep_numbers(tmp_path):
+    import csv as _csv
+    from zoneinfo import ZoneInfo
+
+    from bot.report_model import Column, Table
+    from bot.reports import write_tables
+
+    table = Table("publicaciones_destacadas", "Destacadas",
+                  [Column("texto"), Column("enlace", "url"), Column("puntaje", "n"), Column("porcentaje", "pct")],
+                  [['=HYPERLINK("http://evil","clic")', "javascript:alert(1)", -0.8, 0.25],
+                   ["@MinTIC gracias", "https://x.com/a/status/1", 3, None]])
+    [path] = write_tables([table], tmp_path, ZoneInfo("America/Bogota"))
+    rows = list(_csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1] == ["'=HYPERLINK(\"http://evil\",\"clic\")", "'javascript:alert(1)", "-0.8", "25.0"]
+    assert rows[2] == ["'@MinTIC gracias", "https://x.com/a/status/1", "3", ""]

@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import Engine, func, select
 
-from bot.web.routes_inbox import csv_cell
+from bot.spreadsheet import safe_cell
 from bot.web.templating import safe_url
 from storage.models import PostEventRow
 from storage.unit_of_work import UnitOfWork
@@ -125,9 +125,11 @@ def test_pages_carry_a_strict_policy_and_no_inline_script(client_for, seeded: Se
 
 
 def test_csv_export_is_safe_for_spreadsheets(client_for, seeded: Seeded) -> None:  # type: ignore[no-untyped-def]
-    assert csv_cell("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
-    assert csv_cell("+57 300") == "'+57 300" and csv_cell("-1") == "'-1" and csv_cell("@user") == "'@user"
-    assert csv_cell("normal") == "normal" and csv_cell(None) == ""
+    assert safe_cell("=HYPERLINK(\"http://evil\")") == "'=HYPERLINK(\"http://evil\")"
+    assert safe_cell("+57 300") == "'+57 300" and safe_cell("-1") == "'-1" and safe_cell("@user") == "'@user"
+    assert safe_cell("javascript:alert(1)") == "'javascript:alert(1)" and safe_cell("\tx") == "'\tx"
+    assert safe_cell("normal") == "normal" and safe_cell(None) == ""
+    assert safe_cell(-0.8) == -0.8 and safe_cell(3) == 3  # numbers stay numbers
     response = client_for("community_manager").get("/inbox/export.csv?estado=all")
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
@@ -136,6 +138,9 @@ def test_csv_export_is_safe_for_spreadsheets(client_for, seeded: Seeded) -> None
     texts = {r[6] for r in rows[1:]}
     assert XSS in texts  # CSV is data, kept verbatim; only formula starts are neutralised
     assert len(rows) == 1 + 5
+    scores = [r[10] for r in rows[1:] if r[10]]
+    assert scores and all(not s.startswith("'") for s in scores)  # negative scores are numbers, not text
+    assert any(s.startswith("-") for s in scores)
 
 
 def test_unauthenticated_htmx_and_client_cannot_reach_fragments(app) -> None:  # type: ignore[no-untyped-def]
