@@ -93,9 +93,17 @@ RULES: tuple[Rule, ...] = (
        r"devuelve la plata|me descontaron|no me devuelven?|me suspendieron)\b"),
     _r("exige_arreglo", "reclamo", 1.5,
        r"\b(?:solucionen|arreglen|reparen|restablezcan|lo restablezcan|vengan a (?:arreglar|revisar)|"
-       r"cuando van a (?:arreglar|solucionar|instalar|pagar|entregar|restablecer|activar)|hasta cuando|"
+       r"cuando van a (?:arreglar|solucionar|instalar|pagar|entregar|restablecer|activar)|"
+       # "¿hasta cuándo?" is a complaint, unless it asks for a deadline ("¿hasta cuándo está abierta …?")
+       r"hasta cuando(?! (?:esta|estan|estara|estaran) (?:abiert|disponible|vigente)|"
+       r" (?:va|van|hay|tengo|tenemos|es|son) (?:la|las|el|los|plazo)\b|"
+       r" (?:puedo|podemos|se puede|cierra|cierran|reciben|dura|duran|hay plazo)\b)|"
        r"exijo una solucion|necesito que lo corrijan|que lo corrijan|tengo derecho|tenemos derecho|"
        r"reclamo formal|incumpli\w*|no la hacen|nadie viene)\b"),
+    _r("exige_explicacion", "reclamo", 1.5,
+       r"\b(?:exij[oa]|exigimos|exigo|pedimos|merecemos|queremos) (?:una )?(?:explicacion|respuesta|"
+       r"que (?:respondan|expliquen|informen|den la cara))|expliquen (?:que|como|por que)|den la cara|"
+       r"quien responde por (?:esto|mis datos|nuestros datos|la filtracion)\b"),
     # --- queja: how a servant acted or how the service was delivered ---
     _r("mala_atencion", "queja", 2.5,
        r"\b(?:(?:mala|pesima|horrible|terrible|deficiente|nefasta) (?:atencion|experiencia|organizacion|"

@@ -109,3 +109,24 @@ def test_settings_reject_unknown_keys_and_backends():
         AnalyzerSettings.model_validate({"sentimen_backend": "lexicon"})
     with pytest.raises(ValidationError):
         AnalyzerSettings.model_validate({"transformers": {"label_map": {"LABEL_0": "bad"}}})
+
+
+@pytest.mark.parametrize("text", [
+    "¿Hasta cuándo está abierta la convocatoria de Talento TI?",
+    "¿Hasta cuándo van las inscripciones de Misión TIC?",
+    "¿Dónde queda el Centro Digital de mi vereda?",
+])
+def test_plain_questions_are_neutral_petitions(text):
+    result = default_analyzer().analyze(text)
+    assert result.sentiment == "neutral" and result.category == "peticion"
+
+
+def test_hasta_cuando_with_a_grievance_is_still_a_claim():
+    assert default_analyzer().analyze("¿Hasta cuándo sin internet en la vereda?").category == "reclamo"
+
+
+def test_a_data_leak_with_a_demand_is_a_negative_claim_not_otro():
+    result = default_analyzer().analyze("Se filtraron los datos personales de los inscritos en la plataforma del "
+                                        "MinTIC, exijo una explicación")
+    assert "data_leak" in result.flags
+    assert result.category == "reclamo" and result.sentiment == "negative"
