@@ -89,6 +89,20 @@ class TopicSpec(_Strict):
         return tuple(h.strip().lstrip("#") for h in value if h.strip().lstrip("#"))
 
 
+TOPIC_NAMES_ES = {
+    "conectividad": "Conectividad e internet", "television_radio": "Televisión y radio",
+    "servicios_postales": "Servicios postales", "espectro": "Espectro",
+    "computadores_para_educar": "Computadores para Educar", "formacion_tic": "Formación y becas TIC",
+    "gobierno_digital": "Gobierno Digital y trámites", "ciberseguridad_fraude": "Ciberseguridad y fraudes",
+    "operadores_usuarios": "Operadores y usuarios", "empleo_convocatorias": "Empleo y convocatorias",
+}
+
+
+def topic_name(code: str) -> str:
+    """The Spanish display name of a topic code (a configured topic of our own: its code, capitalised)."""
+    return TOPIC_NAMES_ES.get(code) or code.replace("_", " ").capitalize()
+
+
 DEFAULT_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         name="conectividad",

@@ -24,7 +24,9 @@ from bot.bootstrap import bootstrap, build_engine, sample_week_start
 from bot.clock import ManualClock
 from bot.config import Config
 from bot.incidents import local_es
+from bot.report_html import find_chromium
 from bot.reports import write_weekly_summary
+from bot.spike_keys import describe_key
 from storage.models import AnalysisRow, IncidentRow, PostRow
 
 
@@ -121,26 +123,46 @@ def _summarise(make_uow, config: Config) -> DemoSummary:  # type: ignore[no-unty
     return s
 
 
+SENTIMENT_NAMES = {"negative": "negativo", "neutral": "neutral", "positive": "positivo"}
+CATEGORY_NAMES = {"peticion": "petición", "queja": "queja", "reclamo": "reclamo", "sugerencia": "sugerencia",
+                  "denuncia": "denuncia", "felicitacion": "felicitación", "otro": "otro"}
+PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
+LEVEL_NAMES = {"aviso": "AVISO", "critico": "CRÍTICO"}
+
+
+def _pdf_line(report_dir: Path) -> str:
+    pdfs = sorted(report_dir.glob("*.pdf"))
+    if pdfs:
+        return f"PDF: {pdfs[0]}"
+    if find_chromium() is None:
+        return "PDF: no generado (no hay Chromium instalado: `apt-get install chromium`)"
+    return "PDF: no generado (desactivado con report.pdf: false, o Chromium falló: vea el registro)"
+
+
 def print_summary(s: DemoSummary, out: TextIO) -> None:
-    def share(counts: dict[str, int]) -> str:
+    def share(counts: dict[str, int], names: dict[str, str]) -> str:
         total = sum(counts.values()) or 1
-        return ", ".join(f"{k} {v} ({100 * v / total:.0f}%)" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
+        return ", ".join(f"{names.get(k, k)} {v} ({100 * v / total:.0f}%)"
+                         for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))
 
     print("=" * 72, file=out)
     print("Resumen de la demostración de Vigía (semana de muestra SINTÉTICA)", file=out)
     print("=" * 72, file=out)
-    print(f"Publicaciones almacenadas: {s.posts} ({share(s.by_platform)})", file=out)
+    print(f"Publicaciones almacenadas: {s.posts} ({share(s.by_platform, PLATFORM_NAMES)})", file=out)
     print(f"Analizadas: {s.analysed}; cargas rechazadas y guardadas aparte: {s.rejected}", file=out)
-    print(f"Sentimiento de la ciudadanía: {share(s.sentiment)}", file=out)
-    print(f"Categorías PQRSD: {share(s.categories)}", file=out)
+    print(f"Sentimiento de la ciudadanía: {share(s.sentiment, SENTIMENT_NAMES)}", file=out)
+    print(f"Categorías PQRSD: {share(s.categories, CATEGORY_NAMES)}", file=out)
     print(f"Incidentes de crisis detectados: {len(s.incidents)}", file=out)
     for inc in s.incidents:
         tz = inc["opened_at"].tzinfo  # type: ignore[union-attr]
         closed = local_es(inc["closed_at"], tz) if inc["closed_at"] else "abierto"
-        print(f"  #{inc['id']} {inc['level'].upper()} desde {local_es(inc['opened_at'], tz)} hasta {closed}; "
-              f"señales: {', '.join(inc['keys'])}", file=out)  # type: ignore[arg-type]
+        level = LEVEL_NAMES.get(str(inc["level"]), str(inc["level"]).upper())
+        signals = ", ".join(describe_key(str(k)) for k in inc["keys"])  # type: ignore[attr-defined]
+        print(f"  #{inc['id']} {level} desde {local_es(inc['opened_at'], tz)} hasta {closed}; "
+              f"señales: {signals}", file=out)
     print(f"Alertas enviadas: {s.alerts} (consola y {s.outbox_file})", file=out)
     if s.report_dir:
         html = sorted(s.report_dir.glob("*.html"))
         print(f"Informe semanal: {html[0] if html else s.report_dir} (y CSV en {s.report_dir})", file=out)
+        print(_pdf_line(s.report_dir), file=out)
     print(f"Duración: {s.seconds:.1f} s", file=out)

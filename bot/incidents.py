@@ -169,7 +169,9 @@ def _context_text(ctx: SpikeContext) -> str:
     for n, post in enumerate(ctx.top_posts, 1):
         text = " ".join(str(post["text"]).split())[:140]
         link = post["url"] or ""
-        lines.append(f"{n}. @{post['author']} ({post['engagement']} interacciones): «{text}» {link}".rstrip())
+        count = post["engagement"]
+        lines.append(f"{n}. @{post['author']} ({count} {'interacción' if count == 1 else 'interacciones'}): "
+                     f"«{text}» {link}".rstrip())
     return "\n".join(lines)
 
 

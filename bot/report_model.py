@@ -29,6 +29,7 @@ from analyzers.indicators import (
     ratio,
     response_stats,
 )
+from analyzers.settings import TOPIC_NAMES_ES, topic_name
 from bot.spike_keys import describe_key
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage import indicators as q
@@ -437,7 +438,7 @@ class WeeklyReport:
                 "sin festivos de Colombia")
 
     def topic_name(self, topic: str) -> str:
-        return self.topic_names.get(topic) or topic.replace("_", " ").capitalize()
+        return self.topic_names.get(topic) or topic_name(topic)
 
     def signal_name(self, key: str) -> str:
         """A spike detector key in Spanish (topics by their display name)."""
@@ -512,13 +513,7 @@ CATEGORY_ES = {"peticion": "Petición", "queja": "Queja", "reclamo": "Reclamo", 
 FLAG_ES = {"outage": "Caída de un servicio", "fraud": "Fraude o suplantación", "data_leak": "Fuga de datos o hackeo",
            "threat": "Amenazas o violencia", "misinformation": "Desinformación"}
 LEVEL_ES = {"aviso": "Aviso", "critico": "Crítico", "none": "Normal"}
-DEFAULT_TOPIC_NAMES = {
-    "conectividad": "Conectividad e internet", "television_radio": "Televisión y radio",
-    "servicios_postales": "Servicios postales", "espectro": "Espectro",
-    "computadores_para_educar": "Computadores para Educar", "formacion_tic": "Formación y becas TIC",
-    "gobierno_digital": "Gobierno Digital y trámites", "ciberseguridad_fraude": "Ciberseguridad y fraudes",
-    "operadores_usuarios": "Operadores y usuarios", "empleo_convocatorias": "Empleo y convocatorias",
-}
+DEFAULT_TOPIC_NAMES = TOPIC_NAMES_ES
 ORDERED_SENTIMENTS = (*SENTIMENTS, "sin_analizar")
 ORDERED_CATEGORIES = CATEGORIES
 ORDERED_FLAGS = CRISIS_FLAGS

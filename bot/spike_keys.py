@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from analyzers.settings import topic_name
 from domain import CRISIS_FLAGS, Post, TextAnalysis
 
 TROUBLE_CATEGORIES = ("queja", "reclamo", "denuncia")
@@ -64,7 +65,7 @@ def describe_key(key: str) -> str:
         return KEY_LABELS_ES[key]
     kind, _, rest = key.partition(":")
     if kind == "topic":
-        return f"tema «{rest}»"
+        return f"tema «{topic_name(rest)}»"
     if kind == "account":
         platform, _, handle = rest.partition(":")
         return f"cuenta {handle} ({platform})"

@@ -31,6 +31,10 @@ ACTION_ES = {"category": "Categoría", "sentiment": "Sentimiento", "topics": "Te
              "assignee": "Asignación", "note": "Nota interna"}
 LEVEL_ES = {"aviso": "Aviso", "critico": "Crítico", "none": "Normal"}
 SORT_ES = {"recent": "Más recientes", "urgency": "Urgencia"}
+METRIC_ES = {"likes": "Me gusta", "reposts": "Reposts", "replies": "Respuestas", "quotes": "Citas",
+             "bookmarks": "Guardados", "impressions": "Impresiones", "reactions": "Reacciones",
+             "comments": "Comentarios", "shares": "Compartidos", "saves": "Guardados", "views": "Visualizaciones",
+             "reach": "Alcance"}
 
 # Keyboard shortcuts: 1–7 set the category (in CATEGORIES order), 8/9/0 the sentiment.
 CATEGORY_KEYS = {cat: str(i) for i, cat in enumerate(CATEGORIES, 1)}

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from analyzers.settings import topic_name
 from bot.spike_keys import describe_key
 from bot.web import charts, labels
 from bot.web.auth import Viewer
@@ -84,7 +85,7 @@ def indicators(request: Request, user: Viewer, db: Annotated[Session, Depends(ge
     per_day = charts.columns([(f"{WEEKDAYS_ES[d.weekday()]} {d.day}", n) for d, n in week.per_day], css="c-day")
     cats = charts.hbars([(labels.label(labels.CATEGORY_ES, c), week.categories.get(c, 0)) for c in CATEGORIES],
                         css="c-cat")
-    topics = charts.hbars(list(week.topics.items())[:10], css="c-topic")
+    topics = charts.hbars([(topic_name(k), v) for k, v in list(week.topics.items())[:10]], css="c-topic")
     flags = charts.hbars([(labels.label(labels.FLAG_ES, f), n) for f, n in week.flags.items()], css="c-flag")
     sentiment = charts.shares([(labels.SENTIMENT_ES[s], week.sentiment.get(s, 0), f"c-{s}") for s in SENTIMENTS])
     return render(request, "indicators.html", {

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from analyzers.settings import topic_name
 from bot.spike_keys import describe_key
 from bot.web import labels
 
@@ -80,12 +81,14 @@ def environment(templates_dir: Path, tz: ZoneInfo) -> Environment:
         return ""
 
     env.filters.update(local=local, ago=ago, safe_url=safe_url, number=number, percent=percent, key_es=describe_key,
+                       topic_es=topic_name,
                        tojson_attr=lambda v: json.dumps(v, ensure_ascii=True))
     env.globals.update(
         CATEGORY_ES=labels.CATEGORY_ES, SENTIMENT_ES=labels.SENTIMENT_ES, STATE_ES=labels.STATE_ES,
         STATE_FILTER_ES=labels.STATE_FILTER_ES, FLAG_ES=labels.FLAG_ES, PLATFORM_ES=labels.PLATFORM_ES,
         KIND_ES=labels.KIND_ES, ROLE_ES=labels.ROLE_ES, ACTION_ES=labels.ACTION_ES, LEVEL_ES=labels.LEVEL_ES,
-        SORT_ES=labels.SORT_ES, CATEGORY_KEYS=labels.CATEGORY_KEYS, SENTIMENT_KEYS=labels.SENTIMENT_KEYS,
+        SORT_ES=labels.SORT_ES, METRIC_ES=labels.METRIC_ES, CATEGORY_KEYS=labels.CATEGORY_KEYS,
+        SENTIMENT_KEYS=labels.SENTIMENT_KEYS,
         label=labels.label,
     )
     return env

@@ -31,6 +31,23 @@ def test_demo_completes_and_prints_a_summary(demo_run):
     assert "SINTÉTICA" in proc.stdout
     assert "Publicaciones almacenadas: 4449" in proc.stdout
     assert "Incidentes de crisis detectados:" in proc.stdout
+    summary = proc.stdout.split("Resumen de la demostración", 1)[1]
+    # Spanish labels and names, as in the alerts
+    assert "negativo" in summary and "negative" not in summary and "petición" in summary
+    assert "CRÍTICO" in summary and "category:" not in summary and "topic:" not in summary
+    assert "PDF:" in summary
+
+
+def test_demo_raises_the_two_planted_crises_with_escalation_and_nothing_else(demo_run):
+    _, out = demo_run
+    alerts = [json.loads(line) for line in (out / "outbox" / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
+    opened = [a for a in alerts if a["kind"] == "spike"]
+    starts = [datetime.fromisoformat(a["details"]["since"]).astimezone(BOGOTA) for a in opened]
+    assert [(s.strftime("%A"), s.hour) for s in starts] in (
+        [("Wednesday", 10), ("Friday", 17)], [("Wednesday", 11), ("Friday", 17)]), [a["title"] for a in opened]
+    for alert in opened:
+        incident = alert["details"]["incident"]
+        assert any(a["kind"] == "escalation" and a["details"]["incident"] == incident for a in alerts)
 
 
 def test_demo_detects_the_outage_as_one_incident_with_escalation_and_recovery(demo_run):

@@ -167,3 +167,14 @@ def test_indicator_and_learning_pages_show_figures(client_for, seeded: Seeded) -
     cm.post(f"/posts/{seeded.ids['praise']}/state", data={"value": "attended", "csrf_token": token})
     learning = cm.get("/learning").text
     assert re.search(r"<td>2026-W\d\d</td><td>2</td><td>1</td><td>50 %", learning.replace(",0", "")), learning
+
+
+def test_topics_and_metrics_are_shown_by_their_spanish_names(client_for, seeded: Seeded) -> None:  # type: ignore[no-untyped-def]
+    client = client_for("community_manager")
+    inbox = client.get("/inbox?estado=all").text
+    assert ">Gobierno Digital y trámites</span>" in inbox and ">Conectividad e internet</span>" in inbox
+    assert 'class="chip topic">gobierno_digital<' not in inbox
+    assert ">Gobierno Digital y trámites</option>" in inbox  # the topic filter
+    page = client.get(f"/posts/{seeded.ids['complaint']}").text
+    assert "gobierno_digital</button>" not in page and "conectividad</button>" not in page
+    assert ">likes<" not in page and ">reposts<" not in page
