@@ -79,3 +79,18 @@ def test_report_csvs_neutralise_formulas_and_script_links_and_keep_numbers(tmp_p
     rows = list(_csv.reader(path.read_text(encoding="utf-8-sig").splitlines()))
     assert rows[1] == ["'=HYPERLINK(\"http://evil\",\"clic\")", "'javascript:alert(1)", "-0.8", "25.0"]
     assert rows[2] == ["'@MinTIC gracias", "https://x.com/a/status/1", "3", ""]
+
+
+@NEEDS_CHROMIUM
+def test_emoji_are_drawn_with_a_colour_emoji_font_in_the_pdf(tmp_path):
+    """Citizens write with emoji: the PDF must embed an emoji font, not print empty boxes (.ci/run installs
+    Debian's fonts-noto-color-emoji)."""
+    from bot.report_html import render_pdf
+
+    html = tmp_path / "emoji.html"
+    html.write_text("<!doctype html><meta charset='utf-8'><p>Pésimo servicio 😡👎 gracias 🙏</p>", encoding="utf-8")
+    pdf = tmp_path / "emoji.pdf"
+    assert render_pdf(html, pdf)
+    # Chromium embeds colour emoji glyphs as Type 3 fonts; without an emoji font there are none (only the
+    # text font's empty-box glyph).
+    assert re.search(rb"/Subtype\s*/Type3", pdf.read_bytes()), "no emoji font: install fonts-noto-color-emoji"
