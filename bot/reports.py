@@ -13,6 +13,7 @@ posts again. A Slack post cut off by a crash is found again by its reference lin
 from __future__ import annotations
 
 import csv
+import json
 import os
 import time as _time
 from dataclasses import dataclass, field
@@ -214,9 +215,11 @@ def run_weekly_report(svc: Services, week: str, *, force: bool = False, out_dir:
         assert uow.session is not None
         row = uow.session.get(ReportRunRow, period.label)
         recorded = [target / name for name in (row.files if row else [])]
-        up_to_date = bool(row and row.built_at and recorded and all(p.exists() for p in recorded))
+        up_to_date = bool(row and row.built_at and recorded and all(p.exists() for p in recorded)
+                          and _stamp_matches(target, row.built_at))
         if force or not up_to_date:
             built = build_files(svc, period, target)
+            _write_stamp(target, built.built_at)
             message = summary_message(built.report, _marker(period.label, built.built_at),
                                       files_note=_files_note(slack_kind, built))
             if row is None:
@@ -240,6 +243,23 @@ def run_weekly_report(svc: Services, week: str, *, force: bool = False, out_dir:
         return outcome
     _publish(svc, period.label, target, client, slack_kind, outcome)
     return outcome
+
+
+STAMP = ".vigia-report.json"
+
+
+def _write_stamp(target: Path, built_at: datetime) -> None:
+    """Which build wrote the files in `target`: another database writing the same folder changes it."""
+    _replace(target / STAMP, json.dumps({"built_at": built_at.isoformat()}).encode())
+
+
+def _stamp_matches(target: Path, built_at: datetime) -> bool:
+    """The files on disk are the ones this database's report run built (not another database's)."""
+    try:
+        stamp = json.loads((target / STAMP).read_text(encoding="utf-8"))
+        return datetime.fromisoformat(stamp["built_at"]) == built_at
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _publish(svc: Services, week: str, target: Path, client: Any, kind: str, outcome: ReportOutcome) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from bot.bootstrap import bootstrap
 from bot.commands.common import load, setup_logging
+from bot.config import database_url, masked_url
 from bot.reports import run_weekly_report
 
 SLACK_ES = {
@@ -38,6 +39,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             print(f"  {path}")
     else:
         print(f"El informe {outcome.week} ya estaba generado en {outcome.target} (use --force para regenerarlo)")
+    if outcome.summary.get("has_data") is False:
+        print(f"Atención: la base de datos {masked_url(database_url())} no tiene publicaciones de la semana "
+              f"{outcome.week}: el informe está vacío. ¿Es la base de datos correcta (VIGIA_DATABASE_URL)?")
     print(SLACK_ES.get(outcome.slack, outcome.slack) + (f": {outcome.error}" if outcome.error else ""))
     return 1 if outcome.slack == "failed" else 0
 

@@ -46,6 +46,26 @@ def cli_env(sample, tmp_path, monkeypatch):
     return config
 
 
+def test_a_report_is_already_built_only_for_the_database_that_built_it(cli_env, sample, tmp_path, monkeypatch,
+                                                                         capsys):
+    from storage import db
+
+    empty = f"sqlite:///{tmp_path / 'other.db'}"
+    db.upgrade(db.create_db_engine(empty))
+    args = _parser().parse_args(["--config", str(cli_env), "report", "--week", SAMPLE_WEEK])
+    assert args.func(args) == 0  # the sample database builds it (and records it)
+    capsys.readouterr()
+    monkeypatch.setenv("VIGIA_DATABASE_URL", empty)  # another database, same output folder
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "generado en" in out and "ya estaba generado" not in out
+    assert "no tiene publicaciones de la semana" in out and "el informe está vacío" in out
+    monkeypatch.setenv("VIGIA_DATABASE_URL", str(sample.url))  # back: its files were overwritten, so rebuilt
+    assert args.func(args) == 0
+    out = capsys.readouterr().out
+    assert "ya estaba generado" not in out and "no tiene publicaciones" not in out
+
+
 def test_report_command_builds_the_week_once(cli_env, tmp_path, capsys):
     args = _parser().parse_args(["--config", str(cli_env), "report", "--week", SAMPLE_WEEK])
     assert args.func(args) == 0
