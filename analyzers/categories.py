@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from analyzers.text import Doc, compile_rule
+from analyzers.text import EMOJI, LAUGH, Doc, compile_rule
 
 RULES_VERSION = "rules-1"
 MIN_EVIDENCE = 1.0
@@ -100,6 +100,14 @@ RULES: tuple[Rule, ...] = (
        r" (?:puedo|podemos|se puede|cierra|cierran|reciben|dura|duran|hay plazo)\b)|"
        r"exijo una solucion|necesito que lo corrijan|que lo corrijan|tengo derecho|tenemos derecho|"
        r"reclamo formal|incumpli\w*|no la hacen|nadie viene)\b"),
+    _r("pide_arreglo", "reclamo", 2.5,
+       r"\b(?:(?:necesito|necesitamos|pido|pedimos|quiero|queremos|exijo|exigimos|solicito|solicitamos)(?: \w+)? "
+       r"y|necesito|necesitamos|pido|pedimos|quiero|queremos|exijo|exigimos|solicito|solicitamos) que "
+       r"(?:(?:me|nos|la|lo|las|los|le|les|se) ){0,2}(?:reconect\w*|revis\w*|arregl\w*|entreg\w*|devuelv\w*|"
+       r"reembols\w*|actualic\w*|reprogram\w*|instal\w*|solucion\w*|restablez\w*|repar\w*|cumpl\w*|"
+       r"corrij\w*|cambi\w*|activ\w*|habilit\w*|pagu\w*)|"
+       r"\b(?:pido|pedimos|solicito|solicitamos|exijo|exigimos) (?:la |el |una |un )?(?:reposicion|reembolso|"
+       r"devolucion|reconexion|reparacion|cambio del?)\b"),
     _r("exige_explicacion", "reclamo", 1.5,
        r"\b(?:exij[oa]|exigimos|exigo|pedimos|merecemos|queremos) (?:una )?(?:explicacion|respuesta|"
        r"que (?:respondan|expliquen|informen|den la cara))|expliquen (?:que|como|por que)|den la cara|"
@@ -134,14 +142,16 @@ RULES: tuple[Rule, ...] = (
     _r("pregunta_como", "peticion", 2.0,
        r"\b(?:como|donde|cuando|cual|cuales|cuanto|cuanta|que) (?:me |se |le |puedo |podemos |debo |hago |"
        r"hacemos |hay |es |son |piden |sale |salen |abren |empiezan |queda |dura |tiene |verifico |"
-       r"recupero |accedo |aplico |tramito |actualizo |solicito |inscribo |comunico |descargo |envio )"),
+       r"recupero |accedo |aplico |tramito |actualizo |solicito |inscribo |comunico |descargo |envio )"
+       r"(?=.*\?)"),  # an interrogative word is a question only when the post asks one
     _r("pregunta", "peticion", 1.0, r"\?"),
     _r("solicito", "peticion", 2.0,
        r"\b(?:solicito|solicitamos|requiero|requerimos|quisiera|quisieramos|quiero saber|quisiera saber|"
        r"me gustaria saber|necesito saber|necesitamos saber|necesito|necesitamos|agradeceria\w*|"
        r"me pueden|me podrian|nos pueden|nos podrian|me ayudan|ayudenme|me colaboran|me informan|"
        r"me indican|me dice|me dicen|alguien sabe|alguien me|una duda|consulta|derecho de peticion|"
-       r"por favor (?:me|nos) (?:informan|indican|ayudan|dicen|envian|colaboran))\b"),
+       r"por favor (?:me|nos) (?:informan|indican|ayudan|dicen|envian|colaboran)|"
+       r"(?:favor|por favor) (?:confirmar|informar|indicar|enviar)|(?:me|nos) confirman|confirmen si)\b"),
     _r("imperativo", "peticion", 1.5,
        r"\b(?:envienme|enviennos|indiquenme|expliquenme|informenme|orientenme|diganme|digame|"
        r"colaborenme|ayudenme|regalenme|pasenme|mandenme)\b"),
@@ -177,6 +187,15 @@ RULES: tuple[Rule, ...] = (
 )
 
 GRATITUDE_ONLY = frozenset({"gracias"})
+QUESTION_RULES = frozenset({"pregunta", "pregunta_como"})
+# A question that mocks, muses or complains asks for nothing: it is not a petition by itself.
+RHETORICAL = compile_rule(
+    r"\b(?:sera que|en serio|no les da (?:pena|verguenza)|alguien mas|ustedes creen|o no \?|por que sera|"
+    r"quien (?:se invento|les dijo|dijo que)|hay algo mas|en que momento|de que \?|a poco|acaso|"
+    r"para que (?:ponen|sirve|sirven|hacen)|pa que|nadie les dijo|como asi que|que tal que|"
+    r"a ver cuanto|a ver si|que oso|que verguenza|que pena con)\b"
+)
+MOCKING_EMOJI = frozenset("😂🤣🤡🙄🤔🍿😬🥱🤦💀😒")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +203,16 @@ class CategoryResult:
     category: str
     rules: tuple[str, ...]  # e.g. ("category:rule:sin_servicio", "category:rule:tiempo_sin_servicio")
     scores: tuple[tuple[str, float], ...] = ()
+
+
+def _rhetorical(doc: Doc) -> str:
+    """"phrase" for a rhetorical question ("¿será que…?", "¿en serio…?"), "mood" for a post that laughs or
+    mocks (😂, jajaja), "" otherwise."""
+    if RHETORICAL.search(doc.norm):
+        return "phrase"
+    mocking = any(t.kind == LAUGH or (t.kind == EMOJI and any(ch in MOCKING_EMOJI for ch in t.text))
+                  for t in doc.tokens)
+    return "mood" if mocking else ""
 
 
 class RuleCategorizer:
@@ -209,6 +238,12 @@ class RuleCategorizer:
 
     def classify(self, doc: Doc, sentiment: str = "neutral") -> CategoryResult:
         fired = self.fired(doc, sentiment)
+        # A question mark alone asks nothing in a post that laughs or mocks; an explicit "¿cómo me inscribo?"
+        # still does, unless the question itself is a rhetorical one ("¿será que…?", "¿en serio…?").
+        mood = _rhetorical(doc)
+        if mood:
+            dropped = QUESTION_RULES if mood == "phrase" else frozenset({"pregunta"})
+            fired = [r for r in fired if r.name not in dropped]
         totals: dict[str, float] = {}
         for rule in fired:
             totals[rule.category] = totals.get(rule.category, 0.0) + rule.weight
