@@ -80,32 +80,29 @@ class TailCalibrator:
     def threshold(self, rate: float) -> float:
         """The value that ordinary traffic's block maxima exceed in a share `rate` of blocks."""
         target = rate * self._total
-        above, i = 0.0, BINS - 1
-        while i >= 0 and above + self._bins[i] < target:
-            above += self._bins[i]
-            i -= 1
         if target >= MIN_TAIL_BLOCKS * self._gain:
-            return LOW + (i + 1) * STEP  # enough history: the empirical quantile
+            return self._level_reached(target)  # enough history: the empirical quantile
         # Too short a history for that rate: extrapolate the top of the histogram, but never below what
         # ordinary traffic already reached MIN_TAIL_BLOCKS times (a burst that keeps coming back is
         # what this key does, however thin the exponential tail says it should be).
         return max(self._extrapolate(target), self._level_reached(MIN_TAIL_BLOCKS * self._gain))
 
-    def _level_reached(self, weight: float) -> float:
-        """The highest level that at least `weight` of the histogram's weight reached."""
+    def _top(self, weight: float) -> tuple[int, float]:
+        """(i, above): the bins above bin i hold `above` < `weight`; adding bin i would reach it."""
         above, i = 0.0, BINS - 1
         while i >= 0 and above + self._bins[i] < weight:
             above += self._bins[i]
             i -= 1
-        return LOW + (i + 1) * STEP if i >= 0 else LOW
+        return i, above
+
+    def _level_reached(self, weight: float) -> float:
+        """The highest level that at least `weight` of the histogram's weight reached (bin resolution)."""
+        i, _ = self._top(weight)
+        return LOW + (i + 1) * STEP
 
     def _extrapolate(self, target: float) -> float:
         """Exponential tail fitted to the top TAIL_SHARE of the histogram (mean excess over its start)."""
-        share = TAIL_SHARE * self._total
-        above, j = 0.0, BINS - 1
-        while j >= 0 and above + self._bins[j] < share:
-            above += self._bins[j]
-            j -= 1
+        j, above = self._top(TAIL_SHARE * self._total)
         start = LOW + (j + 1) * STEP
         if above <= 0.0:
             return start
