@@ -110,7 +110,10 @@ class ReportPoster:
     def resolve_channel(self) -> str:
         """The channel ID (stored, or from `conversations.list`), or the configured name when Slack will not
         say (no channels:read): the post's answer then gives the ID."""
-        return resolve_channel_id(self.client, self.directory, self.channel) or self.channel
+        try:
+            return resolve_channel_id(self.client, self.directory, self.channel) or self.channel
+        except SlackUnavailable as exc:
+            raise ReportDeliveryError(str(exc)) from None
 
     def find_summary(self, channel: str, marker: str, oldest: float) -> str | None:
         """`channel:ts` of a summary already posted with this marker (an attempt cut off by a crash).
@@ -118,13 +121,12 @@ class ReportPoster:
         Looked up by channel ID (Slack's history takes no names). Raises `ReportDeliveryError` when Slack
         cannot be asked now, so the summary is not posted a second time on a guess.
         """
-        channel_id = channel if CHANNEL_ID_PATTERN.match(channel) else resolve_channel_id(self.client, self.directory,
-                                                                                   channel)
-        if channel_id is None:
-            log.warning("report channel ID unknown; cannot check for an earlier post, posting again",
-                        channel=channel)
-            return None
         try:
+            channel_id = resolve_channel_id(self.client, self.directory, channel)
+            if channel_id is None:
+                log.warning("report channel ID unknown; cannot check for an earlier post, posting again",
+                            channel=channel)
+                return None
             ts = find_marked(self.client, channel_id, event_type=REPORT_EVENT, key_field="report_marker",
                              key=marker, oldest=oldest)
         except SlackUnavailable as exc:

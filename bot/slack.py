@@ -158,7 +158,10 @@ class SlackSink:
         if alert.thread_ref:
             channel, _, thread_ts = alert.thread_ref.rpartition(":")
         else:
-            channel = resolve_channel_id(self.client, self.directory, name) or name
+            try:
+                channel = resolve_channel_id(self.client, self.directory, name) or name
+            except SlackUnavailable as exc:
+                raise SlackDeliveryError(str(exc), exc.retry_after) from None
         args: dict[str, Any] = {
             "channel": channel,
             "text": _truncate(render_text(alert), 3900),  # the notification and accessibility fallback
@@ -181,14 +184,14 @@ class SlackSink:
         thread_ts = None
         if alert.thread_ref:
             channel, _, thread_ts = alert.thread_ref.rpartition(":")
-        else:
-            found_id = resolve_channel_id(self.client, self.directory, self._channel(alert))
-            if found_id is None:
-                log.warning("channel ID unknown; cannot check for an earlier delivery, posting again",
-                            key=alert.key, channel=self._channel(alert))
-                return None
-            channel = found_id
         try:
+            if not thread_ts:
+                found_id = resolve_channel_id(self.client, self.directory, self._channel(alert))
+                if found_id is None:
+                    log.warning("channel ID unknown; cannot check for an earlier delivery, posting again",
+                                key=alert.key, channel=self._channel(alert))
+                    return None
+                channel = found_id
             ts = find_marked(self.client, channel, event_type=ALERT_EVENT, key_field="alert_key", key=alert.key,
                              oldest=oldest, thread_ts=thread_ts)
         except SlackUnavailable as exc:

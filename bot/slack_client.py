@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from http.client import HTTPException
 from typing import Any
 from urllib.parse import urlparse
 
@@ -127,7 +128,8 @@ def resolve_channel_id(client: WebClient, directory: ChannelDirectory, name: str
     """The conversation ID for a configured channel: stored, or looked up once with `conversations.list`.
 
     None when Slack will not say (no `channels:read`, or the channel is not visible): the caller then posts
-    by name and stores the ID from `chat.postMessage`'s answer.
+    by name and stores the ID from `chat.postMessage`'s answer. Raises `SlackUnavailable` when Slack cannot
+    be asked now.
     """
     if CHANNEL_ID_PATTERN.match(name):
         return name
@@ -148,11 +150,12 @@ def resolve_channel_id(client: WebClient, directory: ChannelDirectory, name: str
             if not cursor:
                 break
     except SlackApiError as exc:
+        if exc.response.status_code != 200:
+            raise unavailable(exc, "conversations.list") from None
         log.warning("could not resolve a channel name with conversations.list", channel=name,
                     error=exc.response.get("error"))
-    except OSError as exc:
-        log.warning("could not resolve a channel name with conversations.list", channel=name,
-                    error=type(exc).__name__)
+    except (OSError, HTTPException) as exc:
+        raise unavailable(exc, "conversations.list") from None
     return None
 
 
@@ -211,6 +214,6 @@ def find_marked(client: WebClient, channel_id: str, *, event_type: str, key_fiel
                         error=error)
             return None
         raise unavailable(exc, "earlier-delivery check") from None
-    except OSError as exc:  # URLError, connection reset, timeout
+    except (OSError, HTTPException) as exc:  # URLError, connection reset, timeout, a torn answer
         raise unavailable(exc, "earlier-delivery check") from None
     return None

@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,6 +91,8 @@ class FakeSlack:
     faults: deque[Fault] = field(default_factory=deque)
     down: bool = False  # an outage: every request answers 503
     history_lag: float = 0.0  # seconds before a posted message shows in conversations.history/.replies
+    missing_scopes: set[str] = field(default_factory=set)  # methods that answer `missing_scope`
+    now: Callable[[], float] = time.time  # Slack's wall clock, which `ts` values come from
     uploads: dict[str, bytes] = field(default_factory=dict)
     schema_errors: list[str] = field(default_factory=list)  # our own responses that break the spec
     channel_ids: dict[str, str] = field(default_factory=lambda: {"#vigia-alertas": "C0ALERTS1",
@@ -100,7 +103,7 @@ class FakeSlack:
 
     def next_ts(self) -> str:
         """Slack's ts: the epoch time of the message, unique per channel."""
-        self._clock = max(self._clock + 0.000001, time.time())
+        self._clock = max(self._clock + 0.000001, self.now())
         return f"{self._clock:.6f}"
 
     def spec_params(self, method: str) -> set[str]:
@@ -257,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         if unknown:
             return self._reply(200, {"ok": False, "error": "invalid_arg_name",
                                      "response_metadata": {"messages": [f"unknown: {sorted(unknown)}"]}})
+        if method in fake.missing_scopes:
+            return self._reply(200, {"ok": False, "error": "missing_scope", "needed": "channels:read"})
         handler = getattr(self, "api_" + method.replace(".", "_"), None)
         if handler is None:
             return self._reply(200, {"ok": False, "error": "unknown_method"})
@@ -317,13 +322,12 @@ class _Handler(BaseHTTPRequestHandler):
     @staticmethod
     def _shown(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         """A stored message as history shows it: metadata only when asked for with include_all_metadata."""
-        if str(params.get("include_all_metadata", "")).lower() in ("1", "true"):
-            return message
-        return {k: v for k, v in message.items() if k != "metadata"}
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        return {k: v for k, v in message.items() if v is not None and (with_metadata or k != "metadata")}
 
     def _visible(self, message: dict[str, Any]) -> bool:
         """History lags behind posting by `history_lag` seconds (Slack's reads are eventually consistent)."""
-        return float(message["ts"]) <= time.time() - self.server.fake.history_lag
+        return float(message["ts"]) <= self.server.fake.now() - self.server.fake.history_lag
 
     def api_conversations_history(self, params: dict[str, Any]) -> None:
         fake = self.server.fake
