@@ -46,7 +46,7 @@ BACKOFF_CAP = 300.0  # a lane probes Slack at least every 5 minutes, so a recove
 LEASE = timedelta(seconds=90)  # longer than one attempt (check + post, each bounded by the client timeout)
 CHECK_GRACE = timedelta(seconds=10)  # an interrupted attempt younger than this is not checked yet
 BACKLOG_NOTICE_OVER = 3
-DRAIN_BUDGET = 60.0  # seconds per flush; the rest waits for the next tick, so polls are not starved
+DRAIN_BUDGET = 30.0  # seconds per flush (the bus is busy meanwhile); the rest waits for the next tick
 SINK_LABELS = {"slack": "Slack"}
 
 

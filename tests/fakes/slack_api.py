@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -93,6 +94,7 @@ class FakeSlack:
     history_lag: float = 0.0  # seconds before a posted message shows in conversations.history/.replies
     missing_scopes: set[str] = field(default_factory=set)  # methods that answer `missing_scope`
     now: Callable[[], float] = time.time  # Slack's wall clock, which `ts` values come from
+    after_post: Callable[[str, dict[str, Any]], None] | None = None  # called once a message is stored
     uploads: dict[str, bytes] = field(default_factory=dict)
     schema_errors: list[str] = field(default_factory=list)  # our own responses that break the spec
     channel_ids: dict[str, str] = field(default_factory=lambda: {"#vigia-alertas": "C0ALERTS1",
@@ -315,6 +317,8 @@ class _Handler(BaseHTTPRequestHandler):
                     return self._reply(200, {"ok": False, "error": "invalid_metadata_format"})
                 message["metadata"] = meta
             fake.messages.setdefault(channel, []).append(message)
+        if fake.after_post is not None:
+            fake.after_post(channel, message)  # e.g. a soak test killing the client before it hears back
         response = {"ok": True, "channel": channel, "ts": ts,
                     "message": {k: v for k, v in message.items() if v is not None}}
         self._reply(200, response)
@@ -420,6 +424,11 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, fake: FakeSlack, port: int = 0):
         super().__init__(("127.0.0.1", port), _Handler)
         self.fake = fake
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer (killed, timed out) is part of the game, not an error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class SlackServer:
