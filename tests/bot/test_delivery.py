@@ -300,3 +300,22 @@ def test_a_lane_held_by_a_live_process_is_left_alone(engine, tmp_path, slack, wa
     wall.advance(LEASE + timedelta(seconds=1))  # an expired lease is anyone's
     bus.handle(events.FlushOutbox(T0))
     assert len(slack.fake.posted("C0ALERTS1")) == 1
+
+
+# --- the residual window ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lag", "copies"), [(0.0, 1), (12.0, 1), (20.0, 2)])
+def test_the_residual_window_is_a_history_lag_longer_than_the_wait(engine, tmp_path, slack, wall, lag, copies):
+    """A lost answer is checked 15 s later (the lane's first back-off). Slack's history is eventually
+    consistent: if a post took longer than that to show, the check misses it and the alert is posted twice.
+    This pins the documented window (docs/alerts.md)."""
+    slack.fake.history_lag = lag
+    _queue(engine, _alert("incident:1:open", "Uno"))
+    bus = _fresh_bus(engine, tmp_path, slack, wall)
+    slack.fake.faults.append(Fault(method="chat.postMessage", drop=True))
+    bus.handle(events.FlushOutbox(T0))
+    wall.advance(timedelta(seconds=15))
+    bus.handle(events.FlushOutbox(T0))
+    assert len(slack.fake.posted("C0ALERTS1")) == copies
+    assert _row(engine, "incident:1:open").sent_at is not None
