@@ -64,14 +64,17 @@ def backoff_seconds(failures: int, retry_after: float | None = None) -> float:
     return max(delay, retry_after or 0.0)
 
 
-def owner_is_dead(owner: str | None) -> bool:
-    """True when `owner` is a process on this host that no longer exists (killed, crashed)."""
-    if not owner:
+def owner_is_dead(owner: str | None, me: str) -> bool:
+    """True when `owner` is a process on this host that no longer exists (killed, crashed), or an earlier
+    life of our own pid (a container's pid 1 restarted). Anything else waits for its lease to expire."""
+    if not owner or owner == me:
         return False
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+    if host != socket.gethostname() or not pid_text.isdigit():
         return False
+    if int(pid_text) == os.getpid():
+        return True
     try:
         os.kill(int(pid_text), 0)
     except ProcessLookupError:
@@ -115,7 +118,7 @@ def _drain(svc: Services, sink: AlertSink, channel: str, deadline: float) -> int
         if lane.retry_at is not None and lane.retry_at > now:
             uow.commit()
             return 0
-        dead = lane.lease_owner if owner_is_dead(lane.lease_owner) else None
+        dead = lane.lease_owner if owner_is_dead(lane.lease_owner, owner) else None
         if not uow.lanes.claim(sink.name, channel, owner, now, now + LEASE, dead):
             uow.commit()
             log.info("lane busy in another process", sink=sink.name, channel=channel, owner=lane.lease_owner)

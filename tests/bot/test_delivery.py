@@ -319,3 +319,19 @@ def test_the_residual_window_is_a_history_lag_longer_than_the_wait(engine, tmp_p
     bus.handle(events.FlushOutbox(T0))
     assert len(slack.fake.posted("C0ALERTS1")) == copies
     assert _row(engine, "incident:1:open").sent_at is not None
+
+
+def test_a_dead_holders_lease_is_recognised():
+    import os
+    import socket
+
+    from bot.delivery import owner_is_dead
+
+    host, me = socket.gethostname(), f"{socket.gethostname()}:{os.getpid()}:mine"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True)
+    assert owner_is_dead(f"{host}:{finished.stdout.strip()}:abc", me)  # that process has exited
+    assert owner_is_dead(f"{host}:{os.getpid()}:before", me)  # our pid, an earlier life (container pid 1)
+    assert not owner_is_dead(me, me)
+    assert not owner_is_dead(f"{host}:{os.getppid()}:abc", me)  # alive
+    assert not owner_is_dead(f"otro-servidor:{finished.stdout.strip()}:abc", me)  # cannot tell: wait
