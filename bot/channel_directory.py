@@ -25,6 +25,8 @@ class ChannelDirectory(Protocol):
 
     def put(self, name: str, channel_id: str) -> None: ...
 
+    def forget(self, name: str) -> None: ...
+
 
 class MemoryChannelDirectory:
     """For tests and one-shot tools; forgets everything when the process ends."""
@@ -37,6 +39,9 @@ class MemoryChannelDirectory:
 
     def put(self, name: str, channel_id: str) -> None:
         self._ids[name] = channel_id
+
+    def forget(self, name: str) -> None:
+        self._ids.pop(name, None)
 
 
 class DatabaseChannelDirectory:
@@ -75,3 +80,14 @@ class DatabaseChannelDirectory:
             return
         with self._lock:
             self._cache[name] = channel_id
+
+    def forget(self, name: str) -> None:
+        """Drop a stored ID Slack no longer knows (the channel was deleted or recreated under that name)."""
+        with self._lock:
+            self._cache.pop(name, None)
+        try:
+            with UnitOfWork(self.engine) as uow:
+                uow.slack_channels.forget(name)
+                uow.commit()
+        except SQLAlchemyError as exc:
+            log.warning("could not forget a channel ID", channel=name, error=type(exc).__name__)

@@ -171,7 +171,15 @@ class SlackSink:
             "unfurl_links": False,
             "unfurl_media": False,
         }
-        response = _post(self.client, args)
+        try:
+            response = _post(self.client, args)
+        except SlackDeliveryError as exc:
+            if thread_ts or channel == name or "channel_not_found" not in str(exc):
+                raise
+            # A stored ID Slack no longer knows: nothing was posted, so asking again by name is safe.
+            log.warning("stored channel ID not found; posting by name", channel=name, stale_id=channel)
+            self.directory.forget(name)
+            response = _post(self.client, {**args, "channel": name})
         if not thread_ts:
             self.directory.put(name, str(response["channel"]))
         return f"{response['channel']}:{response['ts']}"

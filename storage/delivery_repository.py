@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AlertRow, DeliveryLaneRow, SlackChannelRow
@@ -118,3 +118,6 @@ class SlackChannelRepository:
                                                                     resolved_at=now)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["name"], set_={"channel_id": channel_id, "resolved_at": now}))
+
+    def forget(self, name: str) -> None:
+        self.session.execute(delete(SlackChannelRow).where(SlackChannelRow.name == name))

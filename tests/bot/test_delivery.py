@@ -335,3 +335,15 @@ def test_a_dead_holders_lease_is_recognised():
     assert not owner_is_dead(me, me)
     assert not owner_is_dead(f"{host}:{os.getppid()}:abc", me)  # alive
     assert not owner_is_dead(f"otro-servidor:{finished.stdout.strip()}:abc", me)  # cannot tell: wait
+
+
+def test_a_stored_channel_id_slack_no_longer_knows_is_replaced(engine, tmp_path, slack, wall):
+    """The channel was deleted and created again under the same name: a new ID, found by name."""
+    with UnitOfWork(engine) as uow:
+        uow.slack_channels.put("#vigia-alertas", "C0GONE0001", wall())
+        uow.commit()
+    _queue(engine, _alert("incident:1:open", "Uno"))
+    _fresh_bus(engine, tmp_path, slack, wall).handle(events.FlushOutbox(T0))
+    assert len(slack.fake.posted("C0ALERTS1")) == 1
+    with UnitOfWork(engine) as uow:
+        assert uow.slack_channels.get("#vigia-alertas") == "C0ALERTS1"
