@@ -25,6 +25,7 @@ class OutgoingAlert:
     created_at: datetime
     details: dict[str, Any]
     thread_ref: str | None = None  # the sink's id of the message to reply under (an incident's first alert)
+    outbox_id: int | None = None  # the outbox row, carried in the message's metadata with the key
 
 
 class AlertSink(Protocol):

@@ -18,8 +18,10 @@ from sqlalchemy import Engine
 from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from bot import handlers
 from bot.alert_sinks import AlertSink, ConsoleSink, FileSink
+from bot.channel_directory import DatabaseChannelDirectory
 from bot.clock import Clock, ReplayClock, system_clock
 from bot.config import Config, ConfigError, Secrets, database_url
+from bot.delivery import DeliveryState
 from bot.messagebus import MessageBus
 from bot.slack import build_slack_sink
 from bot.spike_keys import configured_keys
@@ -47,6 +49,8 @@ class Services:
     spike_keys: list[str]
     stop: threading.Event = field(default_factory=threading.Event)
     rng: random.Random = field(default_factory=random.Random)  # jitter of operational back-off
+    wall_clock: Clock = system_clock  # real time for delivery back-off and leases, even in a replay
+    delivery: DeliveryState = field(default_factory=DeliveryState)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
@@ -63,8 +67,9 @@ def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def default_sinks(config: Config, secrets: Secrets) -> dict[str, AlertSink]:
-    """Console and the local outbox file always (unless turned off); Slack when credentials are set."""
+def default_sinks(config: Config, secrets: Secrets, engine: Engine) -> dict[str, AlertSink]:
+    """Console and the local outbox file always (unless turned off); Slack when credentials are set, with
+    its channel IDs kept in the database."""
     sinks: dict[str, AlertSink] = {}
     if config.alerts.console:
         sinks["console"] = ConsoleSink()
@@ -72,7 +77,8 @@ def default_sinks(config: Config, secrets: Secrets) -> dict[str, AlertSink]:
     token = secrets.slack_bot_token.get_secret_value() if secrets.slack_bot_token else None
     webhook = secrets.slack_webhook_url.get_secret_value() if secrets.slack_webhook_url else None
     slack = build_slack_sink(token, webhook, config.alerts.slack_api_base_url,
-                             {"alerts": config.alerts.channel, "ops": config.alerts.ops_channel})
+                             {"alerts": config.alerts.channel, "ops": config.alerts.ops_channel},
+                             DatabaseChannelDirectory(engine))
     if slack is not None:
         sinks["slack"] = slack
     return sinks
@@ -157,6 +163,7 @@ def bootstrap(
     connectors: Mapping[str, Connector] | None = None,
     analyzer: TextAnalyzer | None = None,
     sinks: Mapping[str, AlertSink] | None = None,
+    wall_clock: Clock | None = None,
 ) -> MessageBus:
     """Wire the bus. Tests pass fakes for the boundaries (connectors, sinks, clock); the rest is real."""
     secrets = secrets or Secrets.from_env()
@@ -175,7 +182,8 @@ def bootstrap(
         connectors=connectors,
         analyzer=analyzer,
         clock=clock,
-        sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets),
+        sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets, engine),
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
+        wall_clock=wall_clock or system_clock,
     )
     return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
 
 from analyzers.spikes import SpikeDetector
 from bot import events
-from bot.alert_sinks import OutgoingAlert
+from bot.delivery import flush_outbox
 from bot.incidents import Transition, apply_transition
 from bot.problems import problem_failed, problems_recovered
 from bot.spike_keys import bucket_start, keys_for
@@ -212,52 +212,6 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
     return out
 
 
-def flush_outbox(cmd: events.FlushOutbox, svc: Services) -> list[events.Event]:
-    """Deliver due alerts, oldest first; a failing sink is retried later with back-off, others go on.
-
-    An incident's follow-ups wait for its first message on the same sink, so they can reply in its
-    thread. Each attempt is marked before it starts: if the process dies mid-attempt, the next attempt
-    asks the sink whether the alert arrived instead of posting it again.
-    """
-    with svc.uow() as uow:
-        due = uow.alerts.due(cmd.now)
-        for row in due:
-            sink = svc.sinks.get(row.sink)
-            if sink is None:
-                continue  # a sink not configured now (e.g. Slack without a token): keep it queued
-            details = dict(row.details or {})
-            thread_ref = None
-            parent_key = details.get("thread_of")
-            if parent_key and getattr(sink, "threads", False):
-                parent = uow.alerts.get(parent_key, row.sink)
-                if parent is not None and parent.sent_at is None:
-                    continue  # keep the incident's messages in order
-                thread_ref = parent.remote_id if parent is not None else None
-            alert = OutgoingAlert(row.key, row.kind, row.severity, row.channel, row.title, row.body,
-                                  row.created_at, details, thread_ref)
-            finder = getattr(sink, "find_delivered", None)
-            if row.sending_at is not None and finder is not None:
-                remote = finder(alert, row.sending_at.timestamp() - 60)
-                if remote is not None:
-                    uow.alerts.mark_sent(row.id, datetime.now(UTC), remote)
-                    uow.commit()
-                    log.info("alert found already delivered", sink=row.sink, key=row.key)
-                    continue
-            uow.alerts.mark_sending(row.id, datetime.now(UTC))
-            uow.commit()
-            try:
-                remote = sink.send(alert)
-            except Exception as exc:
-                delay = min(3600, 30 * 2 ** min(row.attempts, 7))
-                uow.alerts.mark_failed(row.id, f"{type(exc).__name__}: {exc}",
-                                       cmd.now + timedelta(seconds=delay))
-                log.warning("alert delivery failed", sink=row.sink, key=row.key, retry_in_s=delay,
-                            error=f"{type(exc).__name__}: {exc}"[:300])
-            else:
-                uow.alerts.mark_sent(row.id, datetime.now(UTC), remote)
-                log.info("alert delivered", sink=row.sink, key=row.key)
-            uow.commit()  # one alert at a time
-    return []
 
 
 def notify_outbox(event: events.AlertRaised, svc: Services) -> list[events.Event]:

@@ -5,16 +5,19 @@
   so a later retry posts exactly what was built.
 - Files go up with slack-sdk's `files_upload_v2` (`files.getUploadURLExternal`, the upload POST,
   `files.completeUploadExternal`), which needs a channel ID: the configured name is resolved with
-  `conversations.list`, or, without that permission, taken from the `chat.postMessage` answer.
+  `conversations.list`, or, without that permission, taken from the `chat.postMessage` answer, and kept in
+  the database (bot/channel_directory.py).
+- The summary carries Slack message metadata (`vigia_report`, the marker): a post cut off by a crash or a
+  lost answer is found again by channel ID before anything is re-posted.
 - A bot token is needed for files; with only an incoming webhook the summary is posted and the files stay on
   disk (the message says where).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,21 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.channel_directory import ChannelDirectory, MemoryChannelDirectory
 from bot.report_html import change_text, es_pct, headline, kpi_value, notices
 from bot.report_model import WeeklyReport, period_text
+from bot.slack_client import (
+    CHANNEL_ID_PATTERN,
+    REF_PREFIX,
+    SlackUnavailable,
+    find_marked,
+    metadata,
+    resolve_channel_id,
+)
 
 log = structlog.get_logger("vigia.reports")
 
-REF_PREFIX = "Ref. "
-_CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{8,}$")
+REPORT_EVENT = "vigia_report"  # our Slack message metadata event type for report summaries
 SUMMARY_KPIS = ("interacciones", "publicaciones_propias", "menciones_recibidas", "ciudadanos_unicos",
                 "tono_negativo", "tasa_respuesta", "mediana_primera_respuesta_habil_h", "incidentes",
                 "pendientes_vencidas")
@@ -91,51 +102,49 @@ class Upload:
 class ReportPoster:
     """Posts a stored summary message and uploads the report files into its thread."""
 
-    def __init__(self, client: WebClient, channel: str):
+    def __init__(self, client: WebClient, channel: str, directory: ChannelDirectory | None = None):
         self.client = client
         self.channel = channel  # a name ("#vigia-informes") or an ID
+        self.directory: ChannelDirectory = directory if directory is not None else MemoryChannelDirectory()
 
     def resolve_channel(self) -> str:
-        """The channel ID, or the configured name when it cannot be resolved (no channels:read scope)."""
-        if _CHANNEL_ID.match(self.channel):
-            return self.channel
-        wanted = self.channel.lstrip("#")
-        cursor = None
+        """The channel ID (stored, or from `conversations.list`), or the configured name when Slack will not
+        say (no channels:read): the post's answer then gives the ID."""
         try:
-            for _ in range(100):  # pages; a workspace with more than 100 pages of channels is not expected
-                response = self.client.conversations_list(types="public_channel,private_channel",
-                                                          exclude_archived=True, limit=200, cursor=cursor)
-                for channel in response.get("channels", []):
-                    if channel.get("name") == wanted:
-                        return str(channel["id"])
-                cursor = (response.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
-        except SlackApiError as exc:
-            log.warning("could not resolve the report channel; posting by name", channel=self.channel,
-                        error=exc.response.get("error"))
-        return self.channel
+            return resolve_channel_id(self.client, self.directory, self.channel) or self.channel
+        except SlackUnavailable as exc:
+            raise ReportDeliveryError(str(exc)) from None
 
     def find_summary(self, channel: str, marker: str, oldest: float) -> str | None:
-        """`channel:ts` of a summary already posted with this marker (an attempt cut off by a crash)."""
+        """`channel:ts` of a summary already posted with this marker (an attempt cut off by a crash).
+
+        Looked up by channel ID (Slack's history takes no names). Raises `ReportDeliveryError` when Slack
+        cannot be asked now, so the summary is not posted a second time on a guess.
+        """
         try:
-            response = self.client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=200)
-        except SlackApiError as exc:
-            log.warning("could not check for an earlier report message; posting again",
-                        error=exc.response.get("error"))
-            return None
-        needle = f"{REF_PREFIX}{marker}"
-        for message in response.get("messages", []):
-            if needle in str(message.get("blocks", "")) or needle in str(message.get("text", "")):
-                return f"{response.get('channel', channel)}:{message['ts']}"
-        return None
+            channel_id = resolve_channel_id(self.client, self.directory, channel)
+            if channel_id is None:
+                log.warning("report channel ID unknown; cannot check for an earlier post, posting again",
+                            channel=channel)
+                return None
+            ts = find_marked(self.client, channel_id, event_type=REPORT_EVENT, key_field="report_marker",
+                             key=marker, oldest=oldest)
+        except SlackUnavailable as exc:
+            raise ReportDeliveryError(str(exc)) from None
+        return f"{channel_id}:{ts}" if ts else None
 
     def post_summary(self, channel: str, message: dict[str, Any]) -> str:
         try:
-            response = self.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"],
-                                                    unfurl_links=False, unfurl_media=False)
+            response = self.client.chat_postMessage(
+                channel=channel, text=message["text"], blocks=message["blocks"],
+                metadata=metadata(REPORT_EVENT, "report_marker", message["marker"]),
+                unfurl_links=False, unfurl_media=False)
         except SlackApiError as exc:
             raise ReportDeliveryError(f"chat.postMessage failed: {exc.response.get('error', exc)}") from None
+        except (OSError, HTTPException) as exc:  # the answer was lost: the next attempt looks for the post
+            raise ReportDeliveryError(f"chat.postMessage: {type(exc).__name__}: {exc}"[:300]) from None
+        if not CHANNEL_ID_PATTERN.match(self.channel):
+            self.directory.put(self.channel, str(response["channel"]))
         return f"{response['channel']}:{response['ts']}"
 
     def upload(self, ref: str, files: Sequence[Upload], comment: str) -> list[str]:

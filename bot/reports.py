@@ -281,7 +281,8 @@ def _publish(svc: Services, week: str, target: Path, client: Any, kind: str, out
                     raise ReportDeliveryError(f"webhook answered HTTP {response.status_code}")
                 row.slack_ref = "webhook"
             else:
-                _post_with_token(uow, row, ReportPoster(client, svc.config.report.slack_channel), message,
+                _post_with_token(uow, row, ReportPoster(client, svc.config.report.slack_channel,
+                                                      getattr(svc.sinks.get("slack"), "directory", None)), message,
                                  uploads, week)
             row.posted_at = datetime.now(UTC)
             uow.commit()

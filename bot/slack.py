@@ -1,13 +1,15 @@
-"""Alerts to Slack through slack-sdk: Block Kit messages, threads per incident, paced and retried.
+"""Alerts to Slack through slack-sdk: Block Kit messages, threads per incident, paced, posted at most once per
+attempt.
 
 Two ways in, chosen by the environment: a bot token (`SLACK_BOT_TOKEN`, `chat.postMessage`, threads,
 two channels) or an incoming webhook (`SLACK_WEBHOOK_URL`, one channel, no threads).
-- 429s are retried by slack-sdk's `RateLimitErrorRetryHandler`, which waits for `Retry-After`; 5xx and
-  connection errors by its server/connection handlers. What still fails goes back to the outbox, which
-  retries later with back-off, so an outage delays alerts but never drops them.
+- slack-sdk retries only what cannot have been posted (a 429; reads), see bot/slack_client.py. Anything else
+  that fails goes back to the outbox (bot/delivery.py), which backs off per channel and, before the next
+  attempt, looks for the message in the channel: a lost answer never becomes a second post.
+- Each message carries Slack message metadata (`event_type` "vigia_alert", the alert key and outbox id) and
+  a `Ref. <key>` context line; the earlier-delivery check looks for them by channel ID (names are resolved
+  once and stored, bot/channel_directory.py).
 - Slack disables senders that flood (>1 message/s sustained), so messages are paced.
-- Each message carries its alert key in a context line. Before re-sending an alert whose previous attempt
-  was cut off, the sink looks for that key in the channel (or thread), so a crash never posts it twice.
 """
 
 from __future__ import annotations
@@ -15,37 +17,44 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from http.client import HTTPException
 from typing import Any
 
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
 from slack_sdk.webhook import WebhookClient
 
 from bot.alert_sinks import OutgoingAlert, render_text
+from bot.channel_directory import ChannelDirectory, MemoryChannelDirectory
+from bot.slack_client import (
+    REF_PREFIX,
+    SlackUnavailable,
+    build_web_client,
+    find_marked,
+    metadata,
+    resolve_channel_id,
+    retry_after_of,
+    retry_handlers,
+    unavailable,
+)
 
 log = structlog.get_logger("vigia.slack")
 
+ALERT_EVENT = "vigia_alert"  # our Slack message metadata event type
+_BLOCK_ERRORS = frozenset({"invalid_blocks", "invalid_blocks_format"})
+_METADATA_ERRORS = frozenset({"invalid_metadata_format", "invalid_metadata_schema", "metadata_too_large",
+                              "metadata_must_be_sent_from_app"})
 SEVERITY_EMOJI = {"critico": ":red_circle:", "aviso": ":large_orange_circle:", "info": ":large_green_circle:"}
 SENTIMENT_ES = {"negative": "negativo", "neutral": "neutral", "positive": "positivo"}
-REF_PREFIX = "Ref. "
 
 
 class SlackDeliveryError(Exception):
-    pass
+    """Not delivered now; `retry_after` is Slack's own wait, when it gave one."""
 
-
-def retry_handlers() -> list[Any]:
-    return [
-        RateLimitErrorRetryHandler(max_retry_count=2),
-        ServerErrorRetryHandler(max_retry_count=2),
-        ConnectionErrorRetryHandler(max_retry_count=2),
-    ]
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def _mrkdwn_escape(text: str) -> str:
@@ -124,55 +133,102 @@ class _Pacer:
 
 
 class SlackSink:
-    """Posts alerts with `chat.postMessage` to the alerts or the operations channel."""
+    """Posts alerts with `chat.postMessage` to the alerts or the operations channel, by channel ID."""
 
     name = "slack"
     threads = True
+    announces_backlog = True  # after an outage, a long backlog is announced first (bot/delivery.py)
 
-    def __init__(self, client: WebClient, channels: dict[str, str], *, min_interval: float = 1.1,
-                 sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
+    def __init__(self, client: WebClient, channels: dict[str, str], *, directory: ChannelDirectory | None = None,
+                 min_interval: float = 1.1, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.client = client
         self.channels = channels  # {"alerts": "#vigia-alertas", "ops": "#vigia-operaciones"}
+        self.directory: ChannelDirectory = directory if directory is not None else MemoryChannelDirectory()
         self._pacer = _Pacer(min_interval, sleep, monotonic)
-        self._channel_ids: dict[str, str] = {}
 
     def _channel(self, alert: OutgoingAlert) -> str:
         return self.channels.get(alert.channel, self.channels["alerts"])
 
     def send(self, alert: OutgoingAlert) -> str | None:
+        """Post once. A lost answer raises: the outbox looks for the message before any new attempt."""
         self._pacer.wait()
+        name = self._channel(alert)
+        thread_ts = None
+        if alert.thread_ref:
+            channel, _, thread_ts = alert.thread_ref.rpartition(":")
+        else:
+            try:
+                channel = resolve_channel_id(self.client, self.directory, name) or name
+            except SlackUnavailable as exc:
+                raise SlackDeliveryError(str(exc), exc.retry_after) from None
+        args: dict[str, Any] = {
+            "channel": channel,
+            "text": _truncate(render_text(alert), 3900),  # the notification and accessibility fallback
+            "blocks": build_blocks(alert),
+            "metadata": metadata(ALERT_EVENT, "alert_key", alert.key, outbox_id=alert.outbox_id),
+            "thread_ts": thread_ts,
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
         try:
-            response = self.client.chat_postMessage(
-                channel=self._channel(alert),
-                text=_truncate(render_text(alert), 3900),  # the notification and accessibility fallback
-                blocks=build_blocks(alert),
-                thread_ts=alert.thread_ref.split(":")[-1] if alert.thread_ref else None,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            raise SlackDeliveryError(f"chat.postMessage failed: {exc.response.get('error', exc)}") from None
-        self._channel_ids[self._channel(alert)] = response["channel"]
+            response = _post(self.client, args)
+        except SlackDeliveryError as exc:
+            if thread_ts or channel == name or "channel_not_found" not in str(exc):
+                raise
+            # A stored ID Slack no longer knows: nothing was posted, so asking again by name is safe.
+            log.warning("stored channel ID not found; posting by name", channel=name, stale_id=channel)
+            self.directory.forget(name)
+            response = _post(self.client, {**args, "channel": name})
+        if not thread_ts:
+            self.directory.put(name, str(response["channel"]))
         return f"{response['channel']}:{response['ts']}"
 
     def find_delivered(self, alert: OutgoingAlert, oldest: float) -> str | None:
-        """The message of an earlier, interrupted attempt, if Slack has it (searched by its reference key)."""
-        channel = self._channel_ids.get(self._channel(alert), self._channel(alert))
-        marker = f"{REF_PREFIX}{alert.key}"
+        """The message of an earlier, interrupted attempt, if Slack has it (found by metadata or `Ref.`).
+
+        Raises `SlackDeliveryError` when Slack cannot be asked now, so the outbox waits instead of posting.
+        """
+        thread_ts = None
+        if alert.thread_ref:
+            channel, _, thread_ts = alert.thread_ref.rpartition(":")
         try:
-            if alert.thread_ref:
-                response = self.client.conversations_replies(channel=channel, ts=alert.thread_ref.split(":")[-1],
-                                                              oldest=f"{oldest:.6f}", limit=200)
-            else:
-                response = self.client.conversations_history(channel=channel, oldest=f"{oldest:.6f}", limit=200)
+            if not thread_ts:
+                found_id = resolve_channel_id(self.client, self.directory, self._channel(alert))
+                if found_id is None:
+                    log.warning("channel ID unknown; cannot check for an earlier delivery, posting again",
+                                key=alert.key, channel=self._channel(alert))
+                    return None
+                channel = found_id
+            ts = find_marked(self.client, channel, event_type=ALERT_EVENT, key_field="alert_key", key=alert.key,
+                             oldest=oldest, thread_ts=thread_ts)
+        except SlackUnavailable as exc:
+            raise SlackDeliveryError(str(exc), exc.retry_after) from None
+        return f"{channel}:{ts}" if ts else None
+
+
+def _post(client: WebClient, args: dict[str, Any]) -> Any:
+    """`chat.postMessage` with no blind re-send. A refusal of the content (not a post) is retried plainer:
+    without blocks, or without metadata (the `Ref.` line still marks it)."""
+    for _ in range(3):
+        try:
+            return client.chat_postMessage(**args)
         except SlackApiError as exc:
-            log.warning("could not check for an earlier delivery; sending again", key=alert.key,
-                        error=exc.response.get("error"))
-            return None
-        for message in response.get("messages", []):
-            if marker in str(message.get("blocks", "")) or marker in str(message.get("text", "")):
-                return f"{response.get('channel', channel)}:{message['ts']}"
-        return None
+            error = exc.response.get("error")
+            if exc.response.status_code == 200 and error in _BLOCK_ERRORS and "blocks" in args:
+                log.warning("Slack refused the blocks; posting the text only", error=error)
+                args = {k: v for k, v in args.items() if k != "blocks"}
+                continue
+            if exc.response.status_code == 200 and error in _METADATA_ERRORS and "metadata" in args:
+                log.warning("Slack refused the message metadata; posting without it", error=error)
+                args = {k: v for k, v in args.items() if k != "metadata"}
+                continue
+            failure = unavailable(exc, "chat.postMessage") if exc.response.status_code != 200 else None
+            raise SlackDeliveryError(str(failure) if failure else f"chat.postMessage failed: {error}",
+                                     failure.retry_after if failure else None) from None
+        except (OSError, HTTPException) as exc:  # the answer was lost: Slack may have posted it
+            raise SlackDeliveryError(f"chat.postMessage: {type(exc).__name__}: {exc}"[:300]) from None
+    raise SlackDeliveryError("chat.postMessage refused every variant of the message")
 
 
 class SlackWebhookSink:
@@ -180,6 +236,7 @@ class SlackWebhookSink:
 
     name = "slack"
     threads = False
+    announces_backlog = True
 
     def __init__(self, client: WebhookClient, *, min_interval: float = 1.1,
                  sleep: Callable[[float], None] = time.sleep, monotonic: Callable[[], float] = time.monotonic):
@@ -191,16 +248,15 @@ class SlackWebhookSink:
         response = self.client.send(text=_truncate(render_text(alert), 3900), blocks=build_blocks(alert),
                                     unfurl_links=False, unfurl_media=False)
         if response.status_code != 200:
-            raise SlackDeliveryError(f"webhook answered HTTP {response.status_code}: {response.body[:200]}")
+            raise SlackDeliveryError(f"webhook answered HTTP {response.status_code}: {response.body[:200]}",
+                                     retry_after_of(response.headers))
         return None
 
 
-def build_slack_sink(token: str | None, webhook_url: str | None, base_url: str,
-                     channels: dict[str, str]) -> SlackSink | SlackWebhookSink | None:
+def build_slack_sink(token: str | None, webhook_url: str | None, base_url: str, channels: dict[str, str],
+                     directory: ChannelDirectory | None = None) -> SlackSink | SlackWebhookSink | None:
     if token:
-        base = base_url if base_url.endswith("/") else base_url + "/"
-        return SlackSink(WebClient(token=token, base_url=base, timeout=15, retry_handlers=retry_handlers()),
-                         channels)
+        return SlackSink(build_web_client(token, base_url), channels, directory=directory)
     if webhook_url:
         return SlackWebhookSink(WebhookClient(webhook_url, timeout=15, retry_handlers=retry_handlers()))
     return None

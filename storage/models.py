@@ -188,6 +188,36 @@ class AlertRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class DeliveryLaneRow(Base):
+    """One delivery queue: a sink and a channel (e.g. Slack, alerts), delivered oldest first.
+
+    The back-off lives here, not on each alert: when Slack is down it is down for every message, so the
+    lane waits as a whole and the oldest alert stays at the head. The lease keeps two processes (or two
+    scheduler threads) from posting the same head at once.
+    """
+
+    __tablename__ = "delivery_lanes"
+
+    sink: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive failed attempts
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # wall-clock time of the next attempt
+    down_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # first failure of the current outage
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))  # "host:pid:token" of the process draining it
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlackChannelRow(Base):
+    """A configured Slack channel name and its conversation ID (history and uploads take IDs only)."""
+
+    __tablename__ = "slack_channels"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)  # as configured, e.g. "#vigia-alertas"
+    channel_id: Mapped[str] = mapped_column(String(32))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class IncidentRow(Base):
     """A crisis incident: related spiking keys grouped, from the first alert to the recovery."""
 

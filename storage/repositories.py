@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -352,16 +352,6 @@ class AlertRepository:
             .returning(AlertRow.id)
         )
         return self.session.scalar(stmt) is not None
-
-    def due(self, now: datetime, limit: int = 50) -> list[AlertRow]:
-        stmt = (
-            select(AlertRow)
-            .where(AlertRow.sent_at.is_(None),
-                   or_(AlertRow.next_attempt_at.is_(None), AlertRow.next_attempt_at <= now))
-            .order_by(AlertRow.id)
-            .limit(limit)
-        )
-        return list(self.session.scalars(stmt))
 
     def get(self, key: str, sink: str) -> AlertRow | None:
         stmt = select(AlertRow).where(AlertRow.key == key, AlertRow.sink == sink)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.delivery_repository import DeliveryLaneRepository, SlackChannelRepository
 from storage.repositories import (
     AlertRepository,
     AnalysisRepository,
@@ -43,6 +44,8 @@ class UnitOfWork:
         self.spikes = SpikeRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.ops = OpsProblemRepository(self.session)
+        self.lanes = DeliveryLaneRepository(self.session)
+        self.slack_channels = SlackChannelRepository(self.session)
         return self
 
     def __exit__(

@@ -73,14 +73,19 @@ def test_a_failed_post_is_reported_and_retried_once(sample, tmp_path, slack):
     client = WebClient(token=TOKEN, base_url=slack.base_url, retry_handlers=[])  # fail fast: no retries
     sink = SlackSink(client, CHANNELS, min_interval=0)
     svc = services(sample, tmp_path, ManualClock(MONDAY_AFTER), sinks={"slack": sink})
-    slack.fake.faults.extend([Fault(503), Fault(503)])  # conversations.list, then chat.postMessage
+    slack.fake.faults.append(Fault(503))  # Slack down while resolving the channel: nothing is posted
     failed = run_weekly_report(svc, SAMPLE_WEEK)
-    assert failed.built and failed.slack == "failed" and "chat.postMessage" in failed.error
+    assert failed.built and failed.slack == "failed" and "conversations.list" in failed.error
+    assert "chat.postMessage" not in _calls(slack)
+    slack.fake.faults.append(Fault(503, method="chat.postMessage"))
+    failed = run_weekly_report(svc, SAMPLE_WEEK)
+    assert failed.slack == "failed" and "chat.postMessage" in failed.error
     with UnitOfWork(sample) as uow:
         row = uow.session.get(ReportRunRow, SAMPLE_WEEK)
-        assert row.posted_at is None and row.slack_ref.startswith("sending|#vigia-informes|")
-        [alert] = uow.session.query(AlertRow).all()
-        assert alert.title == "No se pudo publicar el informe semanal 2026-W47 en Slack" and alert.channel == "ops"
+        assert row.posted_at is None and row.slack_ref.startswith("sending|C0REPORT1|")
+        alerts = uow.session.query(AlertRow).all()
+        assert {a.title for a in alerts} == {"No se pudo publicar el informe semanal 2026-W47 en Slack"}
+        assert {a.channel for a in alerts} == {"ops"}
     retried = run_weekly_report(svc, SAMPLE_WEEK)
     assert retried.posted and not retried.built
     assert len(slack.fake.posted("C0REPORT1")) == 1 and len(slack.fake.uploads) == 1
@@ -114,6 +119,23 @@ def test_a_post_cut_off_by_a_crash_is_found_not_repeated(sample, tmp_path, slack
     outcome = run_weekly_report(svc, SAMPLE_WEEK)
     assert outcome.posted and len(slack.fake.posted("C0REPORT1")) == 1
     assert "chat.postMessage" not in _calls(slack) and "conversations.history" in _calls(slack)
+
+
+def test_a_post_marked_by_channel_name_is_found_by_its_id_after_a_restart(sample, tmp_path, slack):
+    """Before the channel ID was known, the attempt was marked with the name; Slack's history takes IDs."""
+    run_weekly_report(_svc(sample, tmp_path, slack), SAMPLE_WEEK)
+    [message] = slack.fake.posted("C0REPORT1")
+    assert message["metadata"]["event_type"] == "vigia_report"
+    with UnitOfWork(sample) as uow:
+        row = uow.session.get(ReportRunRow, SAMPLE_WEEK)
+        row.posted_at = None
+        row.slack_ref = f"sending|#vigia-informes|{slack.fake._clock:.0f}"
+        uow.commit()
+    slack.fake.requests.clear()
+    outcome = run_weekly_report(_svc(sample, tmp_path, slack), SAMPLE_WEEK)  # a new process, a new sink
+    assert outcome.posted and len(slack.fake.posted("C0REPORT1")) == 1
+    [check] = [r for r in slack.fake.requests if r.path == "/api/conversations.history"]
+    assert check.params["channel"] == "C0REPORT1"
 
 
 def test_webhook_only_posts_the_summary(sample, tmp_path, slack):

@@ -139,15 +139,59 @@ def test_alert_outbox_is_idempotent_per_key_and_sink(engine):
         assert uow.alerts.add(alert, "console") is False
         uow.commit()
     with UnitOfWork(engine) as uow:
-        due = uow.alerts.due(T0)
-        assert [(a.key, a.sink) for a in due] == [("incident:1:open", "console"), ("incident:1:open", "file")]
-        uow.alerts.mark_failed(due[0].id, "boom", T0 + timedelta(minutes=5))
-        uow.alerts.mark_sent(due[1].id, T0)
+        assert uow.lanes.pending() == [("console", "alerts"), ("file", "alerts")]
+        [row] = uow.lanes.queue("console", "alerts")
+        uow.alerts.mark_failed(row.id, "boom", T0 + timedelta(minutes=5))
+        uow.alerts.mark_sent(uow.lanes.queue("file", "alerts")[0].id, T0)
         uow.commit()
     with UnitOfWork(engine) as uow:
-        assert uow.alerts.due(T0) == []
-        retry = uow.alerts.due(T0 + timedelta(minutes=5))
-        assert len(retry) == 1 and retry[0].attempts == 1 and retry[0].last_error == "boom"
+        assert uow.lanes.pending() == [("console", "alerts")]
+        [retry] = uow.lanes.queue("console", "alerts")
+        assert retry.attempts == 1 and retry.last_error == "boom"
+
+
+def test_a_lane_queues_oldest_first_behind_its_backlog_notice(engine):
+    with UnitOfWork(engine) as uow:
+        for n in range(3):
+            uow.alerts.add(Alert(key=f"incident:{n}:open", kind="spike", severity="aviso", title="t", body="b",
+                                 created_at=T0), "slack")
+        uow.alerts.add(Alert(key="backlog:alerts:x", kind="backlog", severity="info", title="t", body="",
+                             created_at=T0), "slack")
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert [r.key for r in uow.lanes.queue("slack", "alerts")] == [
+            "backlog:alerts:x", "incident:0:open", "incident:1:open", "incident:2:open"]
+        assert uow.lanes.backlog("slack", "alerts") == 3
+
+
+def test_lane_back_off_and_lease_are_stored(engine):
+    with UnitOfWork(engine) as uow:
+        assert uow.lanes.get("slack", "alerts").failures == 0
+        uow.lanes.failed("slack", "alerts", "HTTP 503", T0, T0 + timedelta(seconds=15))
+        uow.lanes.failed("slack", "alerts", "HTTP 503", T0 + timedelta(seconds=15), T0 + timedelta(seconds=45))
+        assert uow.lanes.claim("slack", "alerts", "a:1:x", T0, T0 + timedelta(seconds=90))
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        lane = uow.lanes.get("slack", "alerts")
+        assert (lane.failures, lane.down_since, lane.retry_at) == (2, T0, T0 + timedelta(seconds=45))
+        assert not uow.lanes.claim("slack", "alerts", "b:2:y", T0 + timedelta(seconds=10), T0)  # held
+        assert uow.lanes.claim("slack", "alerts", "b:2:y", T0 + timedelta(seconds=10), T0, dead_owner="a:1:x")
+        uow.lanes.release("slack", "alerts", "b:2:y")
+        uow.lanes.recovered("slack", "alerts")
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        lane = uow.lanes.get("slack", "alerts")
+        assert (lane.failures, lane.retry_at, lane.down_since, lane.lease_owner) == (0, None, None, None)
+
+
+def test_slack_channel_ids_are_kept(engine):
+    with UnitOfWork(engine) as uow:
+        assert uow.slack_channels.get("#vigia-alertas") is None
+        uow.slack_channels.put("#vigia-alertas", "C0ALERTS1", T0)
+        uow.slack_channels.put("#vigia-alertas", "C0ALERTS2", T0)  # renamed or recreated: the newest wins
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert uow.slack_channels.get("#vigia-alertas") == "C0ALERTS2"
 
 
 def test_spike_counts_accumulate(engine):

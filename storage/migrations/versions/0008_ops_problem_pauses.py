@@ -5,7 +5,7 @@ again right after a 429, and a restart forgot the back-off. A problem's pause is
 stream sharing the cause checks it before making a request (bot/problems.py).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-03 09:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import storage.models
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
