@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from bot.report_charts import Chart
 from bot.report_model import (
     CATEGORY_ES,
+    DUE_SOON_BUSINESS_DAYS,
     LEVEL_ES,
     PLATFORM_ES,
     Kpi,
@@ -209,6 +210,24 @@ def headline(r: WeeklyReport) -> list[str]:
                      "después de su plazo legal (ver la lista al final).")
     else:
         lines.append("Ninguna publicación ciudadana de los últimos 90 días ha superado su plazo legal sin respuesta.")
+    d, pend = c.deadlines, c.pending
+    if d is not None and d.total:
+        st = d.stats
+        fate = [f"{es_int(st.within_deadline)} se respondieron a tiempo", f"{es_int(st.answered_late)} tarde",
+                f"{es_int(st.overdue)} siguen sin respuesta"]
+        if st.waiting:
+            fate.append(f"{es_int(st.waiting)} aún no vencen a la fecha del informe")
+        if d.closed:
+            fate.append(f"{es_int(d.closed)} se cerraron en la bandeja sin respuesta pública")
+        line = (f"Plazo legal: de las {es_int(d.total)} PQRSD cuyo plazo venció en la semana (recibidas antes), "
+                + ", ".join(fate[:-1]) + f" y {fate[-1]}"
+                + (f" (cumplimiento: {es_pct(st.on_time_rate)})." if st.on_time_rate is not None else "."))
+    else:
+        line = "Ninguna PQRSD tuvo su plazo legal de respuesta venciendo en la semana."
+    if pend is not None and (pend.due_soon or pend.in_term):
+        line += (f" De las de esta semana sin respuesta, {es_int(pend.due_soon)} vencen en los próximos "
+                 f"{DUE_SOON_BUSINESS_DAYS} días hábiles y {es_int(pend.in_term)} siguen en plazo.")
+    lines.append(line)
     topics = sorted(c.topics().items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     if topics:
         named = [f"{r.topic_name(t)} ({es_int(n)})" for t, n in topics]
@@ -274,7 +293,7 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "as_of": es_datetime(r.as_of, tz), "kpi_value": kpi_value, "change_text": change_text,
         "change_class": change_class, "incident_text": lambda inc: incident_text(r, inc),
         "platform_es": PLATFORM_ES, "category_es": CATEGORY_ES, "holidays": r.holidays_in_period(),
-        "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime,
+        "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime, "due_soon_days": DUE_SOON_BUSINESS_DAYS,
     }
     return _environment().get_template("report.html.j2").render(**context)
 

@@ -37,6 +37,7 @@ from storage import indicators as q
 PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed
 PG_WORK_MEM = "64MB"  # per sort/hash node of the report's queries, on PostgreSQL only
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
+DUE_SOON_BUSINESS_DAYS = 5  # "por vencer": the deadline ends within this many business days of the report
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,94 @@ def days_period(first: date, last: date, tz: ZoneInfo, label: str | None = None)
     return Period(label or f"{first.isoformat()}/{last.isoformat()}", start, end)
 
 
+# --- legal deadlines -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeadlineStats:
+    """Questions whose legal deadline fell in a period: their fate, known at the report's moment.
+
+    `stats` counts every post of the cohort except the unanswered ones a community manager closed in the
+    inbox (attended through another channel, or not applicable), which are counted in `closed`.
+    """
+
+    stats: ResponseStats
+    closed: int
+
+    @property
+    def total(self) -> int:
+        return self.stats.received + self.closed
+
+    @property
+    def late_or_unanswered(self) -> int:
+        return self.stats.answered_late + self.stats.overdue
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Questions received in a period: answered, or still unanswered by how much time is left."""
+
+    received: int
+    answered: int
+    overdue: int  # deadline passed without answer
+    due_soon: int  # no answer, deadline within DUE_SOON_BUSINESS_DAYS business days of the report
+    in_term: int  # no answer, more time left than that
+
+
+def deadline_windows(calendar: BusinessCalendar, start: datetime,
+                     end: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """Per question category, the receipt range [a, b) whose legal deadline falls in (start, end].
+
+    Deadlines are the local midnight ending the last business day, so a deadline "in" a week of local days
+    ends one of its days: (Monday 00:00, next Monday 00:00].
+    """
+    return {c: (calendar.overdue_before(start, deadline_days(c)), calendar.overdue_before(end, deadline_days(c)))
+            for c in QUESTION_CATEGORIES}
+
+
+def _deadline_stats(t: q.Timings, idx: list[int], as_of: datetime, calendar: BusinessCalendar) -> DeadlineStats:
+    limit = as_of.timestamp()
+
+    def answered(i: int) -> bool:
+        reply = t.first_reply[i]
+        return reply is not None and reply <= limit
+
+    keep = [i for i in idx if answered(i) or not t.closed[i]]
+    stats = response_stats([t.received[i] for i in keep], [t.first_reply[i] for i in keep],
+                           [t.categories[i] for i in keep], as_of, calendar)
+    return DeadlineStats(stats, len(idx) - len(keep))
+
+
+def _scoped(t: q.Timings, make: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """`make(indexes)` for all posts, per platform and per category."""
+    by_platform: dict[str, list[int]] = defaultdict(list)
+    by_category: dict[str, list[int]] = defaultdict(list)
+    for i, (platform, category) in enumerate(zip(t.platforms, t.categories, strict=True)):
+        by_platform[platform].append(i)
+        by_category[category].append(i)
+    return (make(list(range(len(t.received)))), {k: make(v) for k, v in sorted(by_platform.items())},
+            {k: make(v) for k, v in sorted(by_category.items())})
+
+
+def _pending(t: q.Timings, idx: list[int], as_of: datetime, calendar: BusinessCalendar,
+             soon_days: int) -> Pending:
+    """Split the unanswered posts by the time left; cut-offs per category (deadlines grow with receipt)."""
+    limit = as_of.timestamp()
+    soon = calendar.deadline(as_of, soon_days)
+    passed = {c: calendar.overdue_before(as_of, deadline_days(c)).timestamp() for c in set(t.categories)}
+    due = {c: calendar.overdue_before(soon, deadline_days(c)).timestamp() for c in set(t.categories)}
+    answered = overdue = due_soon = 0
+    for i in idx:
+        reply, received, cat = t.first_reply[i], t.received[i], t.categories[i]
+        if reply is not None and reply <= limit:
+            answered += 1
+        elif received < passed[cat]:
+            overdue += 1
+        elif received < due[cat]:
+            due_soon += 1
+    return Pending(len(idx), answered, overdue, due_soon, len(idx) - answered - overdue - due_soon)
+
+
 # --- one period's figures ---------------------------------------------------------------------------------
 
 
@@ -122,6 +211,13 @@ class PeriodFigures:
     responses_by_platform: dict[str, ResponseStats]
     responses_by_category: dict[str, ResponseStats]
     incidents: list[q.IncidentInfo] = field(default_factory=list)
+    # legal deadlines that fell in the period (questions received earlier), and the period's own questions
+    deadlines: DeadlineStats | None = None
+    deadlines_by_platform: dict[str, DeadlineStats] = field(default_factory=dict)
+    deadlines_by_category: dict[str, DeadlineStats] = field(default_factory=dict)
+    pending: Pending | None = None
+    pending_by_platform: dict[str, Pending] = field(default_factory=dict)
+    pending_by_category: dict[str, Pending] = field(default_factory=dict)
 
     def _sum(self, rows: Iterable[q.ActivityRow], key: Any, value: Any) -> Counter[Any]:
         out: Counter[Any] = Counter()
@@ -261,9 +357,13 @@ def _response_groups(t: q.Timings, key: list[str], as_of: datetime,
             for k, idx in sorted(groups.items())}
 
 
-def period_figures(session: Session, period: Period, as_of: datetime, calendar: BusinessCalendar) -> PeriodFigures:
+def period_figures(session: Session, period: Period, as_of: datetime, calendar: BusinessCalendar, *,
+                   soon_days: int = DUE_SOON_BUSINESS_DAYS) -> PeriodFigures:
     start, end = period.utc_start, period.utc_end
     timings = q.question_timings(session, start, end, QUESTION_CATEGORIES)
+    cohort = q.deadline_cohort(session, deadline_windows(calendar, start, end))
+    deadlines = _scoped(cohort, lambda idx: _deadline_stats(cohort, idx, as_of, calendar))
+    pending = _scoped(timings, lambda idx: _pending(timings, idx, as_of, calendar, soon_days))
     return PeriodFigures(
         period=period,
         activity=q.activity_by_day(session, period.day_ranges()),
@@ -274,7 +374,19 @@ def period_figures(session: Session, period: Period, as_of: datetime, calendar: 
         responses_by_platform=_response_groups(timings, timings.platforms, as_of, calendar),
         responses_by_category=_response_groups(timings, timings.categories, as_of, calendar),
         incidents=q.incidents_between(session, start, end),
+        deadlines=deadlines[0], deadlines_by_platform=deadlines[1], deadlines_by_category=deadlines[2],
+        pending=pending[0], pending_by_platform=pending[1], pending_by_category=pending[2],
     )
+
+
+def _dl(f: PeriodFigures, what: str) -> float | None:
+    """A figure of the legal deadlines that fell in the period (None when not computed)."""
+    d = f.deadlines
+    if d is None:
+        return None
+    s = d.stats
+    return {"total": d.total, "rate": s.on_time_rate, "within": s.within_deadline,
+            "late": d.late_or_unanswered}[what]
 
 
 # --- the report -------------------------------------------------------------------------------------------
@@ -414,11 +526,17 @@ class WeeklyReport:
             Kpi("p90_primera_respuesta_habil_h", "Percentil 90 del tiempo de primera respuesta (horario hábil)",
                 hours(c.responses.p90_business_s), prev(lambda f: hours(f.responses.p90_business_s)), "h",
                 "down", self.office_hours_text),
-            Kpi("respondidas_en_plazo", "Respondidas dentro del plazo legal", c.responses.within_deadline,
-                prev(lambda f: f.responses.within_deadline), "n", "up"),
-            Kpi("fuera_de_plazo", "Fuera del plazo legal (respondidas tarde o vencidas sin respuesta)",
-                c.responses.answered_late + c.responses.overdue,
-                prev(lambda f: f.responses.answered_late + f.responses.overdue), "n", "down"),
+            Kpi("plazo_vencio_en_semana", "PQRSD cuyo plazo legal venció en la semana", _dl(c, "total"),
+                prev(lambda f: _dl(f, "total")), "n", None, "recibidas en semanas anteriores"),
+            Kpi("plazo_cumplimiento", "Cumplimiento del plazo legal", _dl(c, "rate"), prev(lambda f: _dl(f, "rate")),
+                "pct", "up", "respondidas a tiempo entre las que vencieron en la semana"),
+            Kpi("plazo_respondidas_a_tiempo", "Respondidas dentro del plazo legal", _dl(c, "within"),
+                prev(lambda f: _dl(f, "within")), "n", "up", "de las que vencieron en la semana"),
+            Kpi("plazo_fuera_de_plazo", "Fuera del plazo legal (respondidas tarde o sin respuesta)",
+                _dl(c, "late"), prev(lambda f: _dl(f, "late")), "n", "down", "de las que vencieron en la semana"),
+            Kpi("por_vencer", "PQRSD de la semana sin respuesta que vencen pronto",
+                c.pending.due_soon if c.pending else None, prev(lambda f: f.pending.due_soon if f.pending else None),
+                "n", "down", f"plazo que termina en los próximos {DUE_SOON_BUSINESS_DAYS} días hábiles"),
             Kpi("incidentes", "Incidentes de crisis", len(c.incidents), prev(lambda f: len(f.incidents)), "n",
                 "down"),
             Kpi("horas_en_crisis", "Horas en crisis", c.incident_hours(self.as_of),
@@ -698,14 +816,42 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                          Column("Tasa anterior", "pct")], rows,
                         f"Primera respuesta pública de una cuenta del Ministerio, conocida al "
                         f"{r.as_of_local:%d/%m/%Y %H:%M}. Horario hábil: {r.office_hours_text}."))
-    rows = [[name, s.received, s.within_deadline, s.answered_late, s.overdue, s.waiting]
-            for name, s, _ in scopes()]
-    tables.append(Table("plazos_legales", "Cumplimiento de los plazos legales de respuesta",
-                        [Column("Alcance"), Column("Recibidas", "n"), Column("Respondidas en plazo", "n"),
-                         Column("Respondidas tarde", "n"), Column("Vencidas sin respuesta", "n"),
-                         Column("En espera, dentro del plazo", "n")], rows,
-                        "Plazos de la Ley 1755 de 2015 en días hábiles desde el día siguiente a la recepción: "
-                        "10 para peticiones de información o documentos, 15 para quejas, reclamos y denuncias."))
+
+    def scoped_rows(total: Any, by_platform: Mapping[str, Any],
+                    by_category: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        out = [("Total", total)] if total is not None else []
+        out += [(PLATFORM_ES.get(k, k), v) for k, v in by_platform.items()]
+        out += [(f"{CATEGORY_ES.get(k, k)} ({deadline_days(k)} días)", v) for k, v in by_category.items()]
+        return out
+
+    prev_rate = {name: d.stats.on_time_rate for name, d in
+                 scoped_rows(p.deadlines, p.deadlines_by_platform, p.deadlines_by_category)} if r.has_previous else {}
+    rows = [[name, d.total, d.stats.within_deadline, d.stats.answered_late, d.stats.overdue, d.stats.waiting,
+             d.closed, d.stats.on_time_rate, prev_rate.get(name)]
+            for name, d in scoped_rows(c.deadlines, c.deadlines_by_platform, c.deadlines_by_category)]
+    tables.append(Table("plazos_legales", "Cumplimiento del plazo legal: PQRSD cuyo plazo venció en la semana",
+                        [Column("Alcance"), Column("Plazo vencido en la semana", "n"),
+                         Column("Respondidas en plazo", "n"), Column("Respondidas tarde", "n"),
+                         Column("Sin respuesta al vencer el plazo", "n"),
+                         Column("Plazo aún no vencido a la fecha del informe", "n"),
+                         Column("Cerradas en la bandeja sin respuesta pública", "n"),
+                         Column("Cumplimiento", "pct"), Column("Cumplimiento semana anterior", "pct")], rows,
+                        "Peticiones, quejas, reclamos y denuncias recibidas antes, cuyo último día de plazo cayó "
+                        f"entre el {r.period.days[0]:%d/%m} y el {r.period.days[-1]:%d/%m}; respuestas conocidas al "
+                        f"{r.as_of_local:%d/%m/%Y %H:%M}. Plazos de la Ley 1755 de 2015 en días hábiles desde el día "
+                        "siguiente a la recepción: 10 para peticiones de información o documentos, 15 para quejas, "
+                        "reclamos y denuncias. Cumplimiento: respondidas en plazo sobre las de destino conocido "
+                        "(respondidas, o sin respuesta con el plazo vencido)."))
+    rows = [[name, x.received, x.answered, x.overdue, x.due_soon, x.in_term]
+            for name, x in scoped_rows(c.pending, c.pending_by_platform, c.pending_by_category)]
+    tables.append(Table("plazos_semana", "PQRSD recibidas en la semana: en plazo y por vencer",
+                        [Column("Alcance"), Column("Recibidas", "n"), Column("Respondidas", "n"),
+                         Column("Vencidas sin respuesta", "n"),
+                         Column(f"Por vencer (próximos {DUE_SOON_BUSINESS_DAYS} días hábiles)", "n"),
+                         Column("En plazo", "n")], rows,
+                        f"Estado al {r.as_of_local:%d/%m/%Y %H:%M}. Por vencer: sin respuesta y con un plazo que "
+                        f"termina a más tardar al final del {DUE_SOON_BUSINESS_DAYS}.º día hábil siguiente a la "
+                        "fecha del informe; en plazo: sin respuesta y con más tiempo."))
 
     rows = []
     for inc in c.incidents:

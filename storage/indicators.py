@@ -230,6 +230,7 @@ class Timings:
     categories: list[str]
     received: list[float]
     first_reply: list[float | None]
+    closed: list[bool] = field(default_factory=list)  # closed in the inbox (only `deadline_cohort` fills it)
 
 
 def _answered(replies_from: datetime, replies_until: datetime | None = None,
@@ -276,6 +277,41 @@ def question_timings(session: Session, start: datetime, end: datetime, categorie
         out.categories.append(category)
         out.received.append(float(received))
         out.first_reply.append(None if replied is None else float(replied))
+    return out
+
+
+def deadline_cohort(session: Session, windows: Mapping[str, tuple[datetime, datetime]]) -> Timings:
+    """Citizen questions whose legal deadline fell in a period, with their first ministry reply.
+
+    `windows[category]` is the receipt range [start, end) whose deadlines fall in the period (computed with
+    `BusinessCalendar.overdue_before` at the period's two ends: deadlines grow with the receipt day, so a
+    range of deadlines is a range of receipt moments). One range scan over the union of the windows, then
+    each category's own window per row. `closed` tells posts a community manager closed in the inbox.
+    """
+    if not windows:
+        return Timings([], [], [], [], [])
+    low = min(s for s, _ in windows.values())
+    high = max(e for _, e in windows.values())
+    answered = _answered(low, targets=(low, high)).subquery("answered")
+    closed = select(PostReviewRow.post_id).where(PostReviewRow.state.in_(CLOSED_REVIEW_STATES))
+    start_of = case({cat: literal(s, UTCDateTime()) for cat, (s, _) in windows.items()}, value=AnalysisRow.category)
+    end_of = case({cat: literal(e, UTCDateTime()) for cat, (_, e) in windows.items()}, value=AnalysisRow.category)
+    stmt = (
+        select(PostRow.platform, AnalysisRow.category, epoch_seconds(PostRow.created_at),
+               epoch_seconds(answered.c.first_at), PostRow.id.in_(closed))
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .outerjoin(answered, answered.c.post_id == PostRow.id)
+        .where(_in_range(low, high), PostRow.is_own == false(), AnalysisRow.category.in_(list(windows)),
+               PostRow.created_at >= start_of, PostRow.created_at < end_of)
+        .order_by(PostRow.created_at, PostRow.id)
+    )
+    out = Timings([], [], [], [], [])
+    for platform, category, received, replied, is_closed in session.execute(stmt):
+        out.platforms.append(platform)
+        out.categories.append(category)
+        out.received.append(float(received))
+        out.first_reply.append(None if replied is None else float(replied))
+        out.closed.append(bool(is_closed))
     return out
 
 
