@@ -240,6 +240,16 @@ def headline(r: WeeklyReport) -> list[str]:
     return lines
 
 
+def comparison_text(r: WeeklyReport) -> str:
+    """Which figures of the previous week the changes use (equal maturity)."""
+    at = r.previous_reported_at
+    when = f"{at.astimezone(r.period.tz):%d/%m/%Y %H:%M}" if at else "—"
+    if r.previous_source == "stored":
+        return f"comparado con la semana {r.previous.label} tal como la presentó su informe (datos al {when})"
+    return (f"comparado con la semana {r.previous.label} recalculada con los datos conocidos al {when}, una semana "
+            "antes del momento de este informe")
+
+
 def notices(r: WeeklyReport) -> list[str]:
     """What the reader must know about the data before trusting the figures."""
     tz = r.period.tz
@@ -264,6 +274,9 @@ def notices(r: WeeklyReport) -> list[str]:
     if r.has_data and r.unanalysed:
         out.append(f"{es_int(r.unanalysed)} publicaciones ciudadanas aún no tienen análisis: el tono y la "
                    f"clasificación se calculan sobre las {es_int(r.current.analysed_citizen_posts)} analizadas.")
+    if r.frozen is not None:
+        out.append(f"Informe regenerado: las cifras clave son las que dio el informe de esta semana con los datos "
+                   f"conocidos al {es_datetime(r.as_of, tz)} (para recalcularlas con los datos de hoy, use --force).")
     if r.has_data and not r.has_previous:
         out.append(f"No hay datos de la semana anterior ({r.previous.label}): no se muestran variaciones.")
     return out
@@ -293,7 +306,8 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "as_of": es_datetime(r.as_of, tz), "kpi_value": kpi_value, "change_text": change_text,
         "change_class": change_class, "incident_text": lambda inc: incident_text(r, inc),
         "platform_es": PLATFORM_ES, "category_es": CATEGORY_ES, "holidays": r.holidays_in_period(),
-        "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime, "due_soon_days": DUE_SOON_BUSINESS_DAYS,
+        "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime, "comparison": comparison_text(r),
+        "due_soon_days": DUE_SOON_BUSINESS_DAYS,
     }
     return _environment().get_template("report.html.j2").render(**context)
 

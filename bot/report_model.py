@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -436,6 +436,12 @@ class WeeklyReport:
     stored_first: datetime | None
     stored_last: datetime | None
     topic_names: Mapping[str, str] = field(default_factory=dict)
+    # Comparison at equal maturity: the previous week as its own report showed it (`stored_previous`, its
+    # report_runs.summary), else recomputed as of `previous_as_of` (this report's moment minus 7 days).
+    previous_as_of: datetime | None = None
+    stored_previous: Mapping[str, Any] | None = None
+    # A re-run of a week already reported (without --force): the key figures it gave then (its summary).
+    frozen: Mapping[str, Any] | None = None
 
     # --- data quality ---------------------------------------------------------------------------------
 
@@ -479,7 +485,35 @@ class WeeklyReport:
 
     # --- headline figures -----------------------------------------------------------------------------
 
+    @property
+    def previous_source(self) -> str:
+        """"stored": the previous week's figures as its report gave them; "recomputed": as of `previous_as_of`."""
+        if self.frozen is not None:
+            return str(self.frozen.get("previous_source", "recomputed"))
+        return "stored" if self.stored_previous is not None else "recomputed"
+
+    @property
+    def previous_reported_at(self) -> datetime | None:
+        """The moment the previous week's figures reflect."""
+        if self.frozen is not None and self.frozen.get("previous_as_of"):
+            return datetime.fromisoformat(self.frozen["previous_as_of"])
+        if self.stored_previous is not None and self.stored_previous.get("as_of"):
+            return datetime.fromisoformat(self.stored_previous["as_of"])
+        return self.previous_as_of
+
     def kpis(self) -> list[Kpi]:
+        """The key figures; the previous week's at equal maturity, a re-run's as they were first reported."""
+        computed = self._computed_kpis()
+        if self.frozen is not None:
+            now, before = self.frozen.get("kpis") or {}, self.frozen.get("previous") or {}
+            return [replace(k, current=now.get(k.key, k.current), previous=before.get(k.key, k.previous))
+                    for k in computed]
+        if self.stored_previous is not None:
+            before = self.stored_previous.get("kpis") or {}
+            return [replace(k, previous=before[k.key]) if k.key in before else k for k in computed]
+        return computed
+
+    def _computed_kpis(self) -> list[Kpi]:
         c, p = self.current, self.before
         pv = p if self.has_previous else None
 
@@ -540,7 +574,8 @@ class WeeklyReport:
             Kpi("incidentes", "Incidentes de crisis", len(c.incidents), prev(lambda f: len(f.incidents)), "n",
                 "down"),
             Kpi("horas_en_crisis", "Horas en crisis", c.incident_hours(self.as_of),
-                prev(lambda f: f.incident_hours(min(self.as_of, self.previous.utc_end))), "h", "down"),
+                prev(lambda f: f.incident_hours(min(self.previous_as_of or self.as_of, self.previous.utc_end))), "h",
+                "down"),
             Kpi("pendientes_vencidas", "Publicaciones ciudadanas vencidas sin respuesta (últimos 90 días)",
                 sum(self.overdue_counts.values()), None, "n", "down",
                 f"a la fecha del informe ({self.as_of_local:%d/%m/%Y %H:%M})"),
@@ -568,13 +603,16 @@ class WeeklyReport:
 
     def summary(self) -> dict[str, Any]:
         """Key figures as JSON-safe values (kept in report_runs.summary)."""
+        kpis, at = self.kpis(), self.previous_reported_at
         return {
             "week": self.period.label,
             "has_data": self.has_data,
             "partial_week": self.partial_week,
             "as_of": self.as_of.isoformat(),
-            "kpis": {k.key: k.current for k in self.kpis()},
-            "previous": {k.key: k.previous for k in self.kpis()},
+            "kpis": {k.key: k.current for k in kpis},
+            "previous": {k.key: k.previous for k in kpis},
+            "previous_source": self.previous_source,
+            "previous_as_of": None if at is None else at.isoformat(),
             "gaps": [{"day": g.day.isoformat(), "platform": g.platform, "posts": g.posts} for g in self.gaps()],
             "collection_problems": [p.key for p in self.problems],
         }
@@ -594,15 +632,35 @@ def _notable_posts(session: Session, figures: PeriodFigures, top: int) -> list[q
 
 
 def build_report(session: Session, period: Period, as_of: datetime, calendar: BusinessCalendar, *,
-                 topic_names: Mapping[str, str] | None = None, top: int = 10) -> WeeklyReport:
-    """Gather every figure of `period` (and the previous period) known at `as_of`."""
+                 topic_names: Mapping[str, str] | None = None, top: int = 10,
+                 previous_summary: Mapping[str, Any] | None = None,
+                 frozen: Mapping[str, Any] | None = None) -> WeeklyReport:
+    """Gather every figure of `period` (and the previous period) known at `as_of`.
+
+    The previous period is compared at equal maturity: with `previous_summary` (its report_runs.summary,
+    when its report was built and had data) its key figures are the ones that report gave, and its tables
+    are recomputed as of that report's moment; without, everything is recomputed as of `as_of` − 7 days.
+    `frozen` (this period's own stored summary) re-runs a report with the figures it gave then: its moment
+    and its key figures (counters are not versioned, so only the stored figures can be reproduced exactly).
+    """
+    if frozen is not None:
+        as_of = datetime.fromisoformat(frozen["as_of"])
+    if previous_summary is not None and not (previous_summary.get("has_data") and previous_summary.get("kpis")
+                                             and previous_summary.get("as_of")):
+        previous_summary = None
+    shift = period.end - period.start
+    previous_as_of = as_of - shift
+    if frozen is not None and frozen.get("previous_as_of"):
+        previous_as_of = datetime.fromisoformat(frozen["previous_as_of"])
+    elif previous_summary is not None:
+        previous_as_of = datetime.fromisoformat(previous_summary["as_of"])
     if session.get_bind().dialect.name == "postgresql":
         # Grouping a year of posts fits in memory (hash aggregates) instead of spilling to disk sorts;
         # SET LOCAL lasts until the end of this read-only transaction.
         session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
     previous = period.previous()
     current = period_figures(session, period, as_of, calendar)
-    before = period_figures(session, previous, as_of, calendar)
+    before = period_figures(session, previous, previous_as_of, calendar)
     cutoffs = {c: calendar.overdue_before(as_of, deadline_days(c)) for c in QUESTION_CATEGORIES}
     since = as_of - PENDING_LOOKBACK
     overdue_counts, overdue_posts = q.overdue_questions(session, cutoffs, since, as_of, limit=25)
@@ -615,6 +673,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
         overdue_counts=overdue_counts, overdue_posts=overdue_posts, overdue_since=since,
         problems=q.collection_problems(session, start, end),
         stored_first=first, stored_last=last, topic_names=dict(topic_names or {}),
+        previous_as_of=previous_as_of, stored_previous=previous_summary, frozen=frozen,
     )
 
 

@@ -130,8 +130,13 @@ class BuiltReport:
         return [self.html, *([self.pdf] if self.pdf else []), *self.csv]
 
 
-def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None = None) -> BuiltReport:
-    """Compute the indicators and write HTML, PDF (if possible) and CSVs into `target`."""
+def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None = None,
+                frozen: dict[str, Any] | None = None) -> BuiltReport:
+    """Compute the indicators and write HTML, PDF (if possible) and CSVs into `target`.
+
+    The previous week is compared with the figures its own report gave (its `report_runs.summary`) when it
+    was built; `frozen` (this week's stored summary) rebuilds the files with the figures it gave then.
+    """
     config = svc.config
     clock = _time.perf_counter
     seconds: dict[str, float] = {}
@@ -141,7 +146,10 @@ def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None
                                                                             .capitalize()) for t in config.topics}}
     with svc.uow() as uow:
         assert uow.session is not None
-        report = build_report(uow.session, period, as_of, business_calendar(config), topic_names=topic_names)
+        before = uow.session.get(ReportRunRow, period.previous().label)
+        report = build_report(uow.session, period, as_of, business_calendar(config), topic_names=topic_names,
+                              previous_summary=before.summary if before and before.built_at else None,
+                              frozen=frozen)
     seconds["indicators"] = clock() - started
     step = clock()
     charts = all_charts(report)
@@ -218,7 +226,12 @@ def run_weekly_report(svc: Services, week: str, *, force: bool = False, out_dir:
         up_to_date = bool(row and row.built_at and recorded and all(p.exists() for p in recorded)
                           and _stamp_matches(target, row.built_at))
         if force or not up_to_date:
-            built = build_files(svc, period, target)
+            # Files missing or another database's: rebuilt with the figures this week's report gave then
+            # (its stored moment and key figures), unless asked to recompute (--force).
+            stored = dict(row.summary or {}) if row is not None and row.built_at else {}
+            frozen = stored if not force and stored.get("has_data") and stored.get("as_of") and stored.get(
+                "kpis") else None
+            built = build_files(svc, period, target, frozen=frozen)
             _write_stamp(target, built.built_at)
             message = summary_message(built.report, _marker(period.label, built.built_at),
                                       files_note=_files_note(slack_kind, built))
