@@ -4,6 +4,10 @@
 it on `app.state.web`. Security headers are added to every response by a small ASGI middleware: a strict
 Content-Security-Policy (scripts and styles only from our own /static files, no inline code), no framing,
 no MIME sniffing, and `Cache-Control: no-store` on pages (they hold citizens' personal data).
+
+Errors keep those headers and speak Spanish: a value that can never be valid (`InvalidParameter`, FastAPI's
+validation errors) is a 400 page (404 for a malformed id in the path), and `ServerErrors`, inside
+`SecurityHeaders`, turns any exception no handler caught into a logged 500 page.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+import structlog
 from argon2 import PasswordHasher
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -27,9 +32,14 @@ from bot.web import auth, routes_admin, routes_inbox, routes_pages, routes_posts
 from bot.web.auth import IP_MAX_FAILURES, IP_WINDOW, LoginRequired, login_redirect
 from bot.web.context import STATIC_DIR, WebContext, build_templates, is_htmx, render, system_now
 from bot.web.dbtuning import tune_for_inbox
+from bot.web.inputs import InvalidParameter
 from bot.web.routes_webhooks import WebhookSecrets
 from bot.web.security import AttemptLimiter, Passwords
 
+log = structlog.get_logger("vigia.web")
+
+SERVER_ERROR = "Algo falló en el servidor. El error quedó registrado; intente de nuevo en unos minutos."
+INVALID_REQUEST = "La petición no es válida: revise los datos enviados."
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
@@ -68,6 +78,45 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class ServerErrors:
+    """The last line of defence: an exception that no handler caught is logged and answered with a 500 page
+    in Spanish. It runs inside `SecurityHeaders`, so that page carries the usual headers (Starlette's own
+    error middleware sits outside every other middleware, and its answer would not)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error in a web request", method=scope.get("method"), path=scope.get("path"))
+            if started:  # part of the answer is gone already (a streamed export): nothing better to send
+                raise
+            await _server_error_page(Request(scope))(scope, receive, send)
+
+
+def _server_error_page(request: Request) -> Response:
+    """The 500 page, without touching the database (it may be what failed)."""
+    if is_htmx(request):
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+    try:
+        return render(request, "error.html", {"status": 500, "message": SERVER_ERROR, "user": None}, status=500)
+    except Exception:  # the templates themselves failed: plain text still says it in Spanish
+        log.exception("the error page could not be rendered")
+        return PlainTextResponse(SERVER_ERROR, status_code=500)
+
+
 def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = None,
                clock: Callable[[], datetime] | None = None, tune: bool = True,
                webhook_secrets: WebhookSecrets | None = None) -> FastAPI:
@@ -91,7 +140,8 @@ def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = 
     for module in (auth, routes_inbox, routes_posts, routes_pages, routes_admin, routes_webhooks):
         app.include_router(module.router)
     _install_error_handlers(app)
-    app.add_middleware(SecurityHeaders, hsts=config.web.cookie_secure)
+    app.add_middleware(ServerErrors)
+    app.add_middleware(SecurityHeaders, hsts=config.web.cookie_secure)  # added last: the outermost
     return app
 
 
@@ -114,7 +164,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _error(request, 400, "La petición no es válida: revise los datos enviados.")
+        if exc.errors() and all(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return _error(request, 404, "Esa página no existe.")  # /posts/abc, /posts/99999999999999999999
+        return _error(request, 400, INVALID_REQUEST)
+
+    @app.exception_handler(InvalidParameter)
+    async def _bad_parameter(request: Request, exc: InvalidParameter) -> Response:
+        return _error(request, 400, exc.message)
 
 
 def _error(request: Request, status: int, message: str) -> Response:

@@ -165,7 +165,8 @@ def login(
         return _login_page(request, target, "Demasiados intentos fallidos desde esta dirección. Espere unos "
                                             "minutos e intente de nuevo.", 429, username)
     users = UserRepository(db)
-    user = users.by_username(username.strip())
+    name = username.strip()
+    user = users.by_username(name) if "\x00" not in name else None  # no username holds NUL (PostgreSQL refuses it)
     stored = users.password_hash(user.id) if user else None
     locked = user is not None and user.locked_until is not None and user.locked_until > now
     valid = ctx.passwords.verify(stored, password)  # always run: same time whether the user exists or not

@@ -1,6 +1,10 @@
 """The inbox's URL parameters (Spanish names, as they appear in links and alerts) ⇄ `InboxFilters`.
 
-Unknown or malformed values are dropped rather than rejected: a stale bookmark still opens the inbox.
+A value the app no longer knows (a category, topic, state or order renamed since a bookmark was saved) is
+dropped, so a stale bookmark still opens the inbox. A value that can never be valid (an id that is not an
+ASCII number within BIGINT, a date that is not AAAA-MM-DD or lies outside the years date arithmetic can
+handle) raises `InvalidParameter`, which the app answers with a 400 page naming the parameter. NUL
+characters are removed from every value (PostgreSQL refuses them).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from bot.web.inputs import day_param, id_param, without_nul
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage.inbox_repository import REVIEW_STATES, SORTS, InboxFilters, IncidentScope
 
@@ -40,7 +45,7 @@ class FilterParams:
         get = params.get  # type: ignore[attr-defined]
 
         def pick(name: str, allowed: tuple[str, ...] | None = None, default: str = "") -> str:
-            value = str(get(name) or "").strip()
+            value = without_nul(str(get(name) or "")).strip()
             if allowed is not None and value not in allowed:
                 return default
             return value
@@ -54,10 +59,10 @@ class FilterParams:
             alerta=pick("alerta", (*CRISIS_FLAGS, "any")),
             estado=pick("estado", STATE_CHOICES, "pending"),
             asignado=_assignee(pick("asignado")),
-            desde=_iso_date(pick("desde")),
-            hasta=_iso_date(pick("hasta")),
+            desde=day_param("desde", pick("desde")),
+            hasta=day_param("hasta", pick("hasta")),
             q=pick("q")[:MAX_QUERY_CHARS],
-            incidente=pick("incidente") if pick("incidente").isdigit() else "",
+            incidente=id_param("incidente", pick("incidente")),
             orden=pick("orden", SORTS, "recent"),
         )
 
@@ -98,14 +103,8 @@ class FilterParams:
 
 
 def _assignee(value: str) -> str:
-    return value if value in ("yo", "ninguno") or value.isdigit() else ""
-
-
-def _iso_date(value: str) -> str:
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        return ""
+    """"yo", "ninguno", a user id, or "" (not set)."""
+    return value if value in ("yo", "ninguno") else id_param("asignado", value)
 
 
 def _local_midnight(value: str, tz: ZoneInfo, next_day: bool = False) -> datetime | None:

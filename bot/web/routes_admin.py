@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.web.auth import Admin, AdminChange
 from bot.web.context import get_db, render, web
+from bot.web.inputs import PathId, without_nul
 from bot.web.security import password_problem
 from storage.web_accounts import ROLES, UserRepository, WebSessionRepository
 
@@ -54,7 +55,7 @@ def create_user(request: Request, user: AdminChange, db: Annotated[Session, Depe
     if problem:
         raise HTTPException(400, problem)
     try:
-        UserRepository(db).add(username, display_name.strip() or username, role,
+        UserRepository(db).add(username, without_nul(display_name).strip() or username, role,
                                web(request).passwords.hash(password))
     except ValueError:
         raise HTTPException(409, "Ese usuario ya existe.") from None
@@ -69,7 +70,7 @@ def _target(db: Session, user_id: int) -> int:
 
 
 @router.post("/users/{user_id}/active")
-def set_active(user_id: int, user: AdminChange, db: Annotated[Session, Depends(get_db)],
+def set_active(user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
                active: Annotated[str, Form(max_length=1)]) -> Response:
     _target(db, user_id)
     if user_id == user.id:
@@ -82,7 +83,7 @@ def set_active(user_id: int, user: AdminChange, db: Annotated[Session, Depends(g
 
 
 @router.post("/users/{user_id}/role")
-def set_role(user_id: int, user: AdminChange, db: Annotated[Session, Depends(get_db)],
+def set_role(user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
              role: Annotated[str, Form(max_length=32)]) -> Response:
     _target(db, user_id)
     if role not in ROLES:
@@ -95,7 +96,7 @@ def set_role(user_id: int, user: AdminChange, db: Annotated[Session, Depends(get
 
 
 @router.post("/users/{user_id}/password")
-def reset_password(request: Request, user_id: int, user: AdminChange, db: Annotated[Session, Depends(get_db)],
+def reset_password(request: Request, user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
                    password: Annotated[str, Form(max_length=1024)]) -> Response:
     _target(db, user_id)
     problem = password_problem(password)

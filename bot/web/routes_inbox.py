@@ -20,6 +20,7 @@ from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
 from bot.web.filters import FilterParams
+from bot.web.inputs import FormId, InvalidParameter, cursor_param, parse_id, parse_int
 from domain import CATEGORIES, SENTIMENTS
 from storage.inbox_repository import REVIEW_STATES, InboxFilters, InboxRepository, InboxRow, ReviewRepository
 from storage.web_accounts import UserRepository
@@ -43,7 +44,12 @@ def parse_filters(request: Request, db: Session, user: CurrentUser,
 
 def params_from_return_to(request: Request, db: Session, user: CurrentUser,
                           return_to: str) -> tuple[FilterParams, InboxFilters]:
-    return parse_filters(request, db, user, dict(parse_qsl(return_to.lstrip("?"))))
+    """The inbox view a form came from; a hand-made, invalid one falls back to the default view (the
+    change itself is already saved by then: refusing it afterwards would only mislead)."""
+    try:
+        return parse_filters(request, db, user, dict(parse_qsl(return_to.lstrip("?"))))
+    except InvalidParameter:
+        return parse_filters(request, db, user, {})
 
 
 def row_context(request: Request, db: Session, user: CurrentUser, params: FilterParams) -> dict[str, Any]:
@@ -69,21 +75,31 @@ def home(user: Viewer) -> Response:
 def inbox(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
     params, filters = parse_filters(request, db, user)
-    page = InboxRepository(db).page(filters, request.query_params.get("cursor"), PAGE_SIZE)
+    cursor = cursor_param(request.query_params.get("cursor"), filters.sort)
+    page = InboxRepository(db).page(filters, cursor, PAGE_SIZE)
     incident = filters.incident
-    done = request.query_params.get("hecho", "")
     data = {
         **row_context(request, db, user, params),
         "page": page,
         "incident": incident,
-        "first_page": not request.query_params.get("cursor"),
-        "done": int(done) if done.isdigit() else None,
+        "first_page": cursor is None,
+        "done": _done_count(request.query_params.get("hecho", "")),
         "accounts": [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(ctx.config.accounts, p)],
         "topics": ctx.topics,
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "_results.html", data)
     return render(request, "inbox.html", data)
+
+
+def _done_count(value: str) -> int | None:
+    """How many posts the last bulk action changed (`hecho`, shown once after the redirect)."""
+    if not value:
+        return None
+    done = parse_int(value)
+    if done is None:
+        raise InvalidParameter("El parámetro «hecho» debe ser un número.")
+    return done
 
 
 @router.get("/inbox/counts")
@@ -112,7 +128,7 @@ def _bulk_apply(review: ReviewRepository, ids: list[int], action: str, user: Cur
     if kind == "sentiment" and value in SENTIMENTS:
         return len(review.correct(ids, "sentiment", value, user.username).changed)
     if kind == "assign":
-        target = user.id if value == "me" else (int(value) if value.isdigit() else None)
+        target = user.id if value == "me" else parse_id(value)
         if value not in ("none", "me") and target is None:
             raise HTTPException(400, "Asignación no válida.")
         try:
@@ -128,7 +144,7 @@ def bulk(
     user: EditorChange,
     db: Annotated[Session, Depends(get_db)],
     action: Annotated[str, Form(max_length=64)],
-    ids: Annotated[list[int] | None, Form()] = None,
+    ids: Annotated[list[FormId] | None, Form()] = None,
     return_to: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
     chosen = sorted(set(ids or []))[:MAX_BULK]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from bot.spike_keys import describe_key
 from bot.web import charts, labels
 from bot.web.auth import Viewer
 from bot.web.context import get_db, render, web
+from bot.web.inputs import MAX_DAY, MIN_DAY, PathId, week_param
 from bot.web.templating import WEEKDAYS_ES
 from domain import CATEGORIES, SENTIMENTS
 from storage.inbox_repository import InboxFilters, InboxRepository
@@ -30,7 +31,7 @@ def incidents(request: Request, user: Viewer, db: Annotated[Session, Depends(get
 
 
 @router.get("/incidents/{incident_id}")
-def incident(request: Request, incident_id: int, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+def incident(request: Request, incident_id: PathId, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
     queries = IncidentQueries(db)
     found = queries.get(incident_id)
@@ -52,25 +53,25 @@ def incident(request: Request, incident_id: int, user: Viewer, db: Annotated[Ses
     })
 
 
-def _week_bounds(label: str | None, latest: datetime | None, now: datetime, tz: object) -> tuple[str, datetime]:
+def _week_bounds(label: str | None, latest: datetime | None, now: datetime, tz: Any) -> tuple[str, datetime]:
     """The ISO week asked for, else the week of the newest post (the current one while data flows in)."""
-    if label:
-        try:
-            year_s, week_s = label.split("-W")
-            monday = date.fromisocalendar(int(year_s), int(week_s), 1)
-            return f"{int(year_s)}-W{int(week_s):02d}", datetime.combine(monday, time(0), tzinfo=tz)  # type: ignore[arg-type]
-        except ValueError:
-            pass
-    ref = now if latest is None or latest > now else latest
-    local = ref.astimezone(tz)  # type: ignore[arg-type]
-    year, week, _ = local.isocalendar()
-    monday = date.fromisocalendar(year, week, 1)
-    return f"{year}-W{week:02d}", datetime.combine(monday, time(0), tzinfo=tz)  # type: ignore[arg-type]
+    monday = week_param(label or "")
+    if monday is None:
+        ref = now if latest is None or latest > now else latest
+        year, week, _ = ref.astimezone(tz).isocalendar()
+        monday = date.fromisocalendar(year, week, 1)
+    return _week_label(monday), datetime.combine(monday, time(0), tzinfo=tz)
 
 
-def _week_label(moment: datetime) -> str:
-    year, week, _ = moment.isocalendar()
+def _week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def _neighbour_week(start: datetime, weeks: int) -> str | None:
+    """The label of the week `weeks` away, if the indicators page can show it."""
+    monday = start.date() + timedelta(weeks=weeks)
+    return _week_label(monday) if MIN_DAY <= monday <= MAX_DAY else None
 
 
 @router.get("/indicators")
@@ -92,7 +93,7 @@ def indicators(request: Request, user: Viewer, db: Annotated[Session, Depends(ge
         "user": user, "week": week, "week_label": label, "last_day": end - timedelta(days=1),
         "per_day": per_day, "cats": cats, "topics": topics,
         "flags": flags, "sentiment": sentiment,
-        "prev_week": _week_label(start - timedelta(days=7)), "next_week": _week_label(end),
+        "prev_week": _neighbour_week(start, -1), "next_week": _neighbour_week(start, 1),
         "response_rate": week.answered / week.awaiting_answer if week.awaiting_answer else None,
     })
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.web.auth import CurrentUser, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
+from bot.web.inputs import PathId, parse_id, without_nul
 from bot.web.routes_inbox import params_from_return_to, row_context
 from domain import CATEGORIES, SENTIMENTS
 from storage.inbox_repository import REVIEW_STATES, InboxRepository, ReviewRepository
@@ -54,7 +55,7 @@ def _post_context(request: Request, db: Session, user: CurrentUser, post_id: int
 
 
 @router.get("/posts/{post_id}")
-def post_page(request: Request, post_id: int, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
+def post_page(request: Request, post_id: PathId, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
     return render(request, "post.html", _post_context(request, db, user, post_id))
 
 
@@ -99,21 +100,21 @@ def _correct(request: Request, db: Session, user: Any, post_id: int, field: str,
 
 
 @router.post("/posts/{post_id}/category")
-def set_category(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def set_category(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
                  value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
     return _correct(request, db, user, post_id, "category", value, CATEGORIES, "Categoría desconocida.",
                     "Categoría corregida.", view, return_to)
 
 
 @router.post("/posts/{post_id}/sentiment")
-def set_sentiment(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def set_sentiment(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
                   value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
     return _correct(request, db, user, post_id, "sentiment", value, SENTIMENTS, "Sentimiento desconocido.",
                     "Sentimiento corregido.", view, return_to)
 
 
 @router.post("/posts/{post_id}/topics")
-def toggle_topic(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def toggle_topic(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
                  toggle: Annotated[str, Form(max_length=64)], view: View = "post",
                  return_to: ReturnTo = "") -> Response:
     detail = InboxRepository(db).detail(post_id)
@@ -134,7 +135,7 @@ STATE_MESSAGES = {"attended": "Marcada como atendida.", "not_applicable": "Marca
 
 
 @router.post("/posts/{post_id}/state")
-def set_state(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def set_state(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
               value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
     if value not in REVIEW_STATES:
         raise HTTPException(400, "Estado desconocido.")
@@ -145,10 +146,10 @@ def set_state(request: Request, post_id: int, user: EditorChange, db: Annotated[
 
 
 @router.post("/posts/{post_id}/assign")
-def assign(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def assign(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
            value: Annotated[str, Form(max_length=16)] = "", view: View = "post",
            return_to: ReturnTo = "") -> Response:
-    target = user.id if value == "me" else (int(value) if value.isdigit() else None)
+    target = user.id if value == "me" else parse_id(value)
     if value not in ("", "me", "none") and target is None:
         raise HTTPException(400, "Asignación no válida.")
     try:
@@ -162,9 +163,10 @@ def assign(request: Request, post_id: int, user: EditorChange, db: Annotated[Ses
 
 
 @router.post("/posts/{post_id}/note")
-def add_note(request: Request, post_id: int, user: EditorChange, db: Annotated[Session, Depends(get_db)],
+def add_note(request: Request, post_id: PathId, user: EditorChange, db: Annotated[Session, Depends(get_db)],
              text: Annotated[str, Form(max_length=4000)], view: View = "post",
              return_to: ReturnTo = "") -> Response:
+    text = without_nul(text)
     if not text.strip():
         raise HTTPException(400, "La nota está vacía.")
     if not ReviewRepository(db, web(request).clock).add_note(post_id, text, user.username):

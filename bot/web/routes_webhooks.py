@@ -6,7 +6,8 @@ the one route without login or CSRF; instead:
 - `GET` answers the subscription check: `hub.mode=subscribe` and `hub.verify_token` equal to
   META_WEBHOOK_VERIFY_TOKEN, and then echoes `hub.challenge`;
 - `POST` must carry `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body keyed with META_APP_SECRET>`,
-  compared in constant time; unset secrets refuse everything (403).
+  compared in constant time; unset secrets refuse everything (403). A signed body that is not a JSON object
+  nested at most MAX_JSON_DEPTH levels is a 400.
 The receiver only stores ids and answers 200 at once (Meta retries slow or failed deliveries, and the queue
 ignores repeats); fetching the posts is the connector's job.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 
 from bot.web.context import web
+from bot.web.inputs import safe_json
 from bot.web.security import same_secret
 from storage.mentions_repository import MentionNotice, MentionQueueRepository
 
@@ -37,6 +38,7 @@ log = structlog.get_logger("vigia.web.webhooks")
 PATH = "/webhooks/meta"
 MAX_BODY_BYTES = 1 << 20  # Meta batches at most 1,000 changes per delivery: far below this
 MAX_CHALLENGE_CHARS = 256
+MAX_JSON_DEPTH = 32  # Meta's deliveries nest 5 levels; Python's parser would recurse once per level
 _ID = re.compile(r"[0-9]{1,64}")  # Graph ids are digits; anything else never reaches a Graph field expression
 
 router = APIRouter()
@@ -128,10 +130,11 @@ async def receive(request: Request) -> Response:
         log.warning("webhook delivery refused: bad or missing signature", bytes=len(body))
         return PlainTextResponse("Firma inválida.", status_code=403)
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        log.warning("webhook delivery is not JSON", bytes=len(body))
-        return PlainTextResponse("La carga no es JSON válido.", status_code=400)
+        payload = safe_json(body, MAX_JSON_DEPTH)
+    except ValueError:  # UnicodeDecodeError included
+        log.warning("webhook delivery is not JSON, or nested too deeply", bytes=len(body))
+        return PlainTextResponse("La carga no es JSON válido (o está anidada más de "
+                                 f"{MAX_JSON_DEPTH} niveles).", status_code=400)
     if not isinstance(payload, Mapping):
         log.warning("webhook delivery is not a JSON object", bytes=len(body))
         return PlainTextResponse("La carga no es un objeto JSON.", status_code=400)

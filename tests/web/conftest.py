@@ -6,11 +6,13 @@ import warnings
 from collections.abc import Callable, Iterator
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from bot.config import Config
 from bot.web.app import create_app, fast_passwords
-from tests.web.helpers import NOW, PASSWORD, Seeded, login_csrf_of, seed, username
+from bot.web.routes_webhooks import WebhookSecrets
+from tests.web.helpers import NOW, PASSWORD, WEBHOOK_SECRET, WEBHOOK_VERIFY, Seeded, login_csrf_of, seed, username
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; the pinned httpx works the same here
     warnings.simplefilter("ignore")
@@ -49,6 +51,35 @@ def client_for(app) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no
         clients.append(client)
         response = log_in(client, username(role))
         assert response.status_code == 303, response.text
+        return client
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+@pytest.fixture
+def seeded_any(engine: Engine) -> Seeded:
+    """The seeded inbox on SQLite and on PostgreSQL (when VIGIA_TEST_DATABASE_URL is set)."""
+    return seed(engine)
+
+
+@pytest.fixture
+def app_any(web_config: Config, engine: Engine, seeded_any: Seeded):  # type: ignore[no-untyped-def]
+    """The app over `seeded_any`, with webhook secrets so that signed deliveries get through."""
+    secrets = WebhookSecrets(SecretStr(WEBHOOK_VERIFY), SecretStr(WEBHOOK_SECRET))
+    return create_app(web_config, engine, passwords=fast_passwords(), clock=lambda: NOW, webhook_secrets=secrets)
+
+
+@pytest.fixture
+def client_any(app_any) -> Iterator[Callable[[str], TestClient]]:  # type: ignore[no-untyped-def]
+    """`client_any(role)`: a logged-in TestClient of `app_any`, on both engines."""
+    clients: list[TestClient] = []
+
+    def make(role: str) -> TestClient:
+        client = TestClient(app_any, base_url="http://testserver")
+        clients.append(client)
+        assert log_in(client, username(role)).status_code == 303
         return client
 
     yield make

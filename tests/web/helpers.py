@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,9 @@ from storage.web_accounts import UserRepository
 PASSWORD = "correcto-caballo-bateria"
 NOW = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # Friday noon in Bogotá
 XSS = "<script>alert(1)</script>"
+WEBHOOK_VERIFY, WEBHOOK_SECRET = "verificacion-de-prueba", "secreto-de-prueba"
+SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy",
+                    "cache-control")
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,12 @@ def seed(engine: Engine) -> Seeded:
 
 def username(role: str) -> str:
     return role.replace("_", "")
+
+
+def signed_headers(body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    """The headers of a webhook delivery Meta signed with `secret`."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
 
 
 def csrf_of(html: str) -> str:
