@@ -21,7 +21,7 @@ def test_poll_once_on_the_shipped_config_explains_an_empty_poll(tmp_path):
                           capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "0 new posts stored" in proc.stdout
-    assert "nothing new: the sample replay's clock is at 2026-11-16 00:00" in proc.stdout
+    assert "nothing new: the sample replay's clock is at 2026-11-16 00:0" in proc.stdout  # 60x: seconds pass
     assert "`main.py demo`" in proc.stdout
 
 
