@@ -42,6 +42,11 @@ def _ratio(value: float, expected: float) -> str:
 DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 
 
+def interactions_es(count: int) -> str:
+    """ "1 interacción", "18 interacciones" """
+    return f"{count} interacción" if count == 1 else f"{count} interacciones"
+
+
 def local_es(moment: datetime, tz: ZoneInfo) -> str:
     """'mié 18/11 10:30' in local time, whatever the process locale."""
     local = moment.astimezone(tz)
@@ -169,9 +174,7 @@ def _context_text(ctx: SpikeContext) -> str:
     for n, post in enumerate(ctx.top_posts, 1):
         text = " ".join(str(post["text"]).split())[:140]
         link = post["url"] or ""
-        count = post["engagement"]
-        lines.append(f"{n}. @{post['author']} ({count} {'interacción' if count == 1 else 'interacciones'}): "
-                     f"«{text}» {link}".rstrip())
+        lines.append(f"{n}. @{post['author']} ({interactions_es(post['engagement'])}): «{text}» {link}".rstrip())
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.alert_sinks import OutgoingAlert, render_text
 from bot.channel_directory import ChannelDirectory, MemoryChannelDirectory
+from bot.incidents import interactions_es
 from bot.slack_client import (
     REF_PREFIX,
     SlackUnavailable,
@@ -100,7 +101,7 @@ def build_blocks(alert: OutgoingAlert) -> list[dict[str, Any]]:
             text = _mrkdwn_escape(" ".join(str(post.get("text", "")).split())[:200])
             link = f" <{post['url']}|ver>" if str(post.get("url") or "").startswith("https://") else ""
             posts.append(f"{n}. *@{_mrkdwn_escape(str(post.get('author', '')))}* "
-                         f"({post.get('engagement', 0)} interacciones): {text}{link}")
+                         f"({interactions_es(post.get('engagement', 0))}): {text}{link}")
         if posts:
             blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                        "text": _truncate("*Publicaciones con más interacción:*\n"

@@ -103,3 +103,10 @@ def test_all_mentions_does_not_glue_unrelated_crises_together(sqlite_engine):
         _t("category:denuncia", 1, "none", "aviso"),  # its posts are in "all", but not in reclamo: separate
     ])
     assert [keys for _, _, keys, _ in incidents] == [["category:reclamo", "all"], ["category:denuncia"]]
+
+
+def test_interactions_are_counted_in_correct_spanish():
+    from bot.incidents import interactions_es
+
+    assert interactions_es(1) == "1 interacción" and interactions_es(0) == "0 interacciones"
+    assert interactions_es(18) == "18 interacciones"
