@@ -54,6 +54,10 @@ def _es_number(value: float, _pos: object = None) -> str:
     return f"{value:,.0f}".replace(",", ".")
 
 
+def _es_decimal(value: float, _pos: object = None) -> str:
+    return f"{value:,.1f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".").removesuffix(",0")
+
+
 def _style(ax: object) -> None:
     ax.spines[["top", "right"]].set_visible(False)  # type: ignore[attr-defined]
     ax.grid(axis="y", color="#e6e9ed", linewidth=0.8)  # type: ignore[attr-defined]
@@ -223,8 +227,55 @@ def top_topics(r: WeeklyReport, limit: int = 8) -> Chart | None:
                  "ciudadanas en la semana.", _png(fig))
 
 
+TREND_PANELS = (("menciones_recibidas", "Menciones y comentarios", "n"), ("interacciones", "Interacciones", "n"),
+                ("tono_negativo", "Tono negativo (%)", "pct"), ("pqrsd_con_respuesta", "PQRSD recibidas", "n"),
+                ("tasa_respuesta", "Tasa de respuesta (%)", "pct"),
+                ("mediana_primera_respuesta_h", "Mediana de primera respuesta (h)", "h"))
+
+
+def weekly_trend(r: WeeklyReport) -> Chart | None:
+    """Small multiples of the key indicators over the last weeks; weeks without data are shaded and named."""
+    weeks = r.trend
+    if sum(w.has_data for w in weeks) < 2:
+        return None
+    fig = _figure(height=5.2)
+    axes = fig.subplots(2, 3, sharex=True)
+    xs = list(range(len(weeks)))
+    labels = [w.period.label.split("-")[-1] if "-W" in w.period.label else short_day(w.period.days[0])
+              for w in weeks]
+    missing = [i for i, w in enumerate(weeks) if not w.has_data]
+    for ax, (key, title, kind) in zip(axes.flat, TREND_PANELS, strict=True):
+        values = []
+        for w in weeks:
+            v = w.values.get(key) if w.has_data else None
+            values.append(float("nan") if v is None else (100 * v if kind == "pct" else float(v)))
+        for i in missing:
+            ax.axvspan(i - 0.45, i + 0.45, color="#eef0f3", zorder=0)
+        ax.plot(xs, values, color="#0b5cab", marker="o", markersize=3.5, linewidth=1.6)
+        if not math.isnan(values[-1]):
+            ax.plot([xs[-1]], [values[-1]], marker="o", markersize=6, color="#d64545", linestyle="none")
+        ax.set_title(title, fontsize=9)
+        if kind == "n":
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(FuncFormatter(_es_number if kind == "n" else _es_decimal))
+        ax.tick_params(labelsize=7)
+        ax.set_ylim(bottom=0)
+        _style(ax)
+    for ax in axes[-1]:
+        ax.set_xticks(xs, labels, rotation=90)
+    fig.supxlabel("Semana ISO · sombreado: semana sin datos almacenados · punto rojo: semana del informe",
+                  fontsize=8, color="#555")
+    shown = f"{len(weeks)} semanas, de {weeks[0].period.label} a {weeks[-1].period.label}"
+    gap = (f"; {len(missing)} semanas sin datos almacenados aparecen sombreadas y sin punto (no como cero)"
+           if missing else "")
+    return Chart("tendencia_semanal", f"Tendencia de las últimas {len(weeks)} semanas",
+                 f"Seis gráficos de líneas por semana ISO ({shown}): menciones y comentarios, interacciones, tono "
+                 f"negativo, PQRSD recibidas, tasa de respuesta y mediana de primera respuesta; el punto rojo es la "
+                 f"semana del informe{gap}.", _png(fig))
+
+
 def all_charts(r: WeeklyReport) -> dict[str, Chart]:
     """Every chart that has data, by key."""
-    charts = [f(r) for f in (daily_interactions, daily_mentions, sentiment_over_time, pqrsd_mix, response_times,
-                             top_topics)]
+    charts = [f(r) for f in (weekly_trend, daily_interactions, daily_mentions, sentiment_over_time, pqrsd_mix,
+                             response_times, top_topics)]
     return {c.key: c for c in charts if c is not None}

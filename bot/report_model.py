@@ -37,6 +37,7 @@ from storage import indicators as q
 PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed
 PG_WORK_MEM = "64MB"  # per sort/hash node of the report's queries, on PostgreSQL only
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
+TREND_WEEKS = 12  # weeks in the trend chart and tendencia_semanal.csv, the reported one included
 DUE_SOON_BUSINESS_DAYS = 5  # "por vencer": the deadline ends within this many business days of the report
 
 
@@ -407,6 +408,25 @@ class Kpi:
         return Change(self.current, self.previous)
 
 
+# Key indicators followed over the last weeks (keys of `WeeklyReport.kpis`).
+TREND_KEYS: tuple[str, ...] = ("menciones_recibidas", "interacciones", "tono_negativo", "pqrsd_con_respuesta",
+                               "tasa_respuesta", "mediana_primera_respuesta_h")
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    """One week of the trend: its key figures as its report gave them, or recomputed, or no data at all."""
+
+    period: Period
+    source: str  # "stored" (its report's summary) | "recomputed" | "none" (no posts stored: not zeros)
+    as_of: datetime | None  # the moment the figures reflect
+    values: Mapping[str, float | None]
+
+    @property
+    def has_data(self) -> bool:
+        return self.source != "none"
+
+
 @dataclass(frozen=True)
 class DataGap:
     day: date
@@ -442,6 +462,7 @@ class WeeklyReport:
     stored_previous: Mapping[str, Any] | None = None
     # A re-run of a week already reported (without --force): the key figures it gave then (its summary).
     frozen: Mapping[str, Any] | None = None
+    trend: list[TrendWeek] = field(default_factory=list)  # oldest first, ending with this period
 
     # --- data quality ---------------------------------------------------------------------------------
 
@@ -618,6 +639,80 @@ class WeeklyReport:
         }
 
 
+def _stored_week(period: Period, summary: Mapping[str, Any] | None) -> TrendWeek | None:
+    if not summary or not summary.get("has_data") or not summary.get("kpis") or not summary.get("as_of"):
+        return None
+    kpis = summary["kpis"]
+    return TrendWeek(period, "stored", datetime.fromisoformat(summary["as_of"]), {k: kpis.get(k) for k in TREND_KEYS})
+
+
+def build_trend(session: Session, report: WeeklyReport, history: Mapping[str, Mapping[str, Any]],
+                weeks: int = TREND_WEEKS) -> list[TrendWeek]:
+    """The key indicators of the last `weeks` periods, oldest first, each at the maturity of its own report.
+
+    This period and the previous one are the report's own figures (kpis). An earlier week is taken from its
+    stored report (`history[label]`, its report_runs.summary) when there is one with data; otherwise it is
+    recomputed as of this report's moment minus 7 days per week back (one pass over the posts of the weeks
+    to recompute). A week with no stored posts has no figures (source "none"), never zeros.
+    """
+    kpis = {k.key: k for k in report.kpis()}
+    periods = [report.period]
+    for _ in range(max(weeks, 2) - 1):
+        periods.append(periods[-1].previous())
+    shift = report.period.end - report.period.start
+    out: dict[int, TrendWeek] = {
+        0: TrendWeek(report.period, "recomputed" if report.frozen is None else "stored", report.as_of,
+                     {k: kpis[k].current for k in TREND_KEYS}) if report.has_data else
+        TrendWeek(report.period, "none", report.as_of, {}),
+    }
+    prev_values = {k: kpis[k].previous for k in TREND_KEYS}
+    if report.previous_source == "stored" and any(v is not None for v in prev_values.values()):
+        out[1] = TrendWeek(report.previous, "stored", report.previous_reported_at, prev_values)
+    elif report.has_previous:
+        out[1] = TrendWeek(report.previous, "recomputed", report.previous_reported_at, prev_values)
+    else:
+        out[1] = TrendWeek(report.previous, "none", report.previous_reported_at, {})
+    todo = []
+    for i in range(2, len(periods)):
+        stored = _stored_week(periods[i], history.get(periods[i].label))
+        if stored is not None:
+            out[i] = stored
+        else:
+            todo.append(i)
+    if todo:
+        first, last = periods[max(todo)], periods[min(todo)]
+        hull = Period("trend", first.start, last.end)
+        day_ranges = hull.day_ranges()
+        week_of_day = {}
+        for i in todo:
+            offset = (periods[i].start.date() - hull.start.date()).days
+            week_of_day.update({offset + d: i for d in range(len(periods[i].days))})
+        activity = q.activity_by_day(session, day_ranges)
+        timings = q.question_timings(session, hull.utc_start, hull.utc_end, QUESTION_CATEGORIES)
+        for i in todo:
+            rows = [r for r in activity if week_of_day.get(r.day) == i]
+            week = periods[i]
+            if not rows:
+                out[i] = TrendWeek(week, "none", None, {})
+                continue
+            at = report.as_of - shift * i
+            citizen = [r for r in rows if not r.is_own]
+            analysed = sum(r.posts for r in citizen if r.sentiment is not None)
+            lo, hi = week.utc_start.timestamp(), week.utc_end.timestamp()
+            idx = [j for j, t in enumerate(timings.received) if lo <= t < hi]
+            stats = response_stats([timings.received[j] for j in idx], [timings.first_reply[j] for j in idx],
+                                   [timings.categories[j] for j in idx], at, report.calendar)
+            out[i] = TrendWeek(week, "recomputed", at, {
+                "menciones_recibidas": sum(r.posts for r in citizen),
+                "interacciones": sum(r.interactions for r in rows if r.is_own),
+                "tono_negativo": ratio(sum(r.posts for r in citizen if r.sentiment == "negative"), analysed),
+                "pqrsd_con_respuesta": stats.received,
+                "tasa_respuesta": stats.rate,
+                "mediana_primera_respuesta_h": hours(stats.median_s),
+            })
+    return [out[i] for i in reversed(range(len(periods)))]
+
+
 def _notable_posts(session: Session, figures: PeriodFigures, top: int) -> list[q.NotablePost]:
     """The most-engaged own posts, making sure each platform's best one is there (platforms differ in scale)."""
     start, end = figures.period.utc_start, figures.period.utc_end
@@ -634,7 +729,9 @@ def _notable_posts(session: Session, figures: PeriodFigures, top: int) -> list[q
 def build_report(session: Session, period: Period, as_of: datetime, calendar: BusinessCalendar, *,
                  topic_names: Mapping[str, str] | None = None, top: int = 10,
                  previous_summary: Mapping[str, Any] | None = None,
-                 frozen: Mapping[str, Any] | None = None) -> WeeklyReport:
+                 frozen: Mapping[str, Any] | None = None,
+                 history: Mapping[str, Mapping[str, Any]] | None = None,
+                 trend_weeks: int = TREND_WEEKS) -> WeeklyReport:
     """Gather every figure of `period` (and the previous period) known at `as_of`.
 
     The previous period is compared at equal maturity: with `previous_summary` (its report_runs.summary,
@@ -642,6 +739,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
     are recomputed as of that report's moment; without, everything is recomputed as of `as_of` − 7 days.
     `frozen` (this period's own stored summary) re-runs a report with the figures it gave then: its moment
     and its key figures (counters are not versioned, so only the stored figures can be reproduced exactly).
+    `history` (stored summaries by week label) feeds the trend of the last `trend_weeks` weeks.
     """
     if frozen is not None:
         as_of = datetime.fromisoformat(frozen["as_of"])
@@ -666,7 +764,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
     overdue_counts, overdue_posts = q.overdue_questions(session, cutoffs, since, as_of, limit=25)
     first, last = q.stored_span(session)
     start, end = period.utc_start, period.utc_end
-    return WeeklyReport(
+    report = WeeklyReport(
         period=period, previous=previous, current=current, before=before, as_of=as_of, calendar=calendar,
         top_posts=_notable_posts(session, current, top),
         threads=q.busiest_threads(session, start, end, top),
@@ -675,6 +773,8 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
         stored_first=first, stored_last=last, topic_names=dict(topic_names or {}),
         previous_as_of=previous_as_of, stored_previous=previous_summary, frozen=frozen,
     )
+    report.trend = build_trend(session, report, history or {}, trend_weeks)
+    return report
 
 
 # Spanish names used by every writer (HTML, CSV, Slack).
@@ -729,6 +829,17 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                          Column("Nota")],
                         [[k.label, k.current, k.previous, k.change.diff, k.change.pct, k.unit, k.note]
                          for k in r.kpis()]))
+
+    rows = [[w.period.label, w.period.days[0], w.period.days[-1], trend_source_text(w, local),
+             *[w.values.get(k) for k in TREND_KEYS]] for w in r.trend]
+    tables.append(Table("tendencia_semanal", f"Tendencia de las últimas {len(r.trend)} semanas",
+                        [Column("Semana ISO"), Column("Desde", "date"), Column("Hasta", "date"), Column("Datos"),
+                         Column("Menciones y comentarios recibidos", "n"), Column("Interacciones registradas", "n"),
+                         Column("Tono negativo", "pct"), Column("Peticiones, quejas, reclamos y denuncias", "n"),
+                         Column("Tasa de respuesta", "pct"), Column("Mediana de primera respuesta (h)", "h")], rows,
+                        "Cada semana con las cifras que dio su propio informe; las semanas sin informe guardado se "
+                        "recalculan con los datos conocidos el mismo tiempo después de su cierre que esta. Celdas "
+                        "vacías: semanas sin publicaciones almacenadas (sin datos, no ceros)."))
 
     acc_now, acc_prev = c.by_account(), p.by_account()
     keys = sorted(set(acc_now) | set(acc_prev))
@@ -982,6 +1093,16 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                         "Incluye publicaciones ciudadanas y del Ministerio. Un día sin datos o con un volumen muy "
                         "inferior al habitual de la plataforma suele indicar una falla de recolección."))
     return tables
+
+
+def trend_source_text(week: TrendWeek, tz: Any) -> str:
+    """Where a trend week's figures come from, in Spanish."""
+    when = f"{week.as_of.astimezone(tz):%d/%m/%Y %H:%M}" if week.as_of else ""
+    if week.source == "none":
+        return "sin datos almacenados"
+    if week.source == "stored":
+        return f"informe (datos al {when})"
+    return f"recalculado (datos al {when})"
 
 
 DAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")

@@ -24,12 +24,14 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
+from sqlalchemy import select
 
 from analyzers.indicators import BusinessCalendar
 from bot.report_charts import all_charts
 from bot.report_html import render_html, render_pdf
 from bot.report_model import (
     DEFAULT_TOPIC_NAMES,
+    TREND_WEEKS,
     Period,
     Table,
     WeeklyReport,
@@ -146,10 +148,15 @@ def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None
                                                                             .capitalize()) for t in config.topics}}
     with svc.uow() as uow:
         assert uow.session is not None
-        before = uow.session.get(ReportRunRow, period.previous().label)
+        earlier, labels = period, []
+        for _ in range(TREND_WEEKS - 1):
+            earlier = earlier.previous()
+            labels.append(earlier.label)
+        history = {row.week: dict(row.summary or {}) for row in
+                   uow.session.scalars(select(ReportRunRow).where(ReportRunRow.week.in_(labels))) if row.built_at}
         report = build_report(uow.session, period, as_of, business_calendar(config), topic_names=topic_names,
-                              previous_summary=before.summary if before and before.built_at else None,
-                              frozen=frozen)
+                              previous_summary=history.get(period.previous().label), frozen=frozen,
+                              history=history)
     seconds["indicators"] = clock() - started
     step = clock()
     charts = all_charts(report)
