@@ -98,15 +98,18 @@ def week_param(value: str) -> date | None:
     return monday
 
 
-def json_depth(raw: bytes) -> int:
-    """How deeply the arrays and objects of a JSON text nest (brackets inside strings do not count).
+def json_depth(raw: bytes, stop_above: int | None = None) -> int:
+    """How deeply the arrays and objects of a JSON text nest (brackets inside strings do not count); the
+    count stops as soon as it passes `stop_above`.
 
     Python's parser recurses once per level, so an attacker's `[[[[…` of a few thousand levels would end in
     RecursionError: measure first, parse only shallow documents."""
     depth = deepest = 0
-    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b'""', raw)):
-        depth += 1 if bracket in (b"[", b"{") else -1
+    for found in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if found[0] in (b"[", b"{") else -1
         deepest = max(deepest, depth)
+        if stop_above is not None and deepest > stop_above:
+            break
     return deepest
 
 
@@ -124,7 +127,7 @@ def cursor_param(token: str | None, sort: str) -> str | None:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise InvalidParameter(BAD_CURSOR) from None
-    if json_depth(raw) > 2:
+    if json_depth(raw, stop_above=2) > 2:
         raise InvalidParameter(BAD_CURSOR)
     values = decode_cursor(token, sort)
     if values is None or not _cursor_values_ok(values):
@@ -142,7 +145,7 @@ def _cursor_values_ok(values: list[object]) -> bool:
 
 def safe_json(raw: bytes, max_depth: int) -> object:
     """`json.loads` for untrusted bytes: ValueError when not JSON or nested deeper than `max_depth`."""
-    if json_depth(raw) > max_depth:
+    if json_depth(raw, stop_above=max_depth) > max_depth:
         raise ValueError(f"JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(raw)
