@@ -213,20 +213,25 @@ def headline(r: WeeklyReport) -> list[str]:
     d, pend = c.deadlines, c.pending
     if d is not None and d.total:
         st = d.stats
-        fate = [f"{es_int(st.within_deadline)} se respondieron a tiempo", f"{es_int(st.answered_late)} tarde",
-                f"{es_int(st.overdue)} siguen sin respuesta"]
+        def n(value: int, one: str, many: str) -> str:
+            return f"{es_int(value)} {one if value == 1 else many}"
+
+        fate = [n(st.within_deadline, "se respondió a tiempo", "se respondieron a tiempo"),
+                f"{es_int(st.answered_late)} tarde", n(st.overdue, "sigue sin respuesta", "siguen sin respuesta")]
         if st.waiting:
-            fate.append(f"{es_int(st.waiting)} aún no vencen a la fecha del informe")
+            fate.append(n(st.waiting, "aún no vence a la fecha del informe", "aún no vencen a la fecha del informe"))
         if d.closed:
-            fate.append(f"{es_int(d.closed)} se cerraron en la bandeja sin respuesta pública")
+            fate.append(n(d.closed, "se cerró en la bandeja sin respuesta pública",
+                          "se cerraron en la bandeja sin respuesta pública"))
         line = (f"Plazo legal: de las {es_int(d.total)} PQRSD cuyo plazo venció en la semana (recibidas antes), "
                 + ", ".join(fate[:-1]) + f" y {fate[-1]}"
                 + (f" (cumplimiento: {es_pct(st.on_time_rate)})." if st.on_time_rate is not None else "."))
     else:
-        line = "Ninguna PQRSD tuvo su plazo legal de respuesta venciendo en la semana."
+        line = "Ningún plazo legal de respuesta de una PQRSD venció en la semana."
     if pend is not None and (pend.due_soon or pend.in_term):
-        line += (f" De las de esta semana sin respuesta, {es_int(pend.due_soon)} vencen en los próximos "
-                 f"{DUE_SOON_BUSINESS_DAYS} días hábiles y {es_int(pend.in_term)} siguen en plazo.")
+        line += (f" De las de esta semana sin respuesta, {es_int(pend.due_soon)} "
+                 f"{'vence' if pend.due_soon == 1 else 'vencen'} en los próximos {DUE_SOON_BUSINESS_DAYS} días "
+                 f"hábiles y {es_int(pend.in_term)} {'sigue' if pend.in_term == 1 else 'siguen'} en plazo.")
     lines.append(line)
     topics = sorted(c.topics().items(), key=lambda kv: (-kv[1], kv[0]))[:3]
     if topics:

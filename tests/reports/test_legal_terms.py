@@ -148,8 +148,8 @@ def test_compliance_is_measured_on_the_cohort_at_the_monday_run(db):
     assert tables["plazos_semana"].rows[0] == ["Total", 5, 1, 0, 1, 3]
     line = next(x for x in headline(r) if x.startswith("Plazo legal"))
     assert ("de las 6 PQRSD cuyo plazo venció en la semana (recibidas antes), 2 se respondieron a tiempo, 1 tarde, "
-            "2 siguen sin respuesta y 1 se cerraron en la bandeja sin respuesta pública (cumplimiento: 40,0 %)") in line
-    assert "1 vencen en los próximos 5 días hábiles y 3 siguen en plazo" in line
+            "2 siguen sin respuesta y 1 se cerró en la bandeja sin respuesta pública (cumplimiento: 40,0 %)") in line
+    assert "1 vence en los próximos 5 días hábiles y 3 siguen en plazo" in line
 
 
 def test_a_mid_week_report_shows_deadlines_not_reached_yet(db):
