@@ -9,8 +9,10 @@ comes back empty, which removes it from the list.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import structlog
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -25,6 +27,7 @@ from storage.inbox_repository import REVIEW_STATES, InboxRepository, ReviewRepos
 from storage.web_accounts import UserRepository
 
 router = APIRouter()
+log = structlog.get_logger("vigia.web.posts")
 
 ReturnTo = Annotated[str, Form(max_length=4000)]
 View = Annotated[str, Form(max_length=8)]
@@ -142,7 +145,54 @@ def set_state(request: Request, post_id: PathId, user: EditorChange, db: Annotat
     result = ReviewRepository(db, web(request).clock).set_state([post_id], value, user.username)
     _not_found_or_skipped(result.skipped)
     db.commit()
-    return _after_change(request, db, user, post_id, view, return_to, STATE_MESSAGES[value])
+    response = _after_change(request, db, user, post_id, view, return_to, STATE_MESSAGES[value])
+    if result.changed and value in UNDOABLE_STATES and is_htmx(request):
+        _offer_undo(response, post_id)
+    return response
+
+
+UNDOABLE_STATES = ("attended", "not_applicable")  # the one-key actions `a` and `i`
+UNDO_SECONDS = 60  # the toast offers it for a few seconds; the server allows some slack for slow networks
+
+
+def _offer_undo(response: Response, post_id: int) -> None:
+    """Add `vigia-undo` to the HX-Trigger events: the page shows a toast with "Deshacer"."""
+    events = json.loads(response.headers.get("HX-Trigger", "{}"))
+    events["vigia-undo"] = {"url": f"/posts/{post_id}/undo"}
+    response.headers["HX-Trigger"] = json.dumps(events, ensure_ascii=True)
+
+
+def _undoable(db: Session, post_id: int, user: CurrentUser, now: datetime) -> str:
+    """The state to go back to: the post's latest event must be this user's own recent change of state to
+    attended or not applicable (nobody has touched the post since). Else a 409 that says why."""
+    events = InboxRepository(db).events(post_id)
+    last = events[0] if events else None
+    if last is None or last.action != "state" or last.user != user.username or last.new_value not in UNDOABLE_STATES:
+        raise HTTPException(409, "No hay nada que deshacer: el último cambio de esta publicación no es suyo o "
+                                 "no fue un cambio de estado.")
+    if now - last.created_at > timedelta(seconds=UNDO_SECONDS):
+        raise HTTPException(409, "Ya pasó el momento de deshacer: cambie el estado desde la publicación.")
+    if last.old_value not in REVIEW_STATES:
+        raise HTTPException(409, "No se conoce el estado anterior de esta publicación.")
+    return last.old_value
+
+
+@router.post("/posts/{post_id}/undo")
+def undo_state(request: Request, post_id: PathId, user: EditorChange,
+               db: Annotated[Session, Depends(get_db)]) -> Response:
+    """Undo one's own `a`/`i` (attended, not applicable) within UNDO_SECONDS; audited as a state change."""
+    if InboxRepository(db).detail(post_id) is None:
+        raise HTTPException(404, "Esa publicación no existe.")
+    ctx = web(request)
+    previous = _undoable(db, post_id, user, ctx.clock())
+    result = ReviewRepository(db, ctx.clock).set_state([post_id], previous, user.username)
+    _not_found_or_skipped(result.skipped)
+    db.commit()
+    log.info("state change undone", post_id=post_id, user=user.username, state=previous)
+    ctx.counts_changed()
+    if not is_htmx(request):
+        return RedirectResponse(f"/posts/{post_id}", status_code=303)
+    return HTMLResponse("", headers={**_toast("Cambio deshecho."), "HX-Refresh": "true"})
 
 
 @router.post("/posts/{post_id}/assign")

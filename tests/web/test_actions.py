@@ -36,7 +36,8 @@ def test_attending_from_the_pending_inbox_removes_the_row(client_for, seeded: Se
         "value": "attended", "view": "row", "return_to": "", "csrf_token": csrf_of(page)})
     assert response.status_code == 200 and response.text == ""  # empty swap = the row leaves the list
     assert json.loads(response.headers["HX-Trigger"]) == {"vigia-toast": "Marcada como atendida.",
-                                                          "vigia-changed": True}
+                                                          "vigia-changed": True,
+                                                          "vigia-undo": {"url": f"/posts/{pid}/undo"}}
     assert pid not in _row_ids(cm.get("/inbox").text)
     assert pid in _row_ids(cm.get("/inbox?estado=attended").text)
     assert _audit(sqlite_engine, pid) == [("communitymanager", "state", "new", "attended")]

@@ -144,3 +144,25 @@ def test_phone_layout(app: Any, seeded: Seeded) -> None:
         driver.get(f"{base}/indicators")
         driver.save_screenshot(str(ARTIFACTS / "08-phone-indicators.png"))
         assert _console_errors(driver) == []
+
+
+def test_undo_of_a_one_key_action(browser: tuple[Any, str], seeded: Seeded, sqlite_engine: Engine) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver, base = browser
+    pid = seeded.ids["xss"]
+    _login(driver, base, "communitymanager")
+    _keys(driver, "j")
+    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, f"#post-{pid}.is-focused"))
+    _keys(driver, "i")  # not applicable: the row leaves, the toast offers "Deshacer"
+    _wait(driver, lambda d: pid not in _row_ids(d))
+    undo = _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#toast:not([hidden]) .toast-action"))[0]
+    assert undo.text == "Deshacer"
+    driver.save_screenshot(str(ARTIFACTS / "09-undo-toast.png"))
+    undo.click()
+    _wait(driver, lambda d: pid in _row_ids(d))  # the page reloads with the post back in the pending inbox
+    with UnitOfWork(sqlite_engine) as uow:
+        assert uow.session is not None
+        review = uow.session.get(PostReviewRow, pid)
+        assert review is not None and review.state == "new"
+    assert _console_errors(driver) == []

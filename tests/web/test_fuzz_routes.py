@@ -165,6 +165,7 @@ POST_FORMS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "/posts/{}/state": {"value": st.sampled_from(REVIEW_STATES)},
     "/posts/{}/assign": {"value": st.sampled_from(["me", "none", "", "1", "2", "3"])},
     "/posts/{}/note": {"text": st.sampled_from(["Llamar mañana", "ok"])},
+    "/posts/{}/undo": {},
     "/admin/users/{}/active": {"active": st.sampled_from(["0", "1"])},
     "/admin/users/{}/role": {"role": st.sampled_from(ROLES)},
     "/admin/users/{}/password": {"password": st.just("una-clave-bastante-larga")},

@@ -41,6 +41,42 @@
     box._timer = setTimeout(function () { box.hidden = true; }, isError ? 6000 : 2500);
   }
 
+  // After `a` or `i` the server offers an undo: a "Deshacer" button in the toast for a few seconds. The
+  // server checks that the change is the user's own, recent and the post's latest, and audits the undo.
+  var UNDO_MS = 8000;
+
+  function csrfToken() {
+    var field = document.querySelector('input[name="csrf_token"]');
+    return field ? field.value : "";
+  }
+
+  function undo(url) {
+    var token = csrfToken();
+    fetch(url, { method: "POST", credentials: "same-origin", body: new URLSearchParams({ csrf_token: token }),
+                 headers: { "HX-Request": "true", "X-CSRF-Token": token } })
+      .then(function (response) {
+        return response.text().then(function (text) {
+          if (response.ok) { window.location.reload(); return; }
+          toast(text.slice(0, 300) || "No se pudo deshacer el cambio.", true);
+        });
+      })
+      .catch(function () { toast("Sin conexión con el servidor: el cambio no se deshizo.", true); });
+  }
+
+  function offerUndo(url) {
+    var box = document.getElementById("toast");
+    if (!box || !url || box.hidden) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "toast-action";
+    button.textContent = "Deshacer";
+    button.addEventListener("click", function () { box.hidden = true; undo(url); });
+    box.appendChild(document.createTextNode(" "));
+    box.appendChild(button);
+    clearTimeout(box._timer);
+    box._timer = setTimeout(function () { box.hidden = true; }, UNDO_MS);
+  }
+
   function chooseOption(root, field, index) {
     var select = root.querySelector('select[data-field="' + field + '"]');
     if (!select) { return false; }
@@ -130,6 +166,11 @@
   document.body.addEventListener("vigia-toast", function (e) {
     var detail = e.detail || {};
     toast(typeof detail === "string" ? detail : detail.value);
+  });
+
+  document.body.addEventListener("vigia-undo", function (e) {
+    var detail = e.detail || {};
+    if (typeof detail.url === "string" && /^\/posts\/[0-9]+\/undo$/.test(detail.url)) { offerUndo(detail.url); }
   });
 
   document.body.addEventListener("htmx:responseError", function (e) {
