@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from storage.inbox_repository import DEADLINE_BUSINESS_DAYS
@@ -153,10 +153,13 @@ class IndicatorQueries:
         for platform, *values in s.execute(select(PostRow.platform, *sums).where(in_week, PostRow.is_own)
                                            .group_by(PostRow.platform)):
             out.interactions[platform] = int(sum(values))
+        # One expression, grouped by its label: PostgreSQL refuses a GROUP BY whose 'new' is a second bound
+        # parameter (it cannot tell the two coalesce() calls are the same).
+        state = func.coalesce(PostReviewRow.state, literal_column("'new'")).label("state")
         out.review_states = self._group(
-            select(func.coalesce(PostReviewRow.state, "new"), func.count()).select_from(PostRow)
+            select(state, func.count()).select_from(PostRow)
             .outerjoin(PostReviewRow, PostReviewRow.post_id == PostRow.id).where(citizen)
-            .group_by(func.coalesce(PostReviewRow.state, "new")))
+            .group_by(state))
         self._responses(out, citizen)
         return out
 

@@ -19,7 +19,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.web.inputs import InvalidParameter, week_param
 from bot.web.routes_webhooks import PATH as WEBHOOK_PATH
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage.inbox_repository import REVIEW_STATES, SORTS, encode_cursor
@@ -115,16 +114,6 @@ def admin_token(admin: TestClient) -> str:
     return csrf_of(admin.get("/admin/users").text)
 
 
-def _indicators_fail_here(client: TestClient, params: dict[str, str]) -> bool:
-    """Whether this is a well-formed /indicators request on PostgreSQL, where the page fails for a reason
-    outside bot/web (see test_indicators_on_postgresql)."""
-    try:
-        week_param(params.get("semana", ""))
-    except InvalidParameter:
-        return False
-    return client.app.state.web.engine.dialect.name == "postgresql"  # type: ignore[attr-defined,no-any-return]
-
-
 # --- GET: every page's query parameters and path ids -------------------------------------------------------
 
 
@@ -134,8 +123,6 @@ def test_any_query_on_any_page_is_answered_safely(admin: TestClient, seeded_any:
                                                   ) -> None:
     route = data.draw(st.sampled_from(sorted(GET_ROUTES)), label="route")
     params = data.draw(GET_ROUTES[route], label="params")
-    if route == "/indicators" and _indicators_fail_here(admin, params):
-        return
     headers = data.draw(HTMX_HEADERS, label="headers")
     response = admin.get(f"{route}?{urlencode(params)}", headers=headers, follow_redirects=False)
     assert_safe(response, (route, params))
@@ -255,9 +242,6 @@ def test_any_webhook_delivery_is_answered_safely(app_any: Any, seeded_any: Seede
     assert_safe(response, body[:200])
 
 
-@pytest.mark.xfail(reason="storage/insights.py: the review-state count groups by coalesce(state, 'new') with the "
-                          "literal bound twice, which PostgreSQL refuses (GroupingError); outside bot/web",
-                   strict=False)
 def test_indicators_on_postgresql(client_any: Callable[[str], TestClient], engine: Any) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("the SQLite page works")
