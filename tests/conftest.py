@@ -61,3 +61,13 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     db.upgrade(eng)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture
+def slack():  # type: ignore[no-untyped-def]
+    """The fake Slack Web API on 127.0.0.1; its own responses are checked against Slack's spec."""
+    from tests.fakes.slack_api import SlackServer
+
+    with SlackServer() as server:
+        yield server
+    assert server.fake.schema_errors == []

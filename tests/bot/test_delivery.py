@@ -27,17 +27,11 @@ from bot.slack_client import build_web_client
 from domain import Alert
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
-from tests.fakes.slack_api import TOKEN, Fault, SlackServer
+from tests.fakes.slack_api import TOKEN, Fault
 
 REPO = Path(__file__).resolve().parents[2]
 CHANNELS = {"alerts": "#vigia-alertas", "ops": "#vigia-operaciones"}
 
-
-@pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
-    assert server.fake.schema_errors == []
 
 
 @pytest.fixture

@@ -13,16 +13,10 @@ from bot.slack import SlackDeliveryError, SlackSink, build_blocks, build_slack_s
 from domain import Alert
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
-from tests.fakes.slack_api import TOKEN, Fault, SlackServer
+from tests.fakes.slack_api import TOKEN, Fault
 
 CHANNELS = {"alerts": "#vigia-alertas", "ops": "#vigia-operaciones"}
 
-
-@pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
-    assert server.fake.schema_errors == []
 
 
 def _sink(slack, **kw) -> SlackSink:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from slack_sdk import WebClient
 
 from bot.clock import ManualClock
@@ -12,18 +11,12 @@ from bot.reports import run_weekly_report, write_weekly_summary
 from bot.slack import SlackSink, build_slack_sink
 from storage.models import AlertRow, ReportRunRow
 from storage.unit_of_work import UnitOfWork
-from tests.fakes.slack_api import TOKEN, Fault, SlackServer
+from tests.fakes.slack_api import TOKEN, Fault
 from tests.reports.conftest import MONDAY_AFTER
 from tests.reports.sample_data import SAMPLE_WEEK, services
 
 CHANNELS = {"alerts": "#vigia-alertas", "ops": "#vigia-operaciones"}
 
-
-@pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
-    assert server.fake.schema_errors == []
 
 
 def _svc(sample, tmp_path, slack, **kw):
