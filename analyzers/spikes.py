@@ -381,7 +381,6 @@ class SpikeDetector:
             "version": STATE_VERSION,
             "bucket_minutes": self._settings.bucket_minutes,
             "timezone": self._settings.timezone,
-            "sensitivity": self._settings.sensitivity,
             "next": self._next.isoformat() if self._next else None,
             "seen": self._seen,
             "low_streak": self._low_streak,
@@ -396,8 +395,8 @@ class SpikeDetector:
         """Rebuild a detector; a state learnt with another bucket size or time zone is refused.
 
         A version-1 state (the earlier negative-binomial detector) keeps its learnt baseline and open
-        spike; only the calibration starts afresh, from its prior. A changed sensitivity keeps everything
-        but the calibration's window layout, which does not depend on it.
+        spike; only the calibration starts afresh, from its prior. A changed sensitivity keeps everything:
+        it only moves the rates asked of the calibration, not what it learnt.
         """
         version = state.get("version")
         if version not in (1, STATE_VERSION):

@@ -27,7 +27,6 @@ settings of config.yaml. It prints, in one run:
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import importlib.util
 import itertools
@@ -279,5 +278,4 @@ def _evaluate_overrides(job: tuple) -> tuple:
 
 
 if __name__ == "__main__":
-    csv.field_size_limit(1 << 20)
     sys.exit(main())

@@ -27,6 +27,7 @@ from bot.incidents import local_es
 from bot.report_html import find_chromium
 from bot.reports import write_weekly_summary
 from bot.spike_keys import describe_key
+from bot.web import labels
 from storage.models import AnalysisRow, IncidentRow, PostRow
 
 
@@ -123,11 +124,10 @@ def _summarise(make_uow, config: Config) -> DemoSummary:  # type: ignore[no-unty
     return s
 
 
-SENTIMENT_NAMES = {"negative": "negativo", "neutral": "neutral", "positive": "positivo"}
-CATEGORY_NAMES = {"peticion": "petición", "queja": "queja", "reclamo": "reclamo", "sugerencia": "sugerencia",
-                  "denuncia": "denuncia", "felicitacion": "felicitación", "otro": "otro"}
-PLATFORM_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
-LEVEL_NAMES = {"aviso": "AVISO", "critico": "CRÍTICO"}
+
+
+def _lower(names: dict[str, str]) -> dict[str, str]:
+    return {code: name.lower() for code, name in names.items()}
 
 
 def _pdf_line(report_dir: Path) -> str:
@@ -148,15 +148,15 @@ def print_summary(s: DemoSummary, out: TextIO) -> None:
     print("=" * 72, file=out)
     print("Resumen de la demostración de Vigía (semana de muestra SINTÉTICA)", file=out)
     print("=" * 72, file=out)
-    print(f"Publicaciones almacenadas: {s.posts} ({share(s.by_platform, PLATFORM_NAMES)})", file=out)
+    print(f"Publicaciones almacenadas: {s.posts} ({share(s.by_platform, labels.PLATFORM_ES)})", file=out)
     print(f"Analizadas: {s.analysed}; cargas rechazadas y guardadas aparte: {s.rejected}", file=out)
-    print(f"Sentimiento de la ciudadanía: {share(s.sentiment, SENTIMENT_NAMES)}", file=out)
-    print(f"Categorías PQRSD: {share(s.categories, CATEGORY_NAMES)}", file=out)
+    print(f"Sentimiento de la ciudadanía: {share(s.sentiment, _lower(labels.SENTIMENT_ES))}", file=out)
+    print(f"Categorías PQRSD: {share(s.categories, _lower(labels.CATEGORY_ES))}", file=out)
     print(f"Incidentes de crisis detectados: {len(s.incidents)}", file=out)
     for inc in s.incidents:
         tz = inc["opened_at"].tzinfo  # type: ignore[union-attr]
         closed = local_es(inc["closed_at"], tz) if inc["closed_at"] else "abierto"
-        level = LEVEL_NAMES.get(str(inc["level"]), str(inc["level"]).upper())
+        level = labels.label(labels.LEVEL_ES, str(inc["level"])).upper()
         signals = ", ".join(describe_key(str(k)) for k in inc["keys"])  # type: ignore[attr-defined]
         print(f"  #{inc['id']} {level} desde {local_es(inc['opened_at'], tz)} hasta {closed}; "
               f"señales: {signals}", file=out)

@@ -8,11 +8,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from bot.web.app import fast_passwords
 from domain import Alert, Platform, Post, PostKind, TextAnalysis
 from storage.inbox_repository import ReviewRepository
+from storage.models import PostEventRow
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import UserRepository
 
@@ -114,3 +115,12 @@ def login_csrf_of(html: str) -> str:
     found = re.search(r'name="login_csrf" value="([^"]+)"', html)
     assert found, "no login form token in the page"
     return found.group(1)
+
+
+def audit_trail(engine: Engine, post_id: int) -> list[tuple[str, str, str | None, str | None]]:
+    """A post's audit events as (user, action, old, new), oldest first."""
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        return [tuple(r) for r in uow.session.execute(  # type: ignore[misc]
+            select(PostEventRow.user, PostEventRow.action, PostEventRow.old_value, PostEventRow.new_value)
+            .where(PostEventRow.post_id == post_id).order_by(PostEventRow.id))]

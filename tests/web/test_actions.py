@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import Engine, select
 
-from storage.models import PostEventRow, PostReviewRow
+from storage.models import PostReviewRow
 from storage.unit_of_work import UnitOfWork
-from tests.web.helpers import Seeded, analyse, analysis, citizen, csrf_of
+from tests.web.helpers import Seeded, analyse, analysis, audit_trail, citizen, csrf_of
 
 HX = {"HX-Request": "true"}
 
@@ -18,12 +18,6 @@ def _row_ids(html: str) -> list[int]:
     return [int(n) for n in re.findall(r'id="post-(\d+)"', html)]
 
 
-def _audit(engine: Engine, post_id: int) -> list[tuple[str, str, str | None, str | None]]:
-    with UnitOfWork(engine) as uow:
-        assert uow.session is not None
-        return [tuple(r) for r in uow.session.execute(  # type: ignore[misc]
-            select(PostEventRow.user, PostEventRow.action, PostEventRow.old_value, PostEventRow.new_value)
-            .where(PostEventRow.post_id == post_id).order_by(PostEventRow.id))]
 
 
 def test_attending_from_the_pending_inbox_removes_the_row(client_for, seeded: Seeded,  # type: ignore[no-untyped-def]
@@ -40,7 +34,7 @@ def test_attending_from_the_pending_inbox_removes_the_row(client_for, seeded: Se
                                                           "vigia-undo": {"url": f"/posts/{pid}/undo"}}
     assert pid not in _row_ids(cm.get("/inbox").text)
     assert pid in _row_ids(cm.get("/inbox?estado=attended").text)
-    assert _audit(sqlite_engine, pid) == [("communitymanager", "state", "new", "attended")]
+    assert audit_trail(sqlite_engine, pid) == [("communitymanager", "state", "new", "attended")]
 
 
 def test_correcting_a_category_in_a_row_keeps_the_row(client_for, seeded: Seeded,  # type: ignore[no-untyped-def]
@@ -56,7 +50,7 @@ def test_correcting_a_category_in_a_row_keeps_the_row(client_for, seeded: Seeded
     response = cm.post(f"/posts/{pid}/category", headers=HX, data={
         "value": "queja", "view": "row", "return_to": "categoria=sugerencia", "csrf_token": csrf_of(page)})
     assert response.text == ""
-    assert [a[1:] for a in _audit(sqlite_engine, pid)] == [("category", "felicitacion", "sugerencia"),
+    assert [a[1:] for a in audit_trail(sqlite_engine, pid)] == [("category", "felicitacion", "sugerencia"),
                                                            ("category", "sugerencia", "queja")]
 
 

@@ -11,20 +11,14 @@ from sqlalchemy import Engine, select
 from bot.config import Config
 from bot.web.app import create_app, fast_passwords
 from bot.web.routes_posts import UNDO_SECONDS
-from storage.models import PostEventRow, PostReviewRow
+from storage.models import PostReviewRow
 from storage.unit_of_work import UnitOfWork
 from tests.web.conftest import TestClient, log_in
-from tests.web.helpers import NOW, Seeded, csrf_of, username
+from tests.web.helpers import NOW, Seeded, audit_trail, csrf_of, username
 
 HX = {"HX-Request": "true"}
 
 
-def _audit(engine: Engine, post_id: int) -> list[tuple[str, str, str | None, str | None]]:
-    with UnitOfWork(engine) as uow:
-        assert uow.session is not None
-        return [tuple(r) for r in uow.session.execute(  # type: ignore[misc]
-            select(PostEventRow.user, PostEventRow.action, PostEventRow.old_value, PostEventRow.new_value)
-            .where(PostEventRow.post_id == post_id).order_by(PostEventRow.id))]
 
 
 def _state(engine: Engine, post_id: int) -> str:
@@ -51,7 +45,7 @@ def test_undo_restores_the_previous_state_and_is_audited(client_for, seeded: See
     assert undone.status_code == 200 and undone.headers["HX-Refresh"] == "true"
     assert json.loads(undone.headers["HX-Trigger"])["vigia-toast"] == "Cambio deshecho."
     assert _state(sqlite_engine, pid) == "in_progress"
-    assert _audit(sqlite_engine, pid)[-2:] == [("communitymanager", "state", "in_progress", "not_applicable"),
+    assert audit_trail(sqlite_engine, pid)[-2:] == [("communitymanager", "state", "in_progress", "not_applicable"),
                                                ("communitymanager", "state", "not_applicable", "in_progress")]
     again = cm.post(offer["url"], headers={**HX, "X-CSRF-Token": token})  # only once: nothing left to undo
     assert again.status_code == 409 and "No hay nada que deshacer" in again.text
