@@ -18,40 +18,21 @@ is neutral, which is the honest answer for a language the lexicon does not cover
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import domain
 from analyzers.categories import CategoryResult, RuleCategorizer
 from analyzers.flags import FlagDetector
 from analyzers.language import UNDETERMINED, LanguageDetector
-from analyzers.lexicon_es import Lexicon, load_lexicon
-from analyzers.sentiment import LexiconSentiment, SentimentBackend, SentimentResult, TextBlobSentiment
-from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
-from analyzers.text import FUNCTION_WORDS, Doc, TextProcessor, fold
+from analyzers.processing import make_processor
+from analyzers.sentiment.lexicon import LexiconSentiment, SentimentBackend, SentimentResult, TextBlobSentiment
+from analyzers.sentiment.lexicon_es import load_lexicon
+from analyzers.settings import AnalyzerSettings, TopicSpec
+from analyzers.text import Doc, TextProcessor
 from analyzers.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
-
-
-def make_processor(lexicon: Lexicon, topics: Sequence[TopicSpec] = DEFAULT_TOPICS,
-                   max_chars: int = 2000) -> TextProcessor:
-    """The text processor, with a vocabulary that knows the lexicon's and the topics' words."""
-    vocab = set(lexicon.vocabulary()) | FUNCTION_WORDS
-    for topic in topics:
-        for keyword in topic.keywords:
-            vocab.update(w for w in fold(keyword.rstrip("*")).replace("-", " ").split() if w.isalpha())
-    emoji = lexicon.emoji
-    return TextProcessor(vocab, lexicon.aliases, emoji.__contains__, max_chars)
-
-
-def default_processor(lexicon: Lexicon | None = None, extra_words: Iterable[str] = (),
-                      max_chars: int = 2000) -> TextProcessor:
-    topics: list[TopicSpec] = list(DEFAULT_TOPICS)
-    extra = [w for w in extra_words if w]
-    if extra:
-        topics.append(TopicSpec(name="_extra", keywords=tuple(extra)))
-    return make_processor(lexicon or load_lexicon(), topics, max_chars)
 
 
 class TextAnalyzer:
@@ -188,8 +169,8 @@ def _sentiment_backend(settings: AnalyzerSettings, lexicon_backend: LexiconSenti
                        models_dir: Path) -> SentimentBackend:
     choice = settings.sentiment_backend
     if choice == "model":
-        from analyzers.sentiment_model import ModelSentiment
-        from analyzers.training import ModelUnavailable
+        from analyzers.learning.trained import ModelSentiment
+        from analyzers.learning.training import ModelUnavailable
 
         try:
             return ModelSentiment.from_models_dir(models_dir)
@@ -197,7 +178,7 @@ def _sentiment_backend(settings: AnalyzerSettings, lexicon_backend: LexiconSenti
             logger.warning("sentiment backend 'model' unavailable: %s. Falling back to the lexicon.", exc)
             return lexicon_backend
     if choice == "transformers":
-        from analyzers.sentiment_transformers import TransformersSentiment, TransformersUnavailable
+        from analyzers.sentiment.transformer import TransformersSentiment, TransformersUnavailable
 
         cfg = settings.transformers
         if cfg.model_dir is None:
@@ -217,8 +198,8 @@ def _sentiment_backend(settings: AnalyzerSettings, lexicon_backend: LexiconSenti
 def _category_model(settings: AnalyzerSettings, models_dir: Path) -> object | None:
     if settings.category_backend != "model":
         return None
-    from analyzers.sentiment_model import CategoryModel
-    from analyzers.training import ModelUnavailable
+    from analyzers.learning.trained import CategoryModel
+    from analyzers.learning.training import ModelUnavailable
 
     try:
         return CategoryModel.from_models_dir(models_dir)

@@ -30,10 +30,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analyzers.categories import PRIORITY  # noqa: E402
-from analyzers.evaluation import Report, evaluate, read_labelled  # noqa: E402
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer, default_processor  # noqa: E402
+from analyzers.learning.evaluation import Report, evaluate, read_labelled  # noqa: E402
+from analyzers.learning.training import fit_estimator, train_model  # noqa: E402
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer  # noqa: E402
+from analyzers.processing import default_processor  # noqa: E402
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings  # noqa: E402
-from analyzers.training import fit_estimator, train_model  # noqa: E402
 
 SENTIMENTS = ["negative", "neutral", "positive"]
 

@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from bot.clock import ManualClock
-from bot.report_model import build_report, days_period, report_tables, week_period
-from bot.reports import build_files, business_calendar
+from bot.reports.model import build_report, days_period, report_tables, week_period
+from bot.reports.weekly import build_files, business_calendar
 from storage import db
 from storage import indicators as q
 from storage.models import AnalysisRow, PostRow
@@ -336,8 +336,8 @@ def stored_marker(engine: Engine) -> dict[str, Any] | None:
 
 
 def services_for(engine: Engine, out: Path, now: datetime, pdf: bool) -> Any:
-    from bot.bootstrap import Services
     from bot.config import Secrets, parse_config
+    from bot.services import Services
 
     config = parse_config({"connectors": {"sample": {"enabled": False}},
                            "alerts": {"outbox_file": str(out / "outbox.jsonl"), "console": False},

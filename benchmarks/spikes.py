@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from spike_series import PEAK_RATES, Series, generate_set
 
-from analyzers.spikes import SpikeDetector, SpikeSettings
+from analyzers.spikes.detector import SpikeDetector, SpikeSettings
 
 TUNING_SEEDS = list(range(101, 111))
 REPORT_SEEDS = list(range(201, 211))

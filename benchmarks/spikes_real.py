@@ -42,7 +42,7 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from analyzers import spikes  # noqa: E402
+from analyzers.spikes import detector as spikes  # noqa: E402
 from bot.commands.backtest import Series, read_series, run_detector, settings_for  # noqa: E402
 from bot.config import load_config  # noqa: E402
 

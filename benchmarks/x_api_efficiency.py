@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap, build_engine
 from bot.clock import ManualClock
 from bot.config import parse_config

@@ -6,10 +6,7 @@ Nothing else in the code base creates engines, connectors, analyzers or alert si
 from __future__ import annotations
 
 import json
-import random
-import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -17,14 +14,14 @@ from sqlalchemy import Engine
 
 from analyzers.pipeline import TextAnalyzer, build_text_analyzer
 from bot import handlers
-from bot.alert_sinks import AlertSink, ConsoleSink, FileSink
-from bot.channel_directory import DatabaseChannelDirectory
+from bot.alerts.sinks import AlertSink, ConsoleSink, FileSink
+from bot.alerts.slack_sink import build_slack_sink
+from bot.alerts.spike_keys import configured_keys
 from bot.clock import Clock, ReplayClock, system_clock
 from bot.config import Config, ConfigError, Secrets, database_url
-from bot.delivery import DeliveryState
 from bot.messagebus import MessageBus
-from bot.slack import build_slack_sink
-from bot.spike_keys import configured_keys
+from bot.services import Services
+from bot.slack.channels import DatabaseChannelDirectory
 from connectors.base import Connector
 from connectors.facebook import build_facebook_connector
 from connectors.instagram import PendingMentions, build_instagram_connector
@@ -33,31 +30,6 @@ from connectors.x import build_x_connector
 from storage import db
 from storage.mentions_repository import pending_mentions_reader
 from storage.unit_of_work import UnitOfWork
-
-
-@dataclass
-class Services:
-    """Everything handlers may use. Built once per process by `bootstrap`."""
-
-    config: Config
-    secrets: Secrets
-    engine: Engine
-    connectors: Mapping[str, Connector]  # by stream name
-    analyzer: TextAnalyzer
-    clock: Clock
-    sinks: Mapping[str, AlertSink]
-    spike_keys: list[str]
-    stop: threading.Event = field(default_factory=threading.Event)
-    rng: random.Random = field(default_factory=random.Random)  # jitter of operational back-off
-    wall_clock: Clock = system_clock  # real time for delivery back-off and leases, even in a replay
-    delivery: DeliveryState = field(default_factory=DeliveryState)
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.engine)
-
-    def sinks_for(self, channel: str) -> list[AlertSink]:
-        """Every configured sink takes both channels; Slack maps them to its two channel names."""
-        return list(self.sinks.values())
 
 
 def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:

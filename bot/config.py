@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
-from analyzers.spikes import SpikeSettings
+from analyzers.spikes.detector import SpikeSettings
 from connectors.meta_settings import MetaSettings
 from connectors.x_settings import XSettings
 from domain import valid_timezone

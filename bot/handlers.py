@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from analyzers.spikes import SpikeDetector
+from analyzers.spikes.detector import SpikeDetector
 from bot import events
-from bot.delivery import flush_outbox
-from bot.incidents import Transition, apply_transition
-from bot.problems import problem_failed, problems_recovered
-from bot.spike_keys import bucket_start, keys_for
+from bot.alerts.delivery import flush_outbox
+from bot.alerts.incidents import Transition, apply_transition
+from bot.alerts.problems import problem_failed, problems_recovered
+from bot.alerts.spike_keys import bucket_start, keys_for
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
 from storage.inbox_repository import ReviewRepository
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
 
 log = structlog.get_logger("vigia.handlers")
 
@@ -225,7 +225,7 @@ def log_spike(event: events.SpikeDetected, svc: Services) -> None:
 
 
 def build_weekly_report(cmd: events.BuildWeeklyReport, svc: Services) -> list[events.Event]:
-    from bot.reports import write_weekly_summary
+    from bot.reports.weekly import write_weekly_summary
 
     write_weekly_summary(svc, cmd.week, force=cmd.force)
     return []

@@ -22,9 +22,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import OperationalError
 
 from bot import events
-from bot.alert_sinks import OutgoingAlert
+from bot.alerts.sinks import OutgoingAlert
 from bot.messagebus import MessageBus
-from bot.reports import previous_week_label
+from bot.reports.weekly import previous_week_label
 from connectors.base import Connector
 
 log = structlog.get_logger("vigia.scheduler")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analyzers.evaluation import macro_f1, read_labelled
-from analyzers.lexicon_es import load_lexicon
-from analyzers.pipeline import default_processor
-from analyzers.sentiment import LexiconSentiment, label_for
+from analyzers.learning.evaluation import macro_f1, read_labelled
+from analyzers.processing import default_processor
+from analyzers.sentiment.lexicon import LexiconSentiment, label_for
+from analyzers.sentiment.lexicon_es import load_lexicon
 
 GRID = [round(x * 0.025, 3) for x in range(0, 17)]
 

@@ -33,7 +33,7 @@ def doc_marked(doc: Doc) -> str:
     "no me gusta nada" -> "no NOT_me NOT_gusta NOT_POS1 NOT_nada": the classifier can then learn that a
     negated positive word is negative from a few examples instead of needing every phrase.
     """
-    from analyzers.lexicon_es import load_lexicon
+    from analyzers.sentiment.lexicon_es import load_lexicon
 
     lexicon = load_lexicon()
     out: list[str] = []
@@ -71,8 +71,8 @@ class LexiconFeatures(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, docs: Sequence[Doc]) -> sparse.csr_matrix:
-        from analyzers.lexicon_es import load_lexicon
-        from analyzers.sentiment import LexiconSentiment
+        from analyzers.sentiment.lexicon import LexiconSentiment
+        from analyzers.sentiment.lexicon_es import load_lexicon
 
         scorer = LexiconSentiment(load_lexicon())
         rows = []

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analyzers.categories import CategoryResult, RuleCategorizer
-from analyzers.sentiment import SentimentResult
+from analyzers.learning.training import LoadedModel, load_active
+from analyzers.sentiment.lexicon import SentimentResult
 from analyzers.text import Doc
-from analyzers.training import LoadedModel, load_active
 
 
 class ModelSentiment:

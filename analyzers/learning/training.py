@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import domain
-from analyzers.evaluation import evaluate
+from analyzers.learning.evaluation import evaluate
 from analyzers.text import Doc, TextProcessor
 
 logger = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _stratified_split(labels: Sequence[str], share: float, seed: int = 13) -> tu
 
 
 def fit_estimator(task: str, docs: Sequence[Doc], labels: Sequence[str]) -> Any:
-    from analyzers.features import build_model
+    from analyzers.learning.features import build_model
 
     smallest = min(Counter(labels).values())
     estimator = build_model(task, cv=max(2, min(5, smallest)))
@@ -135,8 +135,8 @@ def train_model(
     import sklearn
 
     from analyzers.categories import RULES_VERSION
-    from analyzers.lexicon_es import LEXICON_VERSION
-    from analyzers.pipeline import default_processor
+    from analyzers.processing import default_processor
+    from analyzers.sentiment.lexicon_es import LEXICON_VERSION
 
     usable = check_examples(task, examples)
     processor = processor or default_processor()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from analyzers.lexicon_es import LEXICON_VERSION, Lexicon
+from analyzers.sentiment.lexicon_es import LEXICON_VERSION, Lexicon
 from analyzers.text import EMOJI, EMOTICON, EMOTICON_SCORES, LAUGH, NUMBER, PUNCT, Doc
 
 POSITIVE_THRESHOLD = 0.4

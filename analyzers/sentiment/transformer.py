@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from analyzers.sentiment import SentimentResult
+from analyzers.sentiment.lexicon import SentimentResult
 from analyzers.text import Doc
 
 logger = logging.getLogger(__name__)

@@ -45,9 +45,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from analyzers.spikes_baseline import CLIP_SD, BaselineParams, Expectation, SeasonalBaseline
-from analyzers.spikes_calibration import TailCalibrator
-from analyzers.spikes_stats import amount_lower_tail, amount_surprise, count_lower_tail, count_surprise
+from analyzers.spikes.baseline import CLIP_SD, BaselineParams, Expectation, SeasonalBaseline
+from analyzers.spikes.calibration import TailCalibrator
+from analyzers.spikes.stats import amount_lower_tail, amount_surprise, count_lower_tail, count_surprise
 from domain import utc, valid_timezone
 
 STATE_VERSION = 2

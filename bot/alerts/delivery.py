@@ -20,24 +20,21 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import structlog
 
 from bot import events
-from bot.alert_sinks import AlertSink, OutgoingAlert
+from bot.alerts.sinks import AlertSink, OutgoingAlert
 from domain import Alert
 from storage.delivery_repository import BACKLOG_KIND
 from storage.models import AlertRow
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
 
 log = structlog.get_logger("vigia.delivery")
 
@@ -48,15 +45,6 @@ CHECK_GRACE = timedelta(seconds=10)  # an interrupted attempt younger than this 
 BACKLOG_NOTICE_OVER = 3
 DRAIN_BUDGET = 30.0  # seconds per flush (the bus is busy meanwhile); the rest waits for the next tick
 SINK_LABELS = {"slack": "Slack"}
-
-
-@dataclass
-class DeliveryState:
-    """Per-process state of the worker: who we are (for leases) and the in-process lock."""
-
-    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    again: threading.Event = field(default_factory=threading.Event)  # work arrived while another flush ran
 
 
 def backoff_seconds(failures: int, retry_after: float | None = None) -> float:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alert_context import SpikeContext, key_post_ids, spike_context
-from bot.spike_keys import describe_key
+from bot.alerts.context import SpikeContext, key_post_ids, spike_context
+from bot.alerts.spike_keys import describe_key
 from domain import Alert
 from storage.models import IncidentRow
 from storage.unit_of_work import UnitOfWork

@@ -24,7 +24,7 @@ from bot import events
 from domain import Alert
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
     from storage.models import OpsProblemRow
 
 log = structlog.get_logger("vigia.problems")

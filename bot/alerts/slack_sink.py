@@ -3,12 +3,12 @@ attempt.
 
 Two ways in, chosen by the environment: a bot token (`SLACK_BOT_TOKEN`, `chat.postMessage`, threads,
 two channels) or an incoming webhook (`SLACK_WEBHOOK_URL`, one channel, no threads).
-- slack-sdk retries only what cannot have been posted (a 429; reads), see bot/slack_client.py. Anything else
-  that fails goes back to the outbox (bot/delivery.py), which backs off per channel and, before the next
+- slack-sdk retries only what cannot have been posted (a 429; reads), see bot/slack/client.py. Anything else
+  that fails goes back to the outbox (bot/alerts/delivery.py), which backs off per channel and, before the next
   attempt, looks for the message in the channel: a lost answer never becomes a second post.
 - Each message carries Slack message metadata (`event_type` "vigia_alert", the alert key and outbox id) and
   a `Ref. <key>` context line; the earlier-delivery check looks for them by channel ID (names are resolved
-  once and stored, bot/channel_directory.py).
+  once and stored, bot/slack/channels.py).
 - Slack disables senders that flood (>1 message/s sustained), so messages are paced.
 """
 
@@ -25,10 +25,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.alert_sinks import OutgoingAlert, render_text
-from bot.channel_directory import ChannelDirectory, MemoryChannelDirectory
-from bot.incidents import interactions_es
-from bot.slack_client import (
+from bot.alerts.incidents import interactions_es
+from bot.alerts.sinks import OutgoingAlert, render_text
+from bot.slack.channels import ChannelDirectory, MemoryChannelDirectory
+from bot.slack.client import (
     REF_PREFIX,
     SlackUnavailable,
     build_web_client,
@@ -138,7 +138,7 @@ class SlackSink:
 
     name = "slack"
     threads = True
-    announces_backlog = True  # after an outage, a long backlog is announced first (bot/delivery.py)
+    announces_backlog = True  # after an outage, a long backlog is announced first (bot/alerts/delivery.py)
 
     def __init__(self, client: WebClient, channels: dict[str, str], *, directory: ChannelDirectory | None = None,
                  min_interval: float = 1.1, sleep: Callable[[float], None] = time.sleep,

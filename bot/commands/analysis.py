@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import domain
-from analyzers.evaluation import DataError, Report, evaluate, read_labelled
-from analyzers.lexicon_es import load_lexicon
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer, make_processor
+from analyzers.learning.evaluation import DataError, Report, evaluate, read_labelled
+from analyzers.learning.training import LABELS, TASKS, NotEnoughData, train_model
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer
+from analyzers.processing import make_processor
+from analyzers.sentiment.lexicon_es import load_lexicon
 from analyzers.settings import AnalyzerSettings, TopicSpec
-from analyzers.training import LABELS, TASKS, NotEnoughData, train_model
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.from_corrections:
-            from bot.services import correction_examples
+            from bot.commands.reanalysis import correction_examples
 
             try:
                 examples = correction_examples(config, args.task)

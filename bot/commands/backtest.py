@@ -30,7 +30,7 @@ from typing import TextIO
 
 from pydantic import ValidationError
 
-from analyzers.spikes import PRESETS, BacktestAlert, SpikeSettings, backtest
+from analyzers.spikes.detector import PRESETS, BacktestAlert, SpikeSettings, backtest
 from bot.commands.common import load
 from domain import utc
 

@@ -15,9 +15,9 @@ from sqlalchemy.exc import OperationalError
 from bot import events
 from bot.bootstrap import bootstrap, build_engine
 from bot.commands.common import load, setup_logging
+from bot.commands.demo import print_summary, run_demo
 from bot.commands.web import demo_hint
 from bot.config import Config
-from bot.demo import print_summary, run_demo
 from bot.leader import AlreadyRunning, leader_lock
 from bot.messagebus import MessageBus
 from bot.scheduler import run_forever
@@ -123,7 +123,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Recompute stored analyses (after a model or rule change) for posts created since a date."""
-    from bot.services import reanalyze_since
+    from bot.commands.reanalysis import reanalyze_since
 
     config = load(args)
     setup_logging(config)

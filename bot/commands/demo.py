@@ -19,14 +19,14 @@ from typing import TextIO
 from sqlalchemy import func, select
 
 from bot import events
-from bot.alert_sinks import ConsoleSink, FileSink
+from bot.alerts.incidents import local_es
+from bot.alerts.sinks import ConsoleSink, FileSink
+from bot.alerts.spike_keys import describe_key
 from bot.bootstrap import bootstrap, build_engine, sample_week_start
 from bot.clock import ManualClock
 from bot.config import Config
-from bot.incidents import local_es
-from bot.report_html import find_chromium
-from bot.reports import write_weekly_summary
-from bot.spike_keys import describe_key
+from bot.reports.html import find_chromium
+from bot.reports.weekly import write_weekly_summary
 from bot.web import labels
 from storage.models import AnalysisRow, IncidentRow, PostRow
 

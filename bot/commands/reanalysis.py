@@ -17,7 +17,7 @@ from storage.inbox_repository import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
 
 log = structlog.get_logger("vigia.services")
 

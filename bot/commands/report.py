@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.bootstrap import bootstrap
 from bot.commands.common import load, setup_logging
 from bot.config import database_url, masked_url
-from bot.reports import run_weekly_report
+from bot.reports.weekly import run_weekly_report
 
 SLACK_ES = {
     "posted": "publicado en Slack",

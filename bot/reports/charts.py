@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyzers.indicators import hours
-from bot.report_model import (
+from bot.reports.model import (
     CATEGORY_ES,
     ORDERED_CATEGORIES,
     PLATFORM_ES,

@@ -18,8 +18,8 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.report_charts import Chart
-from bot.report_model import (
+from bot.reports.charts import Chart
+from bot.reports.model import (
     CATEGORY_ES,
     DUE_SOON_BUSINESS_DAYS,
     LEVEL_ES,
@@ -34,7 +34,7 @@ from bot.report_model import (
 
 log = structlog.get_logger("vigia.reports")
 
-TEMPLATES = Path(__file__).with_name("templates") / "report"
+TEMPLATES = Path(__file__).with_name("templates")
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",

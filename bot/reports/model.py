@@ -30,7 +30,7 @@ from analyzers.indicators import (
     response_stats,
 )
 from analyzers.settings import TOPIC_NAMES_ES, topic_name
-from bot.spike_keys import describe_key
+from bot.alerts.spike_keys import describe_key
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage import indicators as q
 

@@ -6,7 +6,7 @@
 - Files go up with slack-sdk's `files_upload_v2` (`files.getUploadURLExternal`, the upload POST,
   `files.completeUploadExternal`), which needs a channel ID: the configured name is resolved with
   `conversations.list`, or, without that permission, taken from the `chat.postMessage` answer, and kept in
-  the database (bot/channel_directory.py).
+  the database (bot/slack/channels.py).
 - The summary carries Slack message metadata (`vigia_report`, the marker): a post cut off by a crash or a
   lost answer is found again by channel ID before anything is re-posted.
 - A bot token is needed for files; with only an incoming webhook the summary is posted and the files stay on
@@ -25,10 +25,10 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.channel_directory import ChannelDirectory, MemoryChannelDirectory
-from bot.report_html import change_text, es_pct, headline, kpi_value, notices
-from bot.report_model import WeeklyReport, period_text
-from bot.slack_client import (
+from bot.reports.html import change_text, es_pct, headline, kpi_value, notices
+from bot.reports.model import WeeklyReport, period_text
+from bot.slack.channels import ChannelDirectory, MemoryChannelDirectory
+from bot.slack.client import (
     CHANNEL_ID_PATTERN,
     REF_PREFIX,
     SlackUnavailable,

@@ -2,10 +2,10 @@
 
 `write_weekly_summary` is the entry point of the scheduler's Monday job (through
 `handlers.build_weekly_report`), of `demo` and of the `report` command. For a week it
-1. builds, unless already built: the indicators (bot/report_model.py), the charts, the self-contained HTML,
+1. builds, unless already built: the indicators (bot/reports/model.py), the charts, the self-contained HTML,
    the PDF when Chromium is installed, and one CSV per indicator table, in `<out_dir>/<YYYY-Www>/`;
 2. posts, when Slack is configured and it was not posted yet: the summary message and, in its thread, the
-   HTML and PDF (bot/report_slack.py).
+   HTML and PDF (bot/reports/slack.py).
 `report_runs` records both steps, so a restart or a second run posts nothing twice; `force` rebuilds and
 posts again. A Slack post cut off by a crash is found again by its reference line before re-posting.
 """
@@ -27,9 +27,9 @@ from slack_sdk.errors import SlackClientError
 from sqlalchemy import select
 
 from analyzers.indicators import BusinessCalendar
-from bot.report_charts import all_charts
-from bot.report_html import render_html, render_pdf
-from bot.report_model import (
+from bot.reports.charts import all_charts
+from bot.reports.html import render_html, render_pdf
+from bot.reports.model import (
     DEFAULT_TOPIC_NAMES,
     TREND_WEEKS,
     Period,
@@ -39,13 +39,13 @@ from bot.report_model import (
     report_tables,
     week_period,
 )
-from bot.report_slack import ReportDeliveryError, ReportPoster, Upload, summary_message
+from bot.reports.slack import ReportDeliveryError, ReportPoster, Upload, summary_message
 from bot.spreadsheet import safe_cell
 from domain import Alert
 from storage.models import ReportRunRow
 
 if TYPE_CHECKING:
-    from bot.bootstrap import Services
+    from bot.services import Services
 
 log = structlog.get_logger("vigia.reports")
 

@@ -35,7 +35,7 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.channel_directory import ChannelDirectory
+from bot.slack.channels import ChannelDirectory
 
 log = structlog.get_logger("vigia.slack")
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from analyzers.settings import topic_name
-from bot.spike_keys import describe_key
+from bot.alerts.spike_keys import describe_key
 from bot.web import charts, labels
 from bot.web.auth import Viewer
 from bot.web.context import get_db, render, web

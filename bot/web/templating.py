@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from analyzers.settings import topic_name
-from bot.spike_keys import describe_key
+from bot.alerts.spike_keys import describe_key
 from bot.web import labels
 
 WEEKDAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from analyzers.lexicon_es import load_lexicon
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer, default_processor
-from analyzers.sentiment import LexiconSentiment
+from analyzers.pipeline import TextAnalyzer, build_text_analyzer
+from analyzers.processing import default_processor
+from analyzers.sentiment.lexicon import LexiconSentiment
+from analyzers.sentiment.lexicon_es import load_lexicon
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings
 from analyzers.text import Doc, TextProcessor
 

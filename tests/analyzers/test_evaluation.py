@@ -1,6 +1,6 @@
 import pytest
 
-from analyzers.evaluation import DataError, evaluate, read_labelled
+from analyzers.learning.evaluation import DataError, evaluate, read_labelled
 
 
 def test_scores_and_confusion_matrix_by_hand():

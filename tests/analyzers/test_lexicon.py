@@ -1,6 +1,6 @@
 import pytest
 
-from analyzers.lexicon_es import LEXICON_PATH, LexiconError, load_emoji_scores, load_lexicon, parse_lexicon
+from analyzers.sentiment.lexicon_es import LEXICON_PATH, LexiconError, load_emoji_scores, load_lexicon, parse_lexicon
 
 
 def test_project_lexicon_parses_without_conflicts():

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from analyzers.pipeline import build_text_analyzer
-from analyzers.sentiment_transformers import TransformersSentiment, TransformersUnavailable
+from analyzers.sentiment.transformer import TransformersSentiment, TransformersUnavailable
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TransformersSettings
 
 transformers = pytest.importorskip(

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 
 import pytest
 
-from analyzers.sentiment_transformers import TransformersSentiment, TransformersUnavailable
+from analyzers.sentiment.transformer import TransformersSentiment, TransformersUnavailable
 
 
 class _Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from analyzers.spikes import SpikeDetector, SpikeSettings, Verdict, backtest
+from analyzers.spikes.detector import SpikeDetector, SpikeSettings, Verdict, backtest
 
 MONDAY = datetime(2024, 3, 4, 5, tzinfo=UTC)  # Monday 00:00 in Bogotá
 HOURLY_SHAPE = [0.1, 0.05, 0.03, 0.03, 0.05, 0.1, 0.3, 0.6, 0.9, 1.0, 1.0, 1.0,

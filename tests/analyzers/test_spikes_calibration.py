@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 
-from analyzers.spikes import SpikeDetector, SpikeSettings
-from analyzers.spikes_calibration import TailCalibrator
+from analyzers.spikes.calibration import TailCalibrator
+from analyzers.spikes.detector import SpikeDetector, SpikeSettings
 from tests.analyzers.test_spikes import MONDAY, counts, daytime, rates, run, starts
 
 

@@ -2,9 +2,9 @@ import json
 
 import pytest
 
+from analyzers.learning.training import ModelUnavailable, NotEnoughData, load_active, train_model
 from analyzers.pipeline import build_text_analyzer
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings
-from analyzers.training import ModelUnavailable, NotEnoughData, load_active, train_model
 
 POSITIVE = ["excelente {}", "gracias por {}", "me encanta {}", "qué chévere {}", "muy bueno {}"]
 NEGATIVE = ["pésimo {}", "odio {}", "qué asco {}", "horrible {}", "no sirve {}"]

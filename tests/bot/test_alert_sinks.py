@@ -3,7 +3,7 @@ from __future__ import annotations
 import io
 import json
 
-from bot.alert_sinks import ConsoleSink, FileSink, OutgoingAlert
+from bot.alerts.sinks import ConsoleSink, FileSink, OutgoingAlert
 from tests.factories import T0
 
 

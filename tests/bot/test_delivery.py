@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from bot import events
+from bot.alerts.delivery import LEASE
+from bot.alerts.slack_sink import SlackSink
 from bot.bootstrap import bootstrap
-from bot.channel_directory import DatabaseChannelDirectory
 from bot.clock import ManualClock
 from bot.config import parse_config
-from bot.delivery import LEASE
-from bot.slack import SlackSink
-from bot.slack_client import build_web_client
+from bot.slack.channels import DatabaseChannelDirectory
+from bot.slack.client import build_web_client
 from domain import Alert
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
@@ -94,11 +94,11 @@ CHILD = textwrap.dedent(
     from slack_sdk import WebClient
     from bot import events
     from bot.bootstrap import bootstrap
-    from bot.channel_directory import DatabaseChannelDirectory
+    from bot.slack.channels import DatabaseChannelDirectory
     from bot.clock import ManualClock
     from bot.config import parse_config
-    from bot.slack import SlackSink
-    from bot.slack_client import build_web_client
+    from bot.alerts.slack_sink import SlackSink
+    from bot.slack.client import build_web_client
     from tests.factories import T0
 
     posts = 0
@@ -155,7 +155,7 @@ def test_a_restart_does_not_repost_what_slack_accepted_before_the_crash(engine, 
 
 def test_the_marker_is_exact_and_only_read_from_our_context_line(engine, tmp_path, slack, wall):
     """Fallback without metadata: `Ref. ops:x:1` must not match `Ref. ops:x:12`, nor a quoted citizen post."""
-    from bot.slack_client import carries
+    from bot.slack.client import carries
 
     context = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Ref. ops:x:12"}]}
     quoted = {"type": "section", "text": {"type": "mrkdwn", "text": "un ciudadano escribió Ref. ops:x:1"}}
@@ -319,7 +319,7 @@ def test_a_dead_holders_lease_is_recognised():
     import os
     import socket
 
-    from bot.delivery import owner_is_dead
+    from bot.alerts.delivery import owner_is_dead
 
     host, me = socket.gethostname(), f"{socket.gethostname()}:{os.getpid()}:mine"
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,

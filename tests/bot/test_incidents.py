@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.incidents import Transition, apply_transition
+from bot.alerts.incidents import Transition, apply_transition
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
 
@@ -106,7 +106,7 @@ def test_all_mentions_does_not_glue_unrelated_crises_together(sqlite_engine):
 
 
 def test_interactions_are_counted_in_correct_spanish():
-    from bot.incidents import interactions_es
+    from bot.alerts.incidents import interactions_es
 
     assert interactions_es(1) == "1 interacción" and interactions_es(0) == "0 interacciones"
     assert interactions_es(18) == "18 interacciones"

@@ -1,4 +1,4 @@
-"""The operational-problem policy (bot/problems.py): back-off, what pauses, severity, and the recovery rule."""
+"""The operational-problem policy (bot/alerts/problems.py): back-off, what pauses, severity, and the recovery rule."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.problems import backoff_seconds, pauses, title_for
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.config import parse_config
-from bot.problems import backoff_seconds, pauses, title_for
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
+from bot.commands.reanalysis import reanalyze_since
 from bot.config import parse_config
-from bot.services import reanalyze_since
 from domain import TextAnalysis
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0, make_post

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from bot import events
-from bot.alert_sinks import FileSink, OutgoingAlert
-from bot.slack import SlackDeliveryError, SlackSink, build_blocks, build_slack_sink
+from bot.alerts.sinks import FileSink, OutgoingAlert
+from bot.alerts.slack_sink import SlackDeliveryError, SlackSink, build_blocks, build_slack_sink
 from domain import Alert
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0

@@ -123,9 +123,10 @@ def test_train_then_evaluate_with_the_model(config_file, tmp_path, capsys):
 
 
 def test_train_from_corrections_needs_enough_of_them(config_file, monkeypatch, capsys):
-    import bot.services
+    import bot.commands.reanalysis
 
-    monkeypatch.setattr(bot.services, "correction_examples", lambda config, task: [("queja", "mala atención")])
+    monkeypatch.setattr(bot.commands.reanalysis, "correction_examples",
+                        lambda config, task: [("queja", "mala atención")])
     assert main.main(["--config", str(config_file), "train", "--task", "category", "--from-corrections"]) == 2
     assert "not enough labelled examples" in capsys.readouterr().err
 

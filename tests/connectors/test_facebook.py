@@ -270,7 +270,7 @@ def test_malformed_items_are_set_aside_and_the_rest_stored(fake, clock):
 def test_a_listing_without_data_is_kept_aside_as_a_warning_not_a_crash(fake, clock):
     fake.fail(r"/posts$", {"unexpected": True}, status=200)
     result = run_poll(make(fake, clock), POSTS)
-    # Same rule as X: one malformed page is a warning and is kept; the bot escalates repeats (bot/problems.py).
+    # Same rule as X: one malformed page is a warning and is kept; the bot escalates repeats (bot/alerts/problems.py).
     assert isinstance(result.error, ConnectorError) and not result.error.fatal
     assert result.error.problem == "payload:facebook" and "la API pudo cambiar" in str(result.error)
     assert [r.payload for r in result.rejected] == [{"unexpected": True}]

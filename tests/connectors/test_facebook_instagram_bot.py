@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.config import parse_config

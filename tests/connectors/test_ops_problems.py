@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.config import parse_config

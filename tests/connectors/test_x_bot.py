@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from connectors.x import build_x_connector

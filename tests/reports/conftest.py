@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine
 
 from bot.clock import ManualClock
-from bot.reports import ReportOutcome, run_weekly_report
+from bot.reports.weekly import ReportOutcome, run_weekly_report
 from storage import db
 from storage.models import AlertRow, ReportRunRow
 from storage.unit_of_work import UnitOfWork

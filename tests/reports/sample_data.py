@@ -61,8 +61,8 @@ def load_sample_week(engine: Engine) -> list[Post]:
 def services(engine: Engine, out_dir: Path, clock: Any, *, sinks: dict[str, Any] | None = None,
              pdf: bool = False, **report: Any) -> Any:
     """A real `Services` for report tests: no connectors, no analyzer (the report needs neither)."""
-    from bot.bootstrap import Services
     from bot.config import Secrets, parse_config
+    from bot.services import Services
 
     config = parse_config({
         "connectors": {"sample": {"enabled": False}},

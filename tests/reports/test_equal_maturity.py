@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.reports import run_weekly_report
+from bot.reports.weekly import run_weekly_report
 from domain import Metrics, Platform, PostKind, TextAnalysis
 from storage.models import ReportRunRow
 from storage.unit_of_work import UnitOfWork

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, deadline_days
-from bot.report_model import build_report, week_period
+from bot.reports.model import build_report, week_period
 from domain import Metrics, Platform, Post, PostKind, TextAnalysis
 from storage import indicators as q
 from storage.models import IncidentRow, OpsProblemRow, PostReviewRow, PostRow
@@ -256,7 +256,7 @@ def test_sample_week_figures_agree_with_a_python_recount(engine):
 
 def test_local_days_follow_daylight_saving_where_the_zone_has_it(engine):
     """Madrid moves to UTC+2 on Sunday 29/03/2026: that day has 23 hours, and Monday starts at 22:00 UTC."""
-    from bot.report_model import days_period
+    from bot.reports.model import days_period
 
     madrid = ZoneInfo("Europe/Madrid")
     posts = [

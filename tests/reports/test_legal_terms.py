@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from analyzers.indicators import BusinessCalendar
-from bot.report_html import headline
-from bot.report_model import build_report, deadline_windows, report_tables, week_period
+from bot.reports.html import headline
+from bot.reports.model import build_report, deadline_windows, report_tables, week_period
 from domain import Platform, PostKind, TextAnalysis
 from storage import indicators as q
 from storage.models import PostReviewRow, PostRow

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from bot.alerts.slack_sink import build_slack_sink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.commands import report as report_command
 from bot.config import parse_config
 from bot.scheduler import build_scheduler
-from bot.slack import build_slack_sink
 from storage.models import ReportRunRow
 from storage.unit_of_work import UnitOfWork
 from tests.fakes.slack_api import TOKEN, SlackServer

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.clock import ManualClock
-from bot.report_html import find_chromium
-from bot.reports import run_weekly_report
+from bot.reports.html import find_chromium
+from bot.reports.weekly import run_weekly_report
 from domain import Metrics, PostKind
 from storage import db
 from storage.models import ReportRunRow

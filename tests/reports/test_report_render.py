@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.report_html import find_chromium, screenshot
+from bot.reports.html import find_chromium, screenshot
 from tests.reports.sample_data import SAMPLE_WEEK
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,8 +68,8 @@ def test_report_csvs_neutralise_formulas_and_script_links_and_keep_numbers(tmp_p
     import csv as _csv
     from zoneinfo import ZoneInfo
 
-    from bot.report_model import Column, Table
-    from bot.reports import write_tables
+    from bot.reports.model import Column, Table
+    from bot.reports.weekly import write_tables
 
     table = Table("publicaciones_destacadas", "Destacadas",
                   [Column("texto"), Column("enlace", "url"), Column("puntaje", "n"), Column("porcentaje", "pct")],
@@ -85,7 +85,7 @@ def test_report_csvs_neutralise_formulas_and_script_links_and_keep_numbers(tmp_p
 def test_emoji_are_drawn_with_a_colour_emoji_font_in_the_pdf(tmp_path):
     """Citizens write with emoji: the PDF must embed an emoji font, not print empty boxes (.ci/run installs
     Debian's fonts-noto-color-emoji)."""
-    from bot.report_html import render_pdf
+    from bot.reports.html import render_pdf
 
     html = tmp_path / "emoji.html"
     html.write_text("<!doctype html><meta charset='utf-8'><p>Pésimo servicio 😡👎 gracias 🙏</p>", encoding="utf-8")

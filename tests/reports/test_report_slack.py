@@ -6,9 +6,9 @@ import json
 
 from slack_sdk import WebClient
 
+from bot.alerts.slack_sink import SlackSink, build_slack_sink
 from bot.clock import ManualClock
-from bot.reports import run_weekly_report, write_weekly_summary
-from bot.slack import SlackSink, build_slack_sink
+from bot.reports.weekly import run_weekly_report, write_weekly_summary
 from storage.models import AlertRow, ReportRunRow
 from storage.unit_of_work import UnitOfWork
 from tests.fakes.slack_api import TOKEN, Fault

@@ -25,8 +25,8 @@ import pytest
 from PIL import Image
 
 from bot.clock import ManualClock
-from bot.report_charts import weekly_trend
-from bot.reports import run_weekly_report
+from bot.reports.charts import weekly_trend
+from bot.reports.weekly import run_weekly_report
 from domain import Metrics, Platform, PostKind, TextAnalysis
 from tests.reports.sample_data import services, store
 from tests.reports.test_indicators_sql import post
@@ -113,8 +113,8 @@ def test_no_trend_chart_with_a_single_week_of_data(sample_report):
 def test_weeks_without_data_are_not_drawn_as_zeros(w48, engine, monkeypatch):
     """The chart gets NaN (a gap in the line) for weeks without data, never 0."""
     from analyzers.indicators import BusinessCalendar
-    from bot import report_charts
-    from bot.report_model import build_report, week_period
+    from bot.reports import charts as report_charts
+    from bot.reports.model import build_report, week_period
     from storage.models import ReportRunRow
     from storage.unit_of_work import UnitOfWork
 

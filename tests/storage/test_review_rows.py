@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import Engine, select, text
 
 from bot import events
-from bot.alert_sinks import FileSink
+from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
 from bot.config import parse_config

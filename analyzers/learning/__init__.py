@@ -1,0 +1,1 @@
+"""Models learnt from labelled posts (sentiment, PQRSD category): features, training, evaluation, loading."""

@@ -1,0 +1,1 @@
+"""Crisis spike detection: seasonal baseline, count statistics, per-key tail calibration and the detector."""
