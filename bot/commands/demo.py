@@ -18,7 +18,7 @@ from typing import TextIO
 
 from sqlalchemy import func, select
 
-from bot import events
+from bot import events, labels
 from bot.alerts.incidents import local_es
 from bot.alerts.sinks import ConsoleSink, FileSink
 from bot.alerts.spike_keys import describe_key
@@ -27,7 +27,6 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.reports.html import find_chromium
 from bot.reports.weekly import write_weekly_summary
-from bot.web import labels
 from storage.models import AnalysisRow, IncidentRow, PostRow
 
 

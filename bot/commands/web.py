@@ -12,7 +12,7 @@ from typing import TextIO
 from bot.bootstrap import build_engine
 from bot.commands.common import load, setup_logging
 from bot.config import Config
-from bot.web.labels import ROLE_ES
+from bot.labels import ROLE_ES
 from bot.web.routes_admin import username_problem
 from bot.web.security import Passwords, password_problem
 from storage.unit_of_work import UnitOfWork

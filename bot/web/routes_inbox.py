@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from bot import labels
 from bot.spreadsheet import safe_cell
-from bot.web import labels
 from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for

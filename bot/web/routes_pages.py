@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from analyzers.settings import topic_name
+from bot import labels
 from bot.alerts.spike_keys import describe_key
-from bot.web import charts, labels
+from bot.web import charts
 from bot.web.auth import Viewer
 from bot.web.context import get_db, render, web
 from bot.web.inputs import MAX_DAY, MIN_DAY, PathId, week_param

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from analyzers.settings import topic_name
+from bot import labels
 from bot.alerts.spike_keys import describe_key
-from bot.web import labels
 
 WEEKDAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
