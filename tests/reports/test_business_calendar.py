@@ -11,7 +11,6 @@ from analyzers.indicators import (
     BusinessCalendar,
     Change,
     colombian_holidays,
-    easter_sunday,
     percentile,
     response_stats,
 )
@@ -35,10 +34,9 @@ def test_holidays_2025_match_the_official_calendar():
     assert "Sagrado Corazón" in holidays[date(2025, 6, 30)] and "San Pedro" in holidays[date(2025, 6, 30)]
 
 
-def test_easter_and_the_sample_weeks_holiday():
-    assert easter_sunday(2024) == date(2024, 3, 31) and easter_sunday(2026) == date(2026, 4, 5)
+def test_the_sample_weeks_holiday():
     # 11 November 2026 is a Wednesday: Independencia de Cartagena moves to Monday 16 November (sample week).
-    assert colombian_holidays(2026)[date(2026, 11, 16)] == "Independencia de Cartagena"
+    assert colombian_holidays(2026)[date(2026, 11, 16)].startswith("Independencia de Cartagena")
     assert not CAL.is_business_day(date(2026, 11, 16)) and CAL.is_business_day(date(2026, 11, 17))
 
 

@@ -160,6 +160,7 @@ def test_first_replies_match_on_platform_and_reply_id(db):
     expected = [("x", "peticion", at(2026, 11, 16, 8), at(2026, 11, 16, 12)),
                 ("facebook", "reclamo", at(2026, 11, 18, 10), None),
                 ("x", "queja", at(2026, 11, 20, 16), at(2026, 11, 24, 9)),
+                ("instagram", "sugerencia", at(2026, 11, 21, 15), None),  # a petición too (15 days)
                 ("x", "denuncia", at(2026, 11, 22, 23, 59), None)]  # r-bad is on Facebook: not an answer
     assert [(p, c) for p, c, _, _ in got] == [(p, c) for p, c, _, _ in expected]
     for (_, _, rec, rep), (_, _, e_rec, e_rep) in zip(got, expected, strict=True):
@@ -206,7 +207,7 @@ def test_report_model_figures(db):
     assert dict(c.categories()) == {k: 1 for k in ("peticion", "queja", "reclamo", "felicitacion", "otro",
                                                    "denuncia", "sugerencia")}
     s = c.responses
-    assert (s.received, s.answered, s.within_deadline, s.overdue, s.waiting) == (4, 2, 2, 0, 2)
+    assert (s.received, s.answered, s.within_deadline, s.overdue, s.waiting) == (5, 2, 2, 0, 3)  # c-8 sugerencia
     assert s.median_s == pytest.approx(46.5 * 3600, abs=1) and s.median_business_s == pytest.approx(5.5 * 3600, abs=1)
     assert c.responses_by_platform["facebook"].answered == 0 and c.responses_by_platform["x"].received == 3
     # incidents: 2 h of the first (from Monday 00:00), 110 h of the open one (Wed 10:00 to the week's end)
@@ -218,7 +219,7 @@ def test_report_model_figures(db):
     kpis = {k.key: k for k in r.kpis()}
     assert kpis["menciones_recibidas"].current == 8 and kpis["menciones_recibidas"].previous == 3
     assert kpis["menciones_recibidas"].change.pct == pytest.approx(500 / 3)
-    assert kpis["tasa_respuesta"].current == 0.5 and kpis["tasa_respuesta"].previous == 0.0
+    assert kpis["tasa_respuesta"].current == 0.4 and kpis["tasa_respuesta"].previous == 0.0  # 2 of 5 PQRSD
     assert kpis["interacciones_por_publicacion"].current == pytest.approx(46 / 3)
     assert kpis["tasa_interaccion_seguidores"].current is None
     # a platform-day with no posts is a possible collection gap: X had posts Mon, Thu, Fri and Sun only
