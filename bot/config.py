@@ -30,6 +30,7 @@ from analyzers.spikes.detector import SpikeSettings
 from connectors.meta_settings import MetaSettings
 from connectors.x_settings import XSettings
 from domain import valid_timezone
+from domain.business_calendar import BusinessCalendar, parse_office_hours
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
 DEFAULT_DATABASE_URL = "sqlite:///var/vigia.db"
@@ -204,6 +205,14 @@ class Config(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+
+def business_calendar(config: Any) -> BusinessCalendar:
+    """The ministry's business calendar from the config: `timezone` and `report.office_hours` (Mon–Fri, minus
+    Colombian holidays). The one place it is built, so the inbox's deadlines and the weekly report agree."""
+    spec = str(getattr(getattr(config, "report", None), "office_hours", ReportSettings().office_hours))
+    opens, closes = parse_office_hours(spec)
+    return BusinessCalendar(config.tz, opens, closes)
 
 
 class Secrets(BaseModel):

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Config
+from bot.config import Config, business_calendar
 from bot.web import templating
 from bot.web.security import AttemptLimiter, Passwords
+from domain.business_calendar import BusinessCalendar
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -100,6 +102,11 @@ class WebContext:
     def counts_changed(self) -> None:
         """Something was written: counts that are cheap to redo are dropped, expensive ones age out."""
         self.counts_cache.drop_cheap(CHEAP_COUNTS_SECONDS)
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        """The configured business calendar (zone, office hours, holidays), the one the weekly report uses."""
+        return business_calendar(self.config)
 
     @property
     def topics(self) -> tuple[str, ...]:

@@ -1,34 +1,18 @@
-"""Legal answer deadlines of citizen posts (Ley 1755 de 2015), in business days.
+"""Legal answer deadlines of citizen posts (Ley 1755 de 2015, art. 14), in business days, for the inbox.
 
-Counted from the business day after the post arrived; Saturdays and Sundays are skipped. Public holidays
-are not (the list changes every year by decree), so a deadline may show a day or two early around them:
-the safe side for a citizen waiting for an answer.
+The terms come from `domain.legal_terms` and the days from the configured `domain.business_calendar`
+(`bot.config.business_calendar`: weekends and Colombian holidays skipped), the same the weekly report uses,
+so a post shows the same last day in the inbox and in the report. Counted from the business day after the
+post arrived (in the configured zone); the post is due until the end of its last day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from storage.inbox_repository import DEADLINE_BUSINESS_DAYS
-
-
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    left = days
-    while left > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            left -= 1
-    return current
-
-
-def business_days_between(start: date, end: date) -> int:
-    """Business days from `start` (exclusive) to `end` (inclusive); negative when `end` is earlier."""
-    if end < start:
-        return -business_days_between(end, start)
-    return sum(1 for n in range(1, (end - start).days + 1) if (start + timedelta(days=n)).weekday() < 5)
+from domain.business_calendar import BusinessCalendar
+from domain.legal_terms import legal_term
 
 
 @dataclass(frozen=True)
@@ -54,11 +38,11 @@ class Deadline:
         return "soon" if self.days_left <= 2 else "ok"
 
 
-def deadline_for(created_at: datetime, category: str | None, tz: ZoneInfo, now: datetime) -> Deadline | None:
+def deadline_for(created_at: datetime, category: str | None, calendar: BusinessCalendar,
+                 now: datetime) -> Deadline | None:
     """The legal deadline of a post, or None when its category carries no duty to answer."""
-    days = DEADLINE_BUSINESS_DAYS.get(category or "")
+    days = legal_term(category)
     if days is None:
         return None
-    due = add_business_days(created_at.astimezone(tz).date(), days)
-    today = now.astimezone(tz).date()
-    return Deadline(due, business_days_between(today, due))
+    due = calendar.due_date(created_at, days)
+    return Deadline(due, calendar.business_days_between(calendar.local_day(now), due))

@@ -59,7 +59,7 @@ def row_context(request: Request, db: Session, user: CurrentUser, params: Filter
         "user": user,
         "params": params,
         "assignees": UserRepository(db).assignable() if user.can_edit else [],
-        "deadline": lambda row: deadline_for(row.created_at, row.category, ctx.config.tz, ctx.clock())
+        "deadline": lambda row: deadline_for(row.created_at, row.category, ctx.calendar, ctx.clock())
         if row.state in ("new", "in_progress") else None,
         "categories": CATEGORIES,
         "sentiments": SENTIMENTS,
@@ -190,7 +190,7 @@ def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(ge
 
 
 def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
-    due = deadline_for(row.created_at, row.category, ctx.config.tz, ctx.clock())
+    due = deadline_for(row.created_at, row.category, ctx.calendar, ctx.clock())
     return [
         row.id, row.created_at.astimezone(ctx.config.tz).isoformat(timespec="seconds"), row.platform, row.account,
         row.author_handle, labels.label(labels.KIND_ES, row.kind), row.text, row.url or "",

@@ -48,7 +48,7 @@ def _post_context(request: Request, db: Session, user: CurrentUser, post_id: int
         "thread": repo.thread(post_id),
         "events": repo.events(post_id),
         "assignees": UserRepository(db).assignable() if user.can_edit else [],
-        "deadline": deadline_for(row.created_at, row.category, ctx.config.tz, ctx.clock())
+        "deadline": deadline_for(row.created_at, row.category, ctx.calendar, ctx.clock())
         if row.state in ("new", "in_progress") else None,
         "categories": CATEGORIES,
         "sentiments": SENTIMENTS,

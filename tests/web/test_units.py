@@ -7,33 +7,37 @@ from zoneinfo import ZoneInfo
 
 from bot.web import charts
 from bot.web.context import TTLCache
-from bot.web.deadlines import add_business_days, business_days_between, deadline_for
+from bot.web.deadlines import deadline_for
 from bot.web.filters import FilterParams
 from bot.web.security import AttemptLimiter, Passwords, password_problem, same_secret, token_hash
 from bot.web.templating import number, percent
+from domain.business_calendar import BusinessCalendar
 
 TZ = ZoneInfo("America/Bogota")
+CAL = BusinessCalendar(TZ)
 
 
-def test_business_days_skip_weekends() -> None:
+def test_business_days_skip_weekends_and_holidays() -> None:
     friday = date(2026, 11, 20)
-    assert add_business_days(friday, 1) == date(2026, 11, 23)  # Monday
-    assert add_business_days(friday, 10) == date(2026, 12, 4)
-    assert add_business_days(date(2026, 11, 21), 1) == date(2026, 11, 23)  # from a Saturday
-    assert business_days_between(friday, date(2026, 11, 23)) == 1
-    assert business_days_between(date(2026, 11, 23), friday) == -1
+    assert CAL.add_business_days(friday, 1) == date(2026, 11, 23)  # Monday
+    assert CAL.add_business_days(friday, 10) == date(2026, 12, 4)
+    assert CAL.add_business_days(date(2026, 11, 21), 1) == date(2026, 11, 23)  # from a Saturday
+    assert CAL.add_business_days(date(2026, 11, 13), 1) == date(2026, 11, 17)  # Monday 16/11 is a holiday
+    assert CAL.business_days_between(friday, date(2026, 11, 23)) == 1
+    assert CAL.business_days_between(date(2026, 11, 23), friday) == -1
+    assert CAL.business_days_between(date(2026, 11, 13), date(2026, 11, 17)) == 1
 
 
 def test_deadline_by_category() -> None:
     created = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # Monday 10:00 Bogotá
     now = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # Friday of the next week
-    petition = deadline_for(created, "peticion", TZ, now)
+    petition = deadline_for(created, "peticion", CAL, now)
     assert petition is not None and petition.due == date(2026, 11, 30) and petition.days_left == 1
     assert petition.level == "soon" and petition.label == "vence en 1 día hábil"
-    complaint = deadline_for(created, "reclamo", TZ, now + timedelta(days=14))
+    complaint = deadline_for(created, "reclamo", CAL, now + timedelta(days=14))
     assert complaint is not None and complaint.due == date(2026, 12, 7)
     assert complaint.days_left < 0 and complaint.level == "overdue" and complaint.label.startswith("vencido")
-    assert deadline_for(created, "felicitacion", TZ, now) is None
+    assert deadline_for(created, "felicitacion", CAL, now) is None
 
 
 def test_filter_params_drop_unknown_values_and_round_trip() -> None:
