@@ -1,4 +1,4 @@
-"""Spanish labels of the codes stored in the database, for the pages and the CSV export."""
+"""Spanish labels of the codes stored in the database, for the pages, the CSV exports and the weekly report."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ CATEGORY_ES = {
     "otro": "Otro",
 }
 SENTIMENT_ES = {"negative": "Negativo", "neutral": "Neutral", "positive": "Positivo"}
+# The weekly report also counts the citizen posts not analysed yet.
+SENTIMENT_OR_UNANALYSED_ES = {**SENTIMENT_ES, "sin_analizar": "Sin analizar"}
 STATE_ES = {"new": "Nuevo", "in_progress": "En curso", "attended": "Atendido", "not_applicable": "No aplica"}
 STATE_FILTER_ES = {"pending": "Pendientes (nuevos y en curso)", **STATE_ES, "all": "Todos"}
 FLAG_ES = {
@@ -26,6 +28,9 @@ FLAG_ES = {
 PLATFORM_ES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram"}
 KIND_ES = {"mention": "mención", "comment": "comentario", "reply": "respuesta", "own_post": "publicación propia",
            "search_hit": "búsqueda"}
+# Counts of posts by kind, as rows of the weekly report's tables.
+KIND_PLURAL_ES = {"mention": "Menciones", "comment": "Comentarios", "reply": "Respuestas en conversaciones",
+                  "search_hit": "Resultados de búsqueda", "own_post": "Publicaciones propias"}
 ROLE_ES = {"viewer": "Consulta", "community_manager": "Community manager", "admin": "Administración"}
 ACTION_ES = {"category": "Categoría", "sentiment": "Sentimiento", "topics": "Temas", "state": "Estado",
              "assignee": "Asignación", "note": "Nota interna"}
@@ -35,6 +40,11 @@ METRIC_ES = {"likes": "Me gusta", "reposts": "Reposts", "replies": "Respuestas",
              "bookmarks": "Guardados", "impressions": "Impresiones", "reactions": "Reacciones",
              "comments": "Comentarios", "shares": "Compartidos", "saves": "Guardados", "views": "Visualizaciones",
              "reach": "Alcance"}
+# The weekly report's interaction types: X's bookmarks and Instagram's saves told apart.
+INTERACTION_TYPE_ES = {**METRIC_ES, "bookmarks": "Guardados (X)", "saves": "Guardados (Instagram)"}
+DAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
+             "noviembre", "diciembre")
 
 # Keyboard shortcuts: 1–7 set the category (in CATEGORIES order), 8/9/0 the sentiment.
 CATEGORY_KEYS = {cat: str(i) for i, cat in enumerate(CATEGORIES, 1)}

@@ -16,14 +16,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyzers.indicators import hours
-from bot.reports.model import (
-    CATEGORY_ES,
-    ORDERED_CATEGORIES,
-    PLATFORM_ES,
-    SENTIMENT_ES,
-    WeeklyReport,
-    short_day,
-)
+from bot.labels import CATEGORY_ES, PLATFORM_ES, SENTIMENT_OR_UNANALYSED_ES
+from bot.reports.model import WeeklyReport, short_day
+from domain import CATEGORIES
 
 PLATFORM_COLORS = {"x": "#1f2328", "facebook": "#1877f2", "instagram": "#c13584"}
 SENTIMENT_COLORS = {"negative": "#d64545", "neutral": "#9aa5b1", "positive": "#2f9e44", "sin_analizar": "#e0e4e8"}
@@ -134,7 +129,8 @@ def sentiment_over_time(r: WeeklyReport) -> Chart | None:
         heights = [by_day.get((i, s), 0) for i in range(len(days))]
         if not any(heights):
             continue
-        ax.bar(range(len(days)), heights, 0.65, bottom=bottom, label=SENTIMENT_ES[s], color=SENTIMENT_COLORS[s])
+        ax.bar(range(len(days)), heights, 0.65, bottom=bottom, label=SENTIMENT_OR_UNANALYSED_ES[s],
+               color=SENTIMENT_COLORS[s])
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     _day_ticks(ax, days)
     ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
@@ -162,7 +158,7 @@ def pqrsd_mix(r: WeeklyReport) -> Chart | None:
     now, before = r.current.categories(), r.before.categories()
     if not any(now.values()):
         return None
-    cats = list(ORDERED_CATEGORIES)
+    cats = list(CATEGORIES)
     fig = _figure(height=3.4)
     ax = fig.add_subplot()
     ys = range(len(cats))

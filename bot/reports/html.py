@@ -18,12 +18,10 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.labels import CATEGORY_ES, LEVEL_ES, PLATFORM_ES
 from bot.reports.charts import Chart
 from bot.reports.model import (
-    CATEGORY_ES,
     DUE_SOON_BUSINESS_DAYS,
-    LEVEL_ES,
-    PLATFORM_ES,
     Kpi,
     Table,
     WeeklyReport,

@@ -2,7 +2,7 @@
 
 `write_weekly_summary` is the entry point of the scheduler's Monday job (through
 `handlers.build_weekly_report`), of `demo` and of the `report` command. For a week it
-1. builds, unless already built: the indicators (bot/reports/model.py), the charts, the self-contained HTML,
+1. builds, unless already built: the indicators (bot/reports/model/), the charts, the self-contained HTML,
    the PDF when Chromium is installed, and one CSV per indicator table, in `<out_dir>/<YYYY-Www>/`;
 2. posts, when Slack is configured and it was not posted yet: the summary message and, in its thread, the
    HTML and PDF (bot/reports/slack.py).
@@ -30,7 +30,6 @@ from analyzers.indicators import BusinessCalendar
 from bot.reports.charts import all_charts
 from bot.reports.html import render_html, render_pdf
 from bot.reports.model import (
-    DEFAULT_TOPIC_NAMES,
     TREND_WEEKS,
     Period,
     Table,
@@ -144,8 +143,6 @@ def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None
     seconds: dict[str, float] = {}
     started = clock()
     as_of = svc.clock()
-    topic_names = {**DEFAULT_TOPIC_NAMES, **{t.name: DEFAULT_TOPIC_NAMES.get(t.name, t.name.replace("_", " ")
-                                                                            .capitalize()) for t in config.topics}}
     with svc.uow() as uow:
         assert uow.session is not None
         earlier, labels = period, []
@@ -154,7 +151,7 @@ def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None
             labels.append(earlier.label)
         history = {row.week: dict(row.summary or {}) for row in
                    uow.session.scalars(select(ReportRunRow).where(ReportRunRow.week.in_(labels))) if row.built_at}
-        report = build_report(uow.session, period, as_of, business_calendar(config), topic_names=topic_names,
+        report = build_report(uow.session, period, as_of, business_calendar(config),
                               previous_summary=history.get(period.previous().label), frozen=frozen,
                               history=history)
     seconds["indicators"] = clock() - started
