@@ -9,19 +9,21 @@ shown as 0 %), and what is known about missing data is listed
 - periods.py: `Period` (whole local days, an ISO week usually) and its Spanish wording;
 - figures.py: `PeriodFigures`, everything counted for one period;
 - deadlines.py: the legal deadlines of the questions (met, missed, due soon);
-- report.py: `WeeklyReport` (the key indicators, data gaps, the summary kept in report_runs) and `build_report`;
-- trend.py: the key indicators of the last weeks;
+- report.py: `WeeklyReport` (the key indicators, data gaps, the summary kept in report_runs);
+- build.py: `build_report`, which runs the queries and gathers a `WeeklyReport`;
+- trend.py: the key indicators of the last weeks (`build_trend`);
 - tables.py: the indicator tables (one CSV each, and the HTML report's tables).
 
 The writers import from here; the Spanish labels are bot/labels.py's.
 """
 
+from bot.reports.model.build import build_report
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS, DeadlineStats, Pending, deadline_windows
 from bot.reports.model.figures import PeriodFigures, period_figures
 from bot.reports.model.periods import Period, days_period, long_day, period_text, short_day, week_period
-from bot.reports.model.report import DataGap, Kpi, WeeklyReport, build_report
+from bot.reports.model.report import DataGap, Kpi, TrendWeek, WeeklyReport
 from bot.reports.model.tables import Column, Table, report_tables
-from bot.reports.model.trend import TREND_KEYS, TREND_WEEKS, TrendWeek, build_trend, trend_source_text
+from bot.reports.model.trend import TREND_KEYS, TREND_WEEKS, build_trend, trend_source_text
 
 __all__ = [
     "DUE_SOON_BUSINESS_DAYS",

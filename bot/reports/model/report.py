@@ -1,27 +1,21 @@
-"""The weekly report of a period: its figures next to the previous period's, and `build_report` to gather them."""
+"""The weekly report of a period: its figures next to the previous period's, its key indicators and data gaps."""
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import text
-from sqlalchemy.orm import Session
-
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, Change, deadline_days, hours, ratio
+from analyzers.indicators import BusinessCalendar, Change, hours, ratio
 from analyzers.settings import topic_name
 from bot.alerts.spike_keys import describe_key
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
-from bot.reports.model.figures import PeriodFigures, period_figures
+from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
-from bot.reports.model.trend import TREND_WEEKS, TrendWeek, build_trend
 from storage import indicators as q
 
-PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed
-PG_WORK_MEM = "64MB"  # per sort/hash node of the report's queries, on PostgreSQL only
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
 
 
@@ -50,6 +44,20 @@ class DataGap:
     @property
     def empty(self) -> bool:
         return self.posts == 0
+
+
+@dataclass(frozen=True)
+class TrendWeek:
+    """One week of the trend: its key figures as its report gave them, or recomputed, or no data at all."""
+
+    period: Period
+    source: str  # "stored" (its report's summary) | "recomputed" | "none" (no posts stored: not zeros)
+    as_of: datetime | None  # the moment the figures reflect
+    values: Mapping[str, float | None]
+
+    @property
+    def has_data(self) -> bool:
+        return self.source != "none"
 
 
 @dataclass
@@ -259,67 +267,3 @@ def _dl(f: PeriodFigures, what: str) -> float | None:
     s = d.stats
     return {"total": d.total, "rate": s.on_time_rate, "within": s.within_deadline,
             "late": d.late_or_unanswered}[what]
-
-
-def _notable_posts(session: Session, figures: PeriodFigures, top: int) -> list[q.NotablePost]:
-    """The most-engaged own posts, making sure each platform's best one is there (platforms differ in scale)."""
-    start, end = figures.period.utc_start, figures.period.utc_end
-    best = q.top_own_posts(session, start, end, top)
-    platforms = sorted({r.platform for r in figures.own if r.kind == "own_post"})
-    for platform in platforms:
-        if not any(p.platform == platform for p in best):
-            best.extend(q.top_own_posts(session, start, end, 1, platform))
-    ranked = sorted(best, key=lambda p: (-p.interactions, p.created_at))
-    missing = [p for p in ranked[top:] if not any(b.platform == p.platform for b in ranked[:top])]
-    return ranked[: top - len(missing)] + missing if missing else ranked[:top]
-
-
-def build_report(session: Session, period: Period, as_of: datetime, calendar: BusinessCalendar, *,
-                 top: int = 10,
-                 previous_summary: Mapping[str, Any] | None = None,
-                 frozen: Mapping[str, Any] | None = None,
-                 history: Mapping[str, Mapping[str, Any]] | None = None,
-                 trend_weeks: int = TREND_WEEKS) -> WeeklyReport:
-    """Gather every figure of `period` (and the previous period) known at `as_of`.
-
-    The previous period is compared at equal maturity: with `previous_summary` (its report_runs.summary,
-    when its report was built and had data) its key figures are the ones that report gave, and its tables
-    are recomputed as of that report's moment; without, everything is recomputed as of `as_of` − 7 days.
-    `frozen` (this period's own stored summary) re-runs a report with the figures it gave then: its moment
-    and its key figures (counters are not versioned, so only the stored figures can be reproduced exactly).
-    `history` (stored summaries by week label) feeds the trend of the last `trend_weeks` weeks.
-    """
-    if frozen is not None:
-        as_of = datetime.fromisoformat(frozen["as_of"])
-    if previous_summary is not None and not (previous_summary.get("has_data") and previous_summary.get("kpis")
-                                             and previous_summary.get("as_of")):
-        previous_summary = None
-    shift = period.end - period.start
-    previous_as_of = as_of - shift
-    if frozen is not None and frozen.get("previous_as_of"):
-        previous_as_of = datetime.fromisoformat(frozen["previous_as_of"])
-    elif previous_summary is not None:
-        previous_as_of = datetime.fromisoformat(previous_summary["as_of"])
-    if session.get_bind().dialect.name == "postgresql":
-        # Grouping a year of posts fits in memory (hash aggregates) instead of spilling to disk sorts;
-        # SET LOCAL lasts until the end of this read-only transaction.
-        session.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
-    previous = period.previous()
-    current = period_figures(session, period, as_of, calendar)
-    before = period_figures(session, previous, previous_as_of, calendar)
-    cutoffs = {c: calendar.overdue_before(as_of, deadline_days(c)) for c in QUESTION_CATEGORIES}
-    since = as_of - PENDING_LOOKBACK
-    overdue_counts, overdue_posts = q.overdue_questions(session, cutoffs, since, as_of, limit=25)
-    first, last = q.stored_span(session)
-    start, end = period.utc_start, period.utc_end
-    report = WeeklyReport(
-        period=period, previous=previous, current=current, before=before, as_of=as_of, calendar=calendar,
-        top_posts=_notable_posts(session, current, top),
-        threads=q.busiest_threads(session, start, end, top),
-        overdue_counts=overdue_counts, overdue_posts=overdue_posts, overdue_since=since,
-        problems=q.collection_problems(session, start, end),
-        stored_first=first, stored_last=last,
-        previous_as_of=previous_as_of, stored_previous=previous_summary, frozen=frozen,
-    )
-    report.trend = build_trend(session, report, history or {}, trend_weeks)
-    return report

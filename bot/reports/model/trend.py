@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from analyzers.indicators import QUESTION_CATEGORIES, hours, ratio, response_stats
 from bot.reports.model.periods import Period
+from bot.reports.model.report import TrendWeek, WeeklyReport
 from storage import indicators as q
-
-if TYPE_CHECKING:
-    from bot.reports.model.report import WeeklyReport
 
 TREND_WEEKS = 12  # weeks in the trend chart and tendencia_semanal.csv, the reported one included
 # Key indicators followed over the last weeks (keys of `WeeklyReport.kpis`).
 TREND_KEYS: tuple[str, ...] = ("menciones_recibidas", "interacciones", "tono_negativo", "pqrsd_con_respuesta",
                                "tasa_respuesta", "mediana_primera_respuesta_h")
-
-
-@dataclass(frozen=True)
-class TrendWeek:
-    """One week of the trend: its key figures as its report gave them, or recomputed, or no data at all."""
-
-    period: Period
-    source: str  # "stored" (its report's summary) | "recomputed" | "none" (no posts stored: not zeros)
-    as_of: datetime | None  # the moment the figures reflect
-    values: Mapping[str, float | None]
-
-    @property
-    def has_data(self) -> bool:
-        return self.source != "none"
 
 
 def _stored_week(period: Period, summary: Mapping[str, Any] | None) -> TrendWeek | None:
