@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
+    String,
     and_,
     case,
     distinct,
@@ -91,6 +92,27 @@ def _day_index_postgresql(element: day_index, compiler: Any, **kw: Any) -> str:
     column, first = list(element.clauses)
     return (f"CAST(FLOOR((EXTRACT(EPOCH FROM {compiler.process(column, **kw)}) - "
             f"{compiler.process(first, **kw)}) / 86400.0) AS INTEGER)")
+
+
+class unindexed(FunctionElement[str]):  # lower case: reads as the SQL it stands for
+    """A text column that SQLite must not pick an index for (`+column`); the column itself elsewhere.
+
+    Without `ANALYZE` statistics SQLite prefers an equality index (`analyses.category IN (…)`, two thirds of
+    all analyses) to the period's `created_at` range: 1.8 s instead of 0.2 s for a week of a million posts.
+    """
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(unindexed)
+def _unindexed_default(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def engagement() -> Any:
@@ -269,7 +291,8 @@ def question_timings(session: Session, start: datetime, end: datetime, categorie
                epoch_seconds(answered.c.first_at))
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .outerjoin(answered, answered.c.post_id == PostRow.id)
-        .where(_in_range(start, end), PostRow.is_own == false(), AnalysisRow.category.in_(list(categories)))
+        .where(_in_range(start, end), PostRow.is_own == false(),
+               unindexed(AnalysisRow.category).in_(list(categories)))  # driven by the created_at range
     )
     out = Timings([], [], [], [])
     for platform, category, received, replied in session.execute(stmt):
