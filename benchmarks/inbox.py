@@ -36,8 +36,8 @@ from sqlalchemy import Engine, func, insert, select, text
 from bot.config import Config
 from bot.web.app import create_app, fast_passwords
 from storage import db
-from storage.inbox_repository import urgency_keys
 from storage.models import AnalysisRow, IncidentRow, PostLabelRow, PostReviewRow, PostRow, UserRow
+from storage.review_changes import urgency_keys
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

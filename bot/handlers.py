@@ -24,7 +24,7 @@ from bot.alerts.problems import problem_failed, problems_recovered
 from bot.alerts.spike_keys import bucket_start, keys_for
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
-from storage.inbox_repository import ReviewRepository
+from storage.review_changes import ReviewRepository
 
 if TYPE_CHECKING:
     from bot.services import Services

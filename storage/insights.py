@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from storage.inbox_repository import DEADLINE_BUSINESS_DAYS
 from storage.models import (
     AlertRow,
     AnalysisRow,
@@ -27,6 +26,7 @@ from storage.models import (
     PostRow,
     SpikeBucketRow,
 )
+from storage.review_changes import DEADLINE_BUSINESS_DAYS
 
 INTERACTION_METRICS = ("likes", "reposts", "replies", "quotes", "bookmarks", "reactions", "comments", "shares",
                        "saves")

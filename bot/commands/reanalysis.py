@@ -13,7 +13,7 @@ import structlog
 from bot.bootstrap import build_engine
 from bot.config import Config
 from domain import TextAnalysis
-from storage.inbox_repository import ReviewRepository
+from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.web.inputs import day_param, id_param, without_nul
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
-from storage.inbox_repository import REVIEW_STATES, SORTS, InboxFilters, IncidentScope
+from storage.inbox_filters import SORTS, InboxFilters, IncidentScope
+from storage.review_changes import REVIEW_STATES
 
 STATE_CHOICES = ("pending", *REVIEW_STATES, "all")
 MAX_QUERY_CHARS = 200

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import Field
 
-from storage.inbox_repository import decode_cursor
+from storage.inbox_filters import decode_cursor
 
 MAX_ID = 2**63 - 1  # PostgreSQL BIGINT (and SQLite INTEGER)
 MIN_DAY = date(1970, 1, 1)

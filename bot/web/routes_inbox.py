@@ -22,7 +22,9 @@ from bot.web.deadlines import deadline_for
 from bot.web.filters import FilterParams
 from bot.web.inputs import FormId, InvalidParameter, cursor_param, parse_id, parse_int
 from domain import CATEGORIES, SENTIMENTS
-from storage.inbox_repository import REVIEW_STATES, InboxFilters, InboxRepository, InboxRow, ReviewRepository
+from storage.inbox_filters import InboxFilters
+from storage.inbox_queries import InboxRepository, InboxRow
+from storage.review_changes import REVIEW_STATES, ReviewRepository
 from storage.web_accounts import UserRepository
 
 PAGE_SIZE = 50

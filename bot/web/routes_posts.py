@@ -23,7 +23,8 @@ from bot.web.deadlines import deadline_for
 from bot.web.inputs import PathId, parse_id, without_nul
 from bot.web.routes_inbox import params_from_return_to, row_context
 from domain import CATEGORIES, SENTIMENTS
-from storage.inbox_repository import REVIEW_STATES, InboxRepository, ReviewRepository
+from storage.inbox_queries import InboxRepository
+from storage.review_changes import REVIEW_STATES, ReviewRepository
 from storage.web_accounts import UserRepository
 
 router = APIRouter()

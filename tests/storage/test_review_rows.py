@@ -18,8 +18,10 @@ from bot.clock import ManualClock
 from bot.config import parse_config
 from domain import TextAnalysis
 from storage import db
-from storage.inbox_repository import InboxFilters, InboxRepository, ReviewRepository, urgency_keys
+from storage.inbox_filters import InboxFilters
+from storage.inbox_queries import InboxRepository
 from storage.models import PostReviewRow
+from storage.review_changes import ReviewRepository, urgency_keys
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0, make_post
 from tests.fake_connector import ListConnector

@@ -8,7 +8,8 @@ from sqlalchemy import Engine, select, text, update
 
 from domain import Platform
 from storage import db
-from storage.inbox_repository import InboxFilters, InboxQuery, InboxRepository, P, trigram_query
+from storage.inbox_filters import InboxFilters, InboxQuery, P, trigram_query
+from storage.inbox_queries import InboxRepository
 from storage.models import PostRow
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import analyse, analysis, citizen

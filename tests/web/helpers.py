@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 
 from bot.web.app import fast_passwords
 from domain import Alert, Platform, Post, PostKind, TextAnalysis
-from storage.inbox_repository import ReviewRepository
 from storage.models import PostEventRow
+from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import UserRepository
 

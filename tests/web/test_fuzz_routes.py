@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 
 from bot.web.routes_webhooks import PATH as WEBHOOK_PATH
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
-from storage.inbox_repository import REVIEW_STATES, SORTS, encode_cursor
+from storage.inbox_filters import SORTS, encode_cursor
+from storage.review_changes import REVIEW_STATES
 from storage.web_accounts import ROLES
 from tests.web.conftest import TestClient
 from tests.web.helpers import (

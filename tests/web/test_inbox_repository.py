@@ -8,14 +8,9 @@ import pytest
 from sqlalchemy import Engine
 
 from domain import Platform
-from storage.inbox_repository import (
-    InboxFilters,
-    InboxRepository,
-    IncidentScope,
-    ReviewRepository,
-    decode_cursor,
-    encode_cursor,
-)
+from storage.inbox_filters import InboxFilters, IncidentScope, decode_cursor, encode_cursor
+from storage.inbox_queries import InboxRepository
+from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import NOW, analyse, analysis, citizen, seed
 

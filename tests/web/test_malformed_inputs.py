@@ -25,7 +25,7 @@ from bot.web.inputs import (
     safe_json,
     week_param,
 )
-from storage.inbox_repository import encode_cursor
+from storage.inbox_filters import encode_cursor
 from tests.web.conftest import TestClient
 from tests.web.helpers import NOW, SECURITY_HEADERS, Seeded, csrf_of, signed_headers
 

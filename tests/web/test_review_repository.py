@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, select
 
-from storage.inbox_repository import InboxFilters, InboxRepository, ReviewRepository
+from storage.inbox_filters import InboxFilters
+from storage.inbox_queries import InboxRepository
 from storage.insights import LearningQueries
 from storage.models import AnalysisRow, PostEventRow
+from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import NOW, seed
 

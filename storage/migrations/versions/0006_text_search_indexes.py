@@ -8,7 +8,7 @@ on SQLite), which no B-tree can serve: a word that no post contains meant readin
   tried inside a SAVEPOINT and, if it fails, the index is skipped with a warning and search stays a scan.
 - SQLite (>= 3.34 with FTS5): `posts_fts`, an external-content FTS5 table with the trigram tokenizer over
   posts(text), kept in step by triggers and filled here. The inbox adds `posts.id IN (SELECT rowid FROM
-  posts_fts WHERE text LIKE …)` next to the unchanged plain condition (storage/inbox_repository.py).
+  posts_fts WHERE text LIKE …)` next to the unchanged plain condition (storage/inbox_filters.py).
   Older SQLite: skipped with a warning. NOTE: a later migration that rebuilds `posts` with
   `batch_alter_table` drops these triggers and must create them again (see `_SQLITE_TRIGGERS`).
 

@@ -1,0 +1,231 @@
+"""The inbox's filters as SQL: which citizen posts a filter set means, the text search, and the page bookmarks.
+
+`InboxQuery` turns an `InboxFilters` into WHERE clauses (optionally leaving some filters out, for the facet
+counts); `storage/inbox_queries.py` runs them. Full-text search is a case-insensitive substring match
+(`lower(text) LIKE …` on SQLite, `ILIKE` on PostgreSQL), made fast by the trigram indexes of migration 0006:
+PostgreSQL's GIN index serves ILIKE as is; on SQLite the same condition is narrowed by the `posts_fts`
+trigram table (see `InboxQuery.conditions`).
+
+Bookmarks (`encode_cursor` / `decode_cursor`) are keyset positions, not offsets: `(created_at, id)` for the
+newest-first list, `(tier, due_at, id)` for the urgency order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, exists, false, func, or_, select, true
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
+from sqlalchemy.orm import aliased
+
+from storage.models import AnalysisRow, PostLabelRow, PostReviewRow, PostRow
+from storage.review_changes import PENDING_STATES, REVIEW_STATES
+
+SORTS = ("recent", "urgency")
+
+P, A, R = PostRow, AnalysisRow, PostReviewRow
+# The SQLite trigram index of posts.text (migration 0006): an FTS5 table whose rowid is posts.id.
+POSTS_FTS = sql_table("posts_fts", sql_column("rowid"), sql_column("posts_fts"))
+TRIGRAM = 3
+
+
+@dataclass(frozen=True)
+class IncidentScope:
+    """The posts an alert's inbox link means: the incident's time window and the keys that spiked."""
+
+    incident_id: int
+    start: datetime
+    end: datetime | None
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    platform: str | None = None
+    account: str | None = None
+    category: str | None = None
+    topic: str | None = None
+    sentiment: str | None = None
+    flag: str | None = None  # a crisis flag, or "any"
+    state: str = "pending"  # "pending" | "all" | one of REVIEW_STATES
+    assignee: str | None = None  # a user id as text, or "none"
+    date_from: datetime | None = None  # inclusive, aware UTC
+    date_to: datetime | None = None  # exclusive, aware UTC
+    q: str | None = None
+    incident: IncidentScope | None = None
+    sort: str = "recent"
+
+
+def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
+    label = aliased(PostLabelRow)  # its own alias: the facet query joins post_labels too
+    cond = [label.post_id == P.id, label.kind == kind]
+    if value is not None:
+        cond.append(label.value == value)
+    return exists().where(*cond)
+
+
+def _key_condition(key: str) -> ColumnElement[bool]:
+    """SQL for one spike-detector key (see bot/alerts/spike_keys.py for their meaning)."""
+    kind, _, rest = key.partition(":")
+    if key == "all":
+        return true()
+    if kind == "sentiment":
+        return A.sentiment == rest
+    if kind == "category":
+        return A.category == rest
+    if kind == "topic":
+        return _label_exists("topic", rest)
+    if kind == "flag":
+        return _label_exists("flag", rest)
+    if kind == "account":
+        platform, _, handle = rest.partition(":")
+        return and_(P.platform == platform, P.account == handle)
+    return false()
+
+
+def trigram_query(q: str) -> str | None:
+    """An FTS5 MATCH expression for the posts that may contain `q`, or None when no trigram can narrow it.
+
+    Each run of 3+ characters between `%`/`_` becomes a quoted phrase, which the trigram tokenizer matches as
+    a substring with Unicode case folded: a superset of what the plain LIKE matches (shorter runs and the
+    metacharacters are left out, so they only widen it). MATCH rather than FTS5's own LIKE: LIKE re-reads
+    every candidate's text from `posts` (100 ms for a common word on a million posts, MATCH 7 ms), and the
+    plain condition rechecks the candidates anyway.
+    """
+    runs = [run for run in re.split(r"[%_]", q) if len(run) >= TRIGRAM]
+    if not runs:
+        return None
+    return " AND ".join('"' + run.replace('"', '""') + '"' for run in runs)
+
+
+def _text_search(q: str, text_index: bool) -> list[ColumnElement[bool]]:
+    """Case-insensitive substring search; with the SQLite trigram index, narrowed by it first.
+
+    The plain condition always stays, so results are exactly those of the plain LIKE (the index only
+    finds candidates). Below 3 characters a trigram index cannot help: the plain condition alone.
+    """
+    cond = [P.text.icontains(q, autoescape=True)]
+    phrase = trigram_query(q) if text_index else None
+    if phrase is not None:
+        cond.insert(0, P.id.in_(select(POSTS_FTS.c.rowid).where(POSTS_FTS.c.posts_fts.match(phrase))))
+    return cond
+
+
+def state_expr() -> ColumnElement[str]:
+    return func.coalesce(R.state, "new")
+
+
+class InboxQuery:
+    """Builds the WHERE clauses of a filter set, optionally leaving some filters out (for facet counts).
+
+    On SQLite, equality on a frequent value (a category, a sentiment, "attended") is written so that the
+    planner cannot pick that column's index: without statistics it would, then sort a quarter of the table
+    to find the newest 50, where walking `ix_posts_created_at` backwards finds them in a few hundred rows.
+    Sparse sets keep their index: an assignee's open posts use `ix_post_reviews_assignee (assignee_id, state)`.
+    """
+
+    def __init__(self, filters: InboxFilters, dialect: str = "postgresql", state_index: bool = False,
+                 text_index: bool = False):
+        self.f = filters
+        self.sqlite = dialect == "sqlite"
+        self.text_index = text_index and self.sqlite  # the `posts_fts` table exists (SQLite only)
+        # The newest-first list finds its page by walking created_at (recent posts are mostly pending), but
+        # the urgency order and the counts read the whole pending set: for them the state index is the way.
+        self.state_index = state_index
+
+    def _dense(self, column: Any) -> Any:
+        """`column` as an expression no index matches (SQLite only; PostgreSQL has statistics)."""
+        if not self.sqlite:
+            return column
+        return column.concat("") if isinstance(column.type, String) else column + 0
+
+    def conditions(self, skip: frozenset[str] = frozenset()) -> list[ColumnElement[bool]]:
+        f = self.f
+        cond: list[ColumnElement[bool]] = [P.is_own.is_(False)]
+        if f.platform and "platform" not in skip:
+            cond.append(self._dense(P.platform) == f.platform)  # else SQLite borrows an index that starts with it
+        if f.account and "account" not in skip:
+            cond.append(P.account == f.account)  # ix_posts_account_created_at is ordered by time: keep it
+        for name, column in (("category", A.category), ("sentiment", A.sentiment)):
+            value = getattr(f, name)
+            if value and name not in skip:
+                cond.append(self._dense(column) == value)
+        if f.topic and "topic" not in skip:
+            cond.append(_label_exists("topic", f.topic))
+        if f.flag and "flag" not in skip:
+            cond.append(_label_exists("flag", None if f.flag == "any" else f.flag))
+        assignee = f.assignee if f.assignee and "assignee" not in skip else None
+        someone = assignee is not None and assignee.isdigit()
+        if "state" not in skip:
+            cond.extend(self._state(f.state, someone))
+        if assignee == "none":
+            cond.append(R.assignee_id.is_(None))
+        elif someone:
+            sparse = f.state in (*PENDING_STATES, "pending") and "state" not in skip
+            cond.append((R.assignee_id if sparse else self._dense(R.assignee_id)) == int(assignee))
+        if f.date_from is not None:
+            cond.append(P.created_at >= f.date_from)
+        if f.date_to is not None:
+            cond.append(P.created_at < f.date_to)
+        if f.q and f.q.strip():
+            cond.extend(_text_search(f.q.strip(), self.text_index))
+        if f.incident is not None:
+            scope = f.incident
+            cond.append(P.created_at >= scope.start)
+            if scope.end is not None:
+                cond.append(P.created_at < scope.end)
+            if "all" not in scope.keys:
+                cond.append(or_(*(_key_condition(k) for k in scope.keys)) if scope.keys else false())
+        return cond
+
+    def _state(self, state: str, assigned: bool) -> list[ColumnElement[bool]]:
+        """Every analysed citizen post has a review row, so a state is a plain condition on it.
+
+        (A post not analysed yet has no row: it joins the pending views once analysed, seconds later.)
+        """
+        if state == "pending":
+            if assigned or self.state_index:
+                return [R.state.in_(PENDING_STATES)]
+            return [self._dense(R.state).in_(PENDING_STATES)]
+        if state == "new":
+            return [R.state == "new"]
+        if state == "in_progress":
+            return [R.state == state]
+        if state in REVIEW_STATES:
+            return [(R.state if self.state_index else self._dense(R.state)) == state]
+        return []
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
+    """The bookmark in a `cursor` parameter, or None when it is missing or not one of ours."""
+    if not token:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(values, list) or not values or values[0] != sort:
+        return None
+    try:
+        if sort == "recent" and len(values) == 3:
+            return [sort, datetime.fromisoformat(values[1]), int(values[2])]
+        if sort == "urgency" and len(values) == 4:
+            due = datetime.fromisoformat(values[2])
+            return [sort, int(values[1]), due, int(values[3])] if due.tzinfo is not None else None
+    except (TypeError, ValueError):
+        return None
+    return None
+

@@ -1,0 +1,386 @@
+"""The community managers' inbox, read side: filtered, keyset-paged lists of citizen posts, counts, one post.
+
+Why keyset paging: OFFSET gets slower with every page on a million rows, a (created_at, id) bookmark does not
+— the newest-first list walks `ix_posts_created_at` backwards and stops after one page. Which posts a filter
+set means (and the indexed text search) is written in `storage/inbox_filters.py`.
+
+Every analysed citizen post has a `post_reviews` row (written by `ReviewRepository.sync_rows` when it is
+first analysed) holding its state and its urgency keys (tier, due_at): the pending views, their counts and
+the urgency order start from that table's indexes instead of reading every post. The writes (state,
+assignee, corrections, notes and their audit trail) are in `storage/review_changes.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import ColumnElement, SmallInteger, Text, cast, func, literal, or_, select, tuple_
+from sqlalchemy import text as sql_text
+from sqlalchemy.orm import Session
+
+from storage.inbox_filters import (
+    SORTS,
+    A,
+    InboxFilters,
+    InboxQuery,
+    IncidentScope,
+    P,
+    R,
+    decode_cursor,
+    encode_cursor,
+    state_expr,
+)
+from storage.models import IncidentRow, PostEventRow, PostRow, UserRow, UTCDateTime
+from storage.review_changes import PENDING_STATES, REVIEW_STATES
+
+WINDOWS = (timedelta(days=2), timedelta(days=15), timedelta(days=120))  # newest-first search windows
+_METRICS = ("likes", "reposts", "replies", "quotes", "bookmarks", "impressions", "reactions", "comments",
+            "shares", "saves")
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    id: int
+    platform: str
+    kind: str
+    account: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    url: str | None
+    category: str | None
+    sentiment: str | None
+    sentiment_score: float | None
+    topics: tuple[str, ...]
+    flags: tuple[str, ...]
+    state: str
+    assignee_id: int | None
+    assignee_name: str | None
+    tier: int = 2
+    due_at: datetime | None = None  # set in the urgency order only
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: list[InboxRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts per filter value, each computed with every other filter applied (as in a shop's sidebar)."""
+
+    total: int
+    platform: dict[str, int] = field(default_factory=dict)
+    account: dict[str, int] = field(default_factory=dict)
+    category: dict[str, int] = field(default_factory=dict)
+    sentiment: dict[str, int] = field(default_factory=dict)
+    state: dict[str, int] = field(default_factory=dict)
+    assignee: dict[str, int] = field(default_factory=dict)
+    topic: dict[str, int] = field(default_factory=dict)
+    flag: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PostEvent:
+    user: str
+    action: str
+    old_value: str | None
+    new_value: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PostDetail:
+    row: InboxRow
+    author_id: str
+    lang: str | None
+    external_id: str
+    conversation_id: str | None
+    in_reply_to_id: str | None
+    analysis_rules: tuple[str, ...]
+    analysis_version: str | None
+    analyzed_at: datetime | None
+    analysis_lang: str | None
+    metrics: dict[str, int | None]
+    review_updated_at: datetime | None
+    review_updated_by: str | None
+    is_own: bool = False
+
+
+@dataclass(frozen=True)
+class ThreadPost:
+    id: int
+    author_handle: str
+    text: str
+    created_at: datetime
+    is_own: bool
+    url: str | None
+    in_reply_to_id: str | None
+    external_id: str
+
+
+class InboxRepository:
+    """Read side of the inbox. Never commits."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    @cached_property
+    def _text_index(self) -> bool:
+        """Whether migration 0006 could build the SQLite trigram table (it skips SQLite without FTS5 trigram)."""
+        if self.dialect != "sqlite":
+            return False
+        found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'posts_fts'"
+        return self.session.execute(sql_text(found)).first() is not None
+
+    def _query(self, filters: InboxFilters, state_index: bool = False) -> InboxQuery:
+        return InboxQuery(filters, self.dialect, state_index=state_index, text_index=self._text_index)
+
+    def _base(self, *columns: Any, from_reviews: bool = False) -> Any:
+        """Posts with their analysis and review row; `from_reviews` when a state condition needs the row.
+
+        Starting from `post_reviews` lets the planner use its state indexes (neither SQLite nor the query
+        text turns the outer join into an inner one by itself).
+        """
+        if from_reviews:
+            return select(*columns).select_from(R).join(P, P.id == R.post_id).outerjoin(A, A.post_id == P.id)
+        return (
+            select(*columns)
+            .select_from(P)
+            .outerjoin(A, A.post_id == P.id)
+            .outerjoin(R, R.post_id == P.id)
+        )
+
+    def _row_columns(self) -> list[Any]:
+        return [
+            P.id, P.platform, P.kind, P.account, P.author_handle, P.text, P.created_at, P.url,
+            A.category, A.sentiment, A.sentiment_score, A.topics, A.flags,
+            state_expr().label("state"), R.assignee_id,
+        ]
+
+    def page(self, filters: InboxFilters, cursor: str | None = None, limit: int = 50) -> InboxPage:
+        """One page of the filtered list and the bookmark of the next page (None on the last page)."""
+        sort = filters.sort if filters.sort in SORTS else "recent"
+        after = decode_cursor(cursor, sort)
+        columns = self._row_columns()
+        if sort == "urgency":
+            rows = self._urgency_rows(filters, after, limit + 1)
+            more = len(rows) > limit
+            items = self._to_rows(rows[:limit], with_urgency=True)
+            last = items[-1] if items else None
+            due = last.due_at.isoformat() if last and last.due_at else None
+            token = encode_cursor([sort, last.tier, due, last.id]) if more and last else None
+            return InboxPage(items, token)
+        cond = self._query(filters).conditions()
+        stmt = self._base(*columns).where(*cond)
+        anchor = None
+        if after is not None:
+            _, anchor, i = after
+            # `<=` first so the database walks the created_at index from the bookmark down.
+            stmt = stmt.where(P.created_at <= anchor, or_(P.created_at < anchor, P.id < i))
+        stmt = stmt.order_by(P.created_at.desc(), P.id.desc()).limit(limit + 1)
+        rows = self._newest_first(stmt, anchor, limit + 1)
+        more = len(rows) > limit
+        items = self._to_rows(rows[:limit])
+        last = items[-1] if items else None
+        return InboxPage(items, encode_cursor([sort, last.created_at.isoformat(), last.id]) if more and last else None)
+
+    def _newest_first(self, stmt: Any, anchor: datetime | None, wanted: int) -> list[Any]:
+        """Run a newest-first page query in growing time windows before the whole table.
+
+        Inbox work is recent, but no planner knows that a filter's matches cluster in the last days
+        (PostgreSQL, seeing 1 % of posts flagged, sorts the whole table rather than walk the index). A
+        window that already holds a full page gives the same answer as the whole table, at index speed.
+        """
+        top = anchor or self.session.scalar(select(func.max(P.created_at)))
+        if top is None:
+            return []
+        for window in WINDOWS:
+            rows = self.session.execute(stmt.where(P.created_at >= top - window)).all()
+            if len(rows) >= wanted:
+                return rows
+        return self.session.execute(stmt).all()
+
+    def _urgency_rows(self, filters: InboxFilters, after: list[Any] | None, limit: int) -> list[Any]:
+        """Urgency order: one walk of `ix_post_reviews_urgency (state, tier, due_at, post_id)` per state.
+
+        With one state fixed the index is already in urgency order, so each walk starts at the bookmark and
+        stops after `limit` matching rows; the walks (two for "pending") are merged here. A single query with
+        `state IN (…)` would have to read and sort every pending post instead. Posts without a review row
+        (not analysed yet) have no urgency and are left out of this order.
+        """
+        if filters.state == "pending":
+            states: tuple[str, ...] = PENDING_STATES
+        else:
+            states = (filters.state,) if filters.state in REVIEW_STATES else REVIEW_STATES
+        rows: list[Any] = []
+        for state in states:
+            cond = self._query(replace(filters, state=state), state_index=True).conditions()
+            stmt = self._base(*self._row_columns(), R.tier, R.due_at, from_reviews=True).where(*cond)
+            if after is not None:
+                _, t, d, i = after
+                bookmark = tuple_(literal(t, SmallInteger()), literal(d, UTCDateTime()), literal(i, R.post_id.type))
+                stmt = stmt.where(tuple_(R.tier, R.due_at, R.post_id) > bookmark)
+            rows += self.session.execute(stmt.order_by(R.tier, R.due_at, R.post_id).limit(limit)).all()
+        return sorted(rows, key=lambda r: (r.tier, r.due_at, r.id))[:limit]
+
+    def iter_rows(self, filters: InboxFilters, batch: int = 1000) -> Iterator[InboxRow]:
+        """Every row of the filtered list, in pages (for CSV export of any size)."""
+        cursor: str | None = None
+        while True:
+            page = self.page(filters, cursor, limit=batch)
+            yield from page.rows
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def _to_rows(self, rows: Sequence[Any], with_urgency: bool = False) -> list[InboxRow]:
+        names = self._user_names({r.assignee_id for r in rows if r.assignee_id is not None})
+        out = []
+        for r in rows:
+            out.append(InboxRow(
+                id=r.id, platform=r.platform, kind=r.kind, account=r.account, author_handle=r.author_handle,
+                text=r.text, created_at=r.created_at, url=r.url, category=r.category, sentiment=r.sentiment,
+                sentiment_score=r.sentiment_score, topics=tuple(r.topics or ()), flags=tuple(r.flags or ()),
+                state=r.state, assignee_id=r.assignee_id, assignee_name=names.get(r.assignee_id),
+                tier=int(r.tier) if with_urgency else 2, due_at=r.due_at if with_urgency else None,
+            ))
+        return out
+
+    def _user_names(self, ids: set[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        stmt = select(UserRow.id, UserRow.display_name).where(UserRow.id.in_(ids))
+        return {i: name for i, name in self.session.execute(stmt)}
+
+    def count(self, filters: InboxFilters) -> int:
+        stmt = self._base(func.count()).where(*self._query(filters).conditions())
+        return int(self.session.scalar(stmt) or 0)
+
+    def contains(self, filters: InboxFilters, post_id: int) -> bool:
+        """Whether a post is in the filtered list (after a change, to drop it from the page)."""
+        stmt = self._base(P.id).where(P.id == post_id, *self._query(filters).conditions())
+        return self.session.scalar(stmt) is not None
+
+    def facets(self, filters: InboxFilters) -> Facets:
+        """Counts per value of every filter, from one grouped scan whatever the number of facets.
+
+        The scan applies the state filter and the filters that are not facets (dates, search, incident) and
+        groups by every facet column, topics and flags included (as their JSON text); Python then adds up, for
+        each facet, the groups that pass every other filter, so a facet's counts leave out its own filter and
+        show the alternatives. The state facet is the exception: it splits the current state selection
+        (counting every attended post of all time would mean reading the whole table for every page).
+        """
+        facets = ("platform", "account", "category", "sentiment", "state", "assignee", "topic", "flag")
+        query = self._query(filters, state_index=True)
+        # SQLite would walk an index that starts with `platform` to group by it: a plain scan is 2-3x faster.
+        platform = P.platform.concat("") if self.dialect == "sqlite" else P.platform
+        cols = [platform, P.account, A.category, A.sentiment, state_expr(), R.assignee_id,
+                cast(A.topics, Text), cast(A.flags, Text)]
+        skip = frozenset(facets) - {"state"}
+        stmt = (self._base(*cols, func.count(), from_reviews=filters.state != "all")
+                .where(*query.conditions(skip=skip)).group_by(*cols))
+        tests = self._facet_tests(filters)
+        counts: dict[str, Counter[str]] = {name: Counter() for name in facets}
+        total = 0
+        parsed: dict[str | None, tuple[str, ...]] = {}
+        for *row, n in self.session.execute(stmt):
+            scalars = ["" if v is None else str(v) for v in row[:6]]
+            lists = [parsed.setdefault(raw, _json_list(raw)) for raw in row[6:]]
+            values: list[Any] = [*scalars, *lists]
+            passes = [test(value) for test, value in zip(tests, values, strict=True)]
+            if all(passes):
+                total += n
+            for i, name in enumerate(facets):
+                if all(ok for j, ok in enumerate(passes) if j != i):
+                    for key in (values[i] if i >= 6 else (values[i],)):
+                        counts[name][key] += n
+        return Facets(total=total, **{name: dict(sorted(counts[name].items(), key=lambda kv: (-kv[1], kv[0])))
+                                      for name in facets})
+
+    @staticmethod
+    def _facet_tests(f: InboxFilters) -> list[Any]:
+        """One predicate per facet column, in `facets()` order."""
+        def eq(value: str | None) -> Any:
+            return (lambda v: True) if not value else (lambda v: v == value)
+
+        def state_ok(v: str) -> bool:
+            if f.state == "pending":
+                return v in PENDING_STATES
+            return v == f.state if f.state in REVIEW_STATES else True
+
+        def has(value: str | None) -> Any:
+            if not value:
+                return lambda items: True
+            return (lambda items: bool(items)) if value == "any" else (lambda items: value in items)
+
+        assignee = eq("" if f.assignee == "none" else f.assignee)
+        return [eq(f.platform), eq(f.account), eq(f.category), eq(f.sentiment), state_ok, assignee,
+                has(f.topic), has(f.flag)]
+
+    # --- one post -------------------------------------------------------------------------------------
+
+    def detail(self, post_id: int) -> PostDetail | None:
+        cols = [*self._row_columns(), P.author_id, P.lang, P.external_id, P.conversation_id, P.in_reply_to_id,
+                A.rules, A.version, A.analyzed_at, A.lang.label("analysis_lang"), R.updated_at, R.updated_by,
+                P.is_own, *(getattr(P, m) for m in _METRICS)]
+        row = self.session.execute(self._base(*cols).where(P.id == post_id)).first()
+        if row is None:
+            return None
+        return PostDetail(
+            row=self._to_rows([row])[0], author_id=row.author_id, lang=row.lang, external_id=row.external_id,
+            conversation_id=row.conversation_id, in_reply_to_id=row.in_reply_to_id,
+            analysis_rules=tuple(row.rules or ()), analysis_version=row.version, analyzed_at=row.analyzed_at,
+            analysis_lang=row.analysis_lang, metrics={m: getattr(row, m) for m in _METRICS},
+            review_updated_at=row.updated_at, review_updated_by=row.updated_by, is_own=bool(row.is_own),
+        )
+
+    def thread(self, post_id: int, limit: int = 200) -> list[ThreadPost]:
+        """The conversation around a post: same conversation, its parent, and replies to it (ministry's too).
+
+        One small query per link, each on its own index, rather than one OR that a planner may scan for.
+        """
+        post = self.session.get(PostRow, post_id)
+        if post is None:
+            return []
+        links: list[ColumnElement[bool]] = [P.in_reply_to_id == post.external_id]
+        if post.conversation_id:
+            links += [P.conversation_id == post.conversation_id, P.external_id == post.conversation_id]
+        if post.in_reply_to_id:
+            links.append(P.external_id == post.in_reply_to_id)
+        ids = {post.id}
+        for link in links:
+            ids.update(self.session.scalars(select(P.id).where(P.platform == post.platform, link).limit(limit)))
+        stmt = (select(P.id, P.author_handle, P.text, P.created_at, P.is_own, P.url, P.in_reply_to_id,
+                       P.external_id)
+                .where(P.id.in_(sorted(ids)[:limit])).order_by(P.created_at, P.id))
+        return [ThreadPost(*r) for r in self.session.execute(stmt)]
+
+    def events(self, post_id: int) -> list[PostEvent]:
+        stmt = (select(PostEventRow.user, PostEventRow.action, PostEventRow.old_value, PostEventRow.new_value,
+                       PostEventRow.created_at)
+                .where(PostEventRow.post_id == post_id)
+                .order_by(PostEventRow.created_at.desc(), PostEventRow.id.desc()))
+        return [PostEvent(*r) for r in self.session.execute(stmt)]
+
+    def incident_scope(self, incident_id: int) -> IncidentScope | None:
+        row = self.session.get(IncidentRow, incident_id)
+        if row is None:
+            return None
+        return IncidentScope(row.id, row.opened_at, row.closed_at, tuple(row.keys or ()))
+
+
+def _json_list(raw: str | None) -> tuple[str, ...]:
+    try:
+        values = json.loads(raw) if raw else []
+    except ValueError:
+        return ()
+    return tuple(dict.fromkeys(str(v) for v in values)) if isinstance(values, list) else ()
