@@ -1,19 +1,19 @@
-"""Read-only figures for the web app's incidents, indicators and learning-loop pages.
+"""Read-only figures for the web app's incidents and learning-loop pages, and the inbox-only figure of its
+indicators page (posts per review state). Every other indicator comes from storage/indicators.py, the weekly
+report's queries, so the page and the report cannot disagree.
 
 Every query is bounded by a time window or an id, so the pages stay fast however large the tables grow.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.models import (
     AlertRow,
@@ -21,15 +21,11 @@ from storage.models import (
     CorrectionRow,
     IncidentRow,
     PostEventRow,
-    PostLabelRow,
     PostReviewRow,
     PostRow,
     SpikeBucketRow,
 )
-from storage.review_changes import DEADLINE_BUSINESS_DAYS
 
-INTERACTION_METRICS = ("likes", "reposts", "replies", "quotes", "bookmarks", "reactions", "comments", "shares",
-                       "saves")
 REVIEW_ACTIONS = ("category", "sentiment", "topics")
 CLOSING_STATES = ("attended", "not_applicable")
 
@@ -93,95 +89,21 @@ class IncidentQueries:
         return dict(out)
 
 
-@dataclass
-class WeekIndicators:
-    start: datetime
-    end: datetime
-    citizen_posts: int = 0
-    own_posts: int = 0
-    unique_citizens: int = 0
-    per_day: list[tuple[datetime, int]] = field(default_factory=list)
-    by_platform: dict[str, int] = field(default_factory=dict)
-    sentiment: dict[str, int] = field(default_factory=dict)
-    categories: dict[str, int] = field(default_factory=dict)
-    topics: dict[str, int] = field(default_factory=dict)
-    flags: dict[str, int] = field(default_factory=dict)
-    interactions: dict[str, int] = field(default_factory=dict)  # own posts, per platform
-    review_states: dict[str, int] = field(default_factory=dict)
-    awaiting_answer: int = 0  # citizen PQRSD posts (deadline categories) in the week
-    answered: int = 0  # of those, with a reply from a ministry account
-    median_first_response_minutes: float | None = None
+def review_states(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Citizen posts created in [start, end) per inbox review state ("new" when no row yet), most first.
 
-
-class IndicatorQueries:
-    def __init__(self, session: Session):
-        self.session = session
-
-    def latest_post_time(self) -> datetime | None:
-        return self.session.scalar(select(func.max(PostRow.created_at)))
-
-    def week(self, start: datetime, end: datetime, tz: ZoneInfo) -> WeekIndicators:
-        s = self.session
-        out = WeekIndicators(start, end)
-        in_week = and_(PostRow.created_at >= start, PostRow.created_at < end)
-        citizen = and_(in_week, PostRow.is_own.is_(False))
-        out.citizen_posts = s.scalar(select(func.count()).where(citizen)) or 0
-        out.own_posts = s.scalar(select(func.count()).select_from(PostRow).where(in_week, PostRow.is_own)) or 0
-        out.unique_citizens = s.scalar(select(func.count(func.distinct(PostRow.author_id))).where(citizen)) or 0
-        day = start.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        while day < end:
-            nxt = (day + timedelta(days=1)).replace(tzinfo=tz)
-            n = s.scalar(select(func.count()).select_from(PostRow).where(
-                PostRow.created_at >= day, PostRow.created_at < nxt, PostRow.is_own.is_(False))) or 0
-            out.per_day.append((day, n))
-            day = nxt
-        out.by_platform = self._group(select(PostRow.platform, func.count()).where(citizen)
-                                      .group_by(PostRow.platform))
-        joined = select().select_from(PostRow).join(AnalysisRow, AnalysisRow.post_id == PostRow.id).where(citizen)
-        out.sentiment = self._group(joined.add_columns(AnalysisRow.sentiment, func.count())
-                                    .group_by(AnalysisRow.sentiment))
-        out.categories = self._group(joined.add_columns(AnalysisRow.category, func.count())
-                                     .group_by(AnalysisRow.category))
-        labels = (select(PostLabelRow.kind, PostLabelRow.value, func.count())
-                  .join(PostRow, PostRow.id == PostLabelRow.post_id).where(citizen)
-                  .group_by(PostLabelRow.kind, PostLabelRow.value))
-        for kind, value, n in s.execute(labels):
-            target = out.topics if kind == "topic" else out.flags
-            target[value] = int(n)
-        out.topics = dict(sorted(out.topics.items(), key=lambda kv: -kv[1]))
-        sums = [func.coalesce(func.sum(getattr(PostRow, m)), 0) for m in INTERACTION_METRICS]
-        for platform, *values in s.execute(select(PostRow.platform, *sums).where(in_week, PostRow.is_own)
-                                           .group_by(PostRow.platform)):
-            out.interactions[platform] = int(sum(values))
-        # One expression, grouped by its label: PostgreSQL refuses a GROUP BY whose 'new' is a second bound
-        # parameter (it cannot tell the two coalesce() calls are the same).
-        state = func.coalesce(PostReviewRow.state, literal_column("'new'")).label("state")
-        out.review_states = self._group(
-            select(state, func.count()).select_from(PostRow)
-            .outerjoin(PostReviewRow, PostReviewRow.post_id == PostRow.id).where(citizen)
+    The inbox's own figure: the weekly report counts posts and answers, not the team's review states (its
+    figures, and the rest of the indicators page's, come from storage/indicators.py).
+    """
+    # One expression, grouped by its label: PostgreSQL refuses a GROUP BY whose 'new' is a second bound
+    # parameter (it cannot tell the two coalesce() calls are the same).
+    state = func.coalesce(PostReviewRow.state, literal_column("'new'")).label("state")
+    stmt = (select(state, func.count()).select_from(PostRow)
+            .outerjoin(PostReviewRow, PostReviewRow.post_id == PostRow.id)
+            .where(PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own.is_(False))
             .group_by(state))
-        self._responses(out, citizen)
-        return out
-
-    def _group(self, stmt: Any) -> dict[str, int]:
-        rows = [(str(k), int(n)) for k, n in self.session.execute(stmt)]
-        return dict(sorted(rows, key=lambda kv: -kv[1]))
-
-    def _responses(self, out: WeekIndicators, citizen: Any) -> None:
-        reply = aliased(PostRow)
-        stmt = (select(PostRow.id, PostRow.created_at, func.min(reply.created_at))
-                .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-                .outerjoin(reply, and_(reply.platform == PostRow.platform,
-                                       reply.in_reply_to_id == PostRow.external_id, reply.is_own.is_(True)))
-                .where(citizen, AnalysisRow.category.in_(list(DEADLINE_BUSINESS_DAYS)))
-                .group_by(PostRow.id, PostRow.created_at))
-        delays = []
-        for _, asked, answered in self.session.execute(stmt):
-            out.awaiting_answer += 1
-            if answered is not None:
-                out.answered += 1
-                delays.append((answered - asked).total_seconds() / 60)
-        out.median_first_response_minutes = statistics.median(delays) if delays else None
+    rows = [(str(k), int(n)) for k, n in session.execute(stmt)]
+    return dict(sorted(rows, key=lambda kv: (-kv[1], kv[0])))
 
 
 @dataclass(frozen=True)

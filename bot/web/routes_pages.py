@@ -15,12 +15,13 @@ from bot.alerts.spike_keys import describe_key
 from bot.web import charts
 from bot.web.auth import Viewer
 from bot.web.context import get_db, render, web
+from bot.web.indicators import week_figures
 from bot.web.inputs import MAX_DAY, MIN_DAY, PathId, week_param
 from bot.web.templating import WEEKDAYS_ES
 from domain import CATEGORIES, SENTIMENTS
-from storage.inbox_filters import InboxFilters
-from storage.inbox_queries import InboxRepository
-from storage.insights import IncidentQueries, IndicatorQueries, LearningQueries
+from storage.inbox_repository import InboxFilters, InboxRepository
+from storage.indicators import stored_span
+from storage.insights import IncidentQueries, LearningQueries
 
 router = APIRouter()
 LEARNING_WEEKS = 8
@@ -81,22 +82,21 @@ def indicators(request: Request, user: Viewer, db: Annotated[Session, Depends(ge
                semana: str | None = None) -> Response:
     ctx = web(request)
     tz = ctx.config.tz
-    queries = IndicatorQueries(db)
-    label, start = _week_bounds(semana, queries.latest_post_time(), ctx.clock(), tz)
-    end = start + timedelta(days=7)
-    week = queries.week(start, end, tz)
-    per_day = charts.columns([(f"{WEEKDAYS_ES[d.weekday()]} {d.day}", n) for d, n in week.per_day], css="c-day")
+    now = ctx.clock()
+    label, start = _week_bounds(semana, stored_span(db)[1], now, tz)
+    week = week_figures(db, start.date(), ctx.calendar, now)
+    per_day = charts.columns([(f"{WEEKDAYS_ES[d.weekday()]} {d.day}", n)
+                              for d, n in zip(week.days, week.citizen_per_day, strict=True)], css="c-day")
     cats = charts.hbars([(labels.label(labels.CATEGORY_ES, c), week.categories.get(c, 0)) for c in CATEGORIES],
                         css="c-cat")
     topics = charts.hbars([(topic_name(k), v) for k, v in list(week.topics.items())[:10]], css="c-topic")
     flags = charts.hbars([(labels.label(labels.FLAG_ES, f), n) for f, n in week.flags.items()], css="c-flag")
     sentiment = charts.shares([(labels.SENTIMENT_ES[s], week.sentiment.get(s, 0), f"c-{s}") for s in SENTIMENTS])
     return render(request, "indicators.html", {
-        "user": user, "week": week, "week_label": label, "last_day": end - timedelta(days=1),
+        "user": user, "week": week, "week_label": label, "last_day": week.end - timedelta(days=1),
         "per_day": per_day, "cats": cats, "topics": topics,
         "flags": flags, "sentiment": sentiment,
         "prev_week": _neighbour_week(start, -1), "next_week": _neighbour_week(start, 1),
-        "response_rate": week.answered / week.awaiting_answer if week.awaiting_answer else None,
     })
 
 
