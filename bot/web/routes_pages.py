@@ -19,7 +19,8 @@ from bot.web.indicators import week_figures
 from bot.web.inputs import MAX_DAY, MIN_DAY, PathId, week_param
 from bot.web.templating import WEEKDAYS_ES
 from domain import CATEGORIES, SENTIMENTS
-from storage.inbox_repository import InboxFilters, InboxRepository
+from storage.inbox_filters import InboxFilters
+from storage.inbox_queries import InboxRepository
 from storage.indicators import stored_span
 from storage.insights import IncidentQueries, LearningQueries
 
