@@ -19,16 +19,19 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from domain.legal_terms import LEGAL_TERMS
 from storage.models import AnalysisRow, CorrectionRow, PostEventRow, PostLabelRow, PostReviewRow, PostRow, UserRow
 from storage.repositories import dialect_insert, utc_now
 from storage.web_accounts import ASSIGNABLE_ROLES
 
 REVIEW_STATES = ("new", "in_progress", "attended", "not_applicable")
 PENDING_STATES = ("new", "in_progress")
-# Legal response terms (Ley 1755 de 2015) in business days, by PQRSD category. Categories without a duty to
-# answer (praise, "otro") get the longest term so they sort after the rest. 10 business days are exactly 14
-# calendar days from a weekday, 15 are 21 and 30 are 42: the stored due moment uses those calendar offsets.
-DEADLINE_BUSINESS_DAYS = {"peticion": 10, "queja": 15, "reclamo": 15, "sugerencia": 15, "denuncia": 15}
+# Legal response terms (Ley 1755 de 2015, art. 14) in business days, by PQRSD category: the table the inbox
+# page and the weekly report use (domain/legal_terms.py). Categories without a duty to answer (praise, "otro")
+# sort as if their term were 30 days, after the rest. 10 business days are exactly 14 calendar days from a
+# weekday, 15 are 21 and 30 are 42: the stored due moment uses those calendar offsets (holidays ignored: it
+# only orders the list; the page shows the exact last day).
+DEADLINE_BUSINESS_DAYS = LEGAL_TERMS
 DEFAULT_DEADLINE_BUSINESS_DAYS = 30
 MAX_NOTE_CHARS = 4000
 

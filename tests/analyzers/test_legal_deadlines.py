@@ -103,3 +103,12 @@ def test_the_configured_calendar_is_built_in_one_place() -> None:
     cal = business_calendar(config)
     assert isinstance(cal, BusinessCalendar) and cal.tz == BOGOTA
     assert (cal.opens.isoformat(), cal.closes.isoformat()) == ("07:30:00", "16:30:00")
+
+
+def test_the_inbox_urgency_order_uses_the_same_terms() -> None:
+    from storage.review_changes import DEADLINE_BUSINESS_DAYS, urgency_keys
+
+    assert DEADLINE_BUSINESS_DAYS is LEGAL_TERMS
+    t0 = at(2026, 1, 9, 16).astimezone(UTC)
+    for category, days in LEGAL_TERMS.items():  # calendar-day approximation, only to order the list
+        assert urgency_keys(t0, category, "neutral", []) == (2, t0 + timedelta(days=days * 7 // 5))
