@@ -1,10 +1,11 @@
 """The inbox's filters as SQL: which citizen posts a filter set means, the text search, and the page bookmarks.
 
 `InboxQuery` turns an `InboxFilters` into WHERE clauses (optionally leaving some filters out, for the facet
-counts); `storage/inbox_queries.py` runs them. Full-text search is a case-insensitive substring match
-(`lower(text) LIKE …` on SQLite, `ILIKE` on PostgreSQL), made fast by the trigram indexes of migration 0006:
-PostgreSQL's GIN index serves ILIKE as is; on SQLite the same condition is narrowed by the `posts_fts`
-trigram table (see `InboxQuery.conditions`).
+counts); `storage/inbox_queries.py` runs them. Full-text search is a substring match that ignores case and
+accents: the term, folded by `storage.search_text.fold_search_text`, is looked for with LIKE in
+`posts.search_text`, the post's text folded the same way (migration 0009), made fast by trigram indexes over
+that column: PostgreSQL's GIN index serves the LIKE as is; on SQLite the same condition is narrowed by the
+`posts_fts` trigram table (see `_text_search`).
 
 Bookmarks (`encode_cursor` / `decode_cursor`) are keyset positions, not offsets: `(created_at, id)` for the
 newest-first list, `(tier, due_at, id)` for the urgency order.
@@ -28,11 +29,12 @@ from sqlalchemy.orm import aliased
 
 from storage.models import AnalysisRow, PostLabelRow, PostReviewRow, PostRow
 from storage.review_changes import PENDING_STATES, REVIEW_STATES
+from storage.search_text import fold_search_text
 
 SORTS = ("recent", "urgency")
 
 P, A, R = PostRow, AnalysisRow, PostReviewRow
-# The SQLite trigram index of posts.text (migration 0006): an FTS5 table whose rowid is posts.id.
+# The SQLite trigram index of posts.search_text (migrations 0006, 0009): an FTS5 table whose rowid is posts.id.
 POSTS_FTS = sql_table("posts_fts", sql_column("rowid"), sql_column("posts_fts"))
 TRIGRAM = 3
 
@@ -107,13 +109,16 @@ def trigram_query(q: str) -> str | None:
 
 
 def _text_search(q: str, text_index: bool) -> list[ColumnElement[bool]]:
-    """Case-insensitive substring search; with the SQLite trigram index, narrowed by it first.
+    """Substring search ignoring case and accents; with the SQLite trigram index, narrowed by it first.
 
-    The plain condition always stays, so results are exactly those of the plain LIKE (the index only
-    finds candidates). Below 3 characters a trigram index cannot help: the plain condition alone.
+    The folded term against the folded text: "peticion" finds "Petición", "BOGOTÁ" finds "bogota", "año"
+    finds "ano" (ñ folds to n). The plain condition always stays, so results are exactly those of the plain
+    LIKE (the index only finds candidates). Below 3 characters a trigram index cannot help: the plain
+    condition alone.
     """
-    cond = [P.text.icontains(q, autoescape=True)]
-    phrase = trigram_query(q) if text_index else None
+    folded = fold_search_text(q)
+    cond = [P.search_text.contains(folded, autoescape=True)]
+    phrase = trigram_query(folded) if text_index else None
     if phrase is not None:
         cond.insert(0, P.id.in_(select(POSTS_FTS.c.rowid).where(POSTS_FTS.c.posts_fts.match(phrase))))
     return cond

@@ -135,7 +135,7 @@ class InboxRepository:
 
     @cached_property
     def _text_index(self) -> bool:
-        """Whether migration 0006 could build the SQLite trigram table (it skips SQLite without FTS5 trigram)."""
+        """Whether migrations 0006/0009 could build the SQLite trigram table (not on SQLite without FTS5 trigram)."""
         if self.dialect != "sqlite":
             return False
         found = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'posts_fts'"

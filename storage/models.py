@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.search_text import search_text_default
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC and always returns aware UTC datetimes."""
@@ -73,6 +75,9 @@ class PostRow(Base):
     author_id: Mapped[str] = mapped_column(String(128))
     author_handle: Mapped[str] = mapped_column(String(256))
     text: Mapped[str] = mapped_column(Text)
+    # `text` folded for the inbox search (storage/search_text.py): filled from `text` on insert; whoever
+    # changes `text` writes it too (PostRepository.upsert). Indexed by trigrams (migration 0009).
+    search_text: Mapped[str | None] = mapped_column(Text, default=search_text_default)
     lang: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     url: Mapped[str | None] = mapped_column(Text)

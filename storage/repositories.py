@@ -30,6 +30,7 @@ from storage.models import (
     RejectedPayloadRow,
     SpikeBucketRow,
 )
+from storage.search_text import fold_search_text
 
 _METRICS = Metrics.names()
 _CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
@@ -140,7 +141,7 @@ class PostRepository:
             values: dict[str, Any] = {
                 name: value for name, value in post.metrics.as_dict().items() if value is not None
             }
-            values.update(text=post.text, raw=dict(post.raw), updated_at=now)
+            values.update(text=post.text, search_text=fold_search_text(post.text), raw=dict(post.raw), updated_at=now)
             self.session.execute(
                 update(PostRow)
                 .where(PostRow.platform == str(post.platform), PostRow.external_id == post.external_id)

@@ -1,16 +1,17 @@
-"""Indexed inbox search (migration 0006): the same results as the plain LIKE, on both engines, but indexed."""
+"""Inbox search (migrations 0006, 0009): a substring match ignoring case and accents, indexed, on both engines."""
 
 from __future__ import annotations
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Connection, Engine, inspect, select, text, update
 
 from domain import Platform
 from storage import db
 from storage.inbox_filters import InboxFilters, InboxQuery, P, trigram_query
 from storage.inbox_queries import InboxRepository
 from storage.models import PostRow
+from storage.search_text import fold_search_text
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import analyse, analysis, citizen
 
@@ -29,11 +30,20 @@ TEXTS = {
     "quote": 'El "plan" de conectividad',
     "short": "ok",
     "nandu": "Ñandú digital",
+    "peticion": "Mi petición no ha sido respondida",
+    "peticion_upper": "RESPONDAN LA PETICION 123",
+    "bogota": "sin internet en bogota centro",
+    "bogota_upper": "FALLA EN BOGOTÁ DESDE AYER",
+    "informacion": "Solicito INFORMACIÓN del trámite",
+    "nino": "El niño no tiene computador",
+    "nino_plain": "el nino del colegio sin tablet",
+    "wide": "Ｔａｌｅｎｔｏ convocatoria",
 }
 QUERIES = [
     "señal", "SEÑAL", "Señal", "senal", "SEÑAL CAÍDA", "caída", "CAÍDA", "talento ti", "TALENTO", "Talento TI",
     "canción", "CANCIÓN", "cancion", "100%", "%", "_", "juan_perez", "n_p", "1000", '"plan"', '"', "ñandú",
-    "ÑANDÚ", "ok", "o", "Ok", "xyzzy", "  vereda  ", "a%b", "%%%", "del",
+    "ÑANDÚ", "ok", "o", "Ok", "xyzzy", "  vereda  ", "a%b", "%%%", "del", "peticion", "PETICIÓN", "petición",
+    "BOGOTÁ", "bogota", "Bogotá", "informacion", "INFORMACIÓN", "niño", "nino", "NIÑO", "nandu", "tramite",
 ]
 
 
@@ -54,29 +64,46 @@ def _found(engine: Engine, q: str) -> tuple[list[int], int]:
         return sorted(r.id for r in repo.page(filters, limit=100).rows), repo.count(filters)
 
 
-def _plain(engine: Engine, q: str) -> list[int]:
-    """What the search matched before the indexes: the plain case-insensitive LIKE alone."""
-    with engine.connect() as conn:
-        return sorted(conn.scalars(select(P.id).where(P.text.icontains(q.strip(), autoescape=True))))
+def _expected(ids: dict[str, int], q: str) -> list[int]:
+    """The meaning of the search, in Python: the folded term is a substring of the folded text."""
+    term = fold_search_text(q.strip())
+    return sorted(ids[key] for key, body in TEXTS.items() if term in fold_search_text(body))
 
 
-def test_index_gives_the_plain_like_results(engine: Engine) -> None:
+def test_search_ignores_case_and_accents(engine: Engine) -> None:
     ids = _seed(engine)
     nonempty = 0
     for q in QUERIES:
-        expected = _plain(engine, q)
+        expected = _expected(ids, q)
         assert _found(engine, q) == (expected, len(expected)), q
         nonempty += bool(expected)
-    assert nonempty >= 20  # the comparison is not between two empty lists
-    # A few meanings spelt out. SQLite's lower() folds ASCII only, PostgreSQL's ILIKE folds "Ñ" too (as before).
-    senal = [ids["senal"], ids["senal_title"]] + ([ids["senal_upper"]] if engine.dialect.name == "postgresql" else [])
-    assert _found(engine, "señal")[0] == sorted(senal)
+    assert nonempty >= 40  # the comparison is not between two empty lists
+    # The meanings spelt out, the same on both engines.
+    assert _found(engine, "peticion")[0] == sorted([ids["peticion"], ids["peticion_upper"]])
+    assert _found(engine, "PETICIÓN")[0] == sorted([ids["peticion"], ids["peticion_upper"]])
+    assert _found(engine, "BOGOTÁ")[0] == sorted([ids["bogota"], ids["bogota_upper"]])
+    assert _found(engine, "bogota")[0] == sorted([ids["bogota"], ids["bogota_upper"]])
+    assert _found(engine, "informacion del tramite")[0] == [ids["informacion"]]
+    assert _found(engine, "cancion")[0] == [ids["cancion"]]
+    senal = [ids["senal"], ids["senal_upper"], ids["senal_title"], ids["senal_plain"]]
+    assert _found(engine, "señal")[0] == sorted(senal)  # SQLite's lower() used to miss "SEÑAL"
+    # ñ folds to n: a wider match, which the search can afford ("nino" finds "niño" and the other way).
+    assert _found(engine, "niño")[0] == sorted([ids["nino"], ids["nino_plain"]])
+    assert _found(engine, "nandu")[0] == [ids["nandu"]]
+    assert _found(engine, "talento")[0] == sorted([ids["talento"], ids["talento_upper"], ids["wide"]])  # full-width
     assert _found(engine, "talento ti")[0] == sorted([ids["talento"], ids["talento_upper"]])
     assert _found(engine, "100%")[0] == [ids["percent"]]  # % is a literal
     assert _found(engine, "juan_perez")[0] == [ids["underscore"]]  # _ is a literal
     assert _found(engine, "xyzzy")[0] == []
-    assert _found(engine, "cancion")[0] == []  # accents must match
     assert _found(engine, "CAÍDA")[0] == [ids["senal_upper"]]
+
+
+def test_the_list_shows_the_original_text(engine: Engine) -> None:
+    ids = _seed(engine)
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        rows = InboxRepository(uow.session).page(InboxFilters(q="bogota", state="all")).rows
+    assert {r.id: r.text for r in rows} == {ids["bogota"]: TEXTS["bogota"], ids["bogota_upper"]: TEXTS["bogota_upper"]}
 
 
 def test_posts_written_after_the_migration_are_found(engine: Engine) -> None:
@@ -85,18 +112,20 @@ def test_posts_written_after_the_migration_are_found(engine: Engine) -> None:
         stored = uow.posts.upsert([citizen(100, "Antena nueva en Mitú", minutes_ago=1, platform=Platform.FACEBOOK)])
         analyse(uow, [(stored.new_ids[0], analysis("otro"))])
         assert uow.session is not None
-        uow.session.execute(update(PostRow).where(PostRow.id == ids["talento"]).values(text="Texto corregido xq"))
+        edited = uow.posts.upsert([citizen(5, "Texto corregido xq, petición", minutes_ago=5)])  # re-collected
+        assert edited.new_ids == () and edited.updated == 1
         uow.session.execute(update(PostRow).where(PostRow.id == ids["senal"]).values(likes=5))  # text unchanged
         uow.commit()
     assert _found(engine, "antena nueva")[0] == list(stored.new_ids)
     assert _found(engine, "corregido")[0] == [ids["talento"]]
+    assert _found(engine, "xq, peticion")[0] == [ids["talento"]]  # the folded copy follows the text
     assert _found(engine, "talento ti")[0] == [ids["talento_upper"]]  # the old text is gone from the index
     assert _found(engine, "vereda")[0] == [ids["senal"]]
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM post_reviews WHERE post_id = :i"), {"i": ids["talento_upper"]})
         conn.execute(text("DELETE FROM analyses WHERE post_id = :i"), {"i": ids["talento_upper"]})
         conn.execute(text("DELETE FROM posts WHERE id = :i"), {"i": ids["talento_upper"]})
-    assert _found(engine, "talento")[0] == []
+    assert _found(engine, "talento")[0] == [ids["wide"]]
     if engine.dialect.name == "sqlite":  # the external-content index agrees with its table
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')"))
@@ -106,9 +135,15 @@ def test_the_index_is_used(engine: Engine) -> None:
     _seed(engine)
     with engine.connect() as conn:
         if engine.dialect.name == "postgresql":
-            indexdef = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_posts_text_trgm' "
+            assert _pg_indexes(conn) == {"ix_posts_search_text_trgm"}
+            indexdef = conn.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_posts_search_text_trgm' "
                                         "AND schemaname = current_schema()"))
-            assert indexdef is not None and "gin" in indexdef and "gin_trgm_ops" in indexdef
+            assert "gin" in indexdef and "(search_text " in indexdef and "gin_trgm_ops" in indexdef
+            cond = InboxQuery(InboxFilters(q="PETICIÓN", state="all"), "postgresql").conditions()
+            sql = select(P.id).where(*cond).compile(conn, compile_kwargs={"literal_binds": True})
+            conn.exec_driver_sql("SET enable_seqscan = off")  # a few rows: the planner would rather scan
+            plan = " ".join(str(row[0]) for row in conn.exec_driver_sql(f"EXPLAIN {sql}"))
+            assert "ix_posts_search_text_trgm" in plan, plan
             return
         for q, indexed in (("señal", True), ("ab", False), ("a%b_c", False), ("x%señal", True)):
             cond = InboxQuery(InboxFilters(q=q, state="all"), "sqlite", text_index=True).conditions()
@@ -127,6 +162,16 @@ def test_repository_falls_back_without_the_index(sqlite_engine: Engine) -> None:
     assert _found(sqlite_engine, "talento ti")[1] == 2
 
 
+def _pg_indexes(conn: Connection) -> set[str]:
+    """The trigram indexes of posts in this test's schema (other tests' schemas share the database)."""
+    return set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'posts' "
+                                 "AND indexname LIKE '%trgm' AND schemaname = current_schema()")))
+
+
+def _columns(conn: Connection) -> set[str]:
+    return {c["name"] for c in inspect(conn).get_columns("posts")}
+
+
 def test_downgrade_and_upgrade_again(engine: Engine) -> None:
     ids = _seed(engine)
     command.downgrade(db.alembic_config(engine), "0005")
@@ -134,11 +179,38 @@ def test_downgrade_and_upgrade_again(engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
             assert conn.scalar(text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'posts_fts%'")) == 0
         else:
-            assert conn.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_posts_text_trgm' "
-                                    "AND schemaname = current_schema()")) == 0  # other tests' schemas share the db
+            assert _pg_indexes(conn) == set()
+        assert "search_text" not in _columns(conn)
+        assert conn.scalar(text("SELECT count(*) FROM posts")) == len(TEXTS)
+    db.upgrade(engine)  # the migrations fill the column and the index from the existing posts
     assert _found(engine, "vereda")[0] == [ids["senal"]]
-    db.upgrade(engine)  # the migration fills the index from the existing posts
-    assert _found(engine, "vereda")[0] == [ids["senal"]]
+    assert _found(engine, "peticion")[0] == sorted([ids["peticion"], ids["peticion_upper"]])
+
+
+def test_migration_0009_folds_the_posts_already_stored(engine: Engine) -> None:
+    ids = _seed(engine)
+    command.downgrade(db.alembic_config(engine), "0008")
+    with engine.begin() as conn:  # 0008: the text itself indexed, accents must match
+        assert "search_text" not in _columns(conn)
+        if engine.dialect.name == "sqlite":
+            found = conn.scalars(text("SELECT rowid FROM posts_fts WHERE posts_fts MATCH '\"petición\"'"))
+            assert sorted(found) == [ids["peticion"]]
+        else:
+            assert _pg_indexes(conn) == {"ix_posts_text_trgm"}
+        # A post the 0008 app edited after the column was gone (the 0006 trigger re-indexes its text).
+        conn.execute(text("UPDATE posts SET text = 'Petición escrita en Bogotá' WHERE id = :i"), {"i": ids["short"]})
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        folded = dict(conn.execute(text("SELECT id, search_text FROM posts")).all())
+        assert folded == {pid: fold_search_text(TEXTS[key]) for key, pid in ids.items() if key != "short"} | {
+            ids["short"]: "peticion escrita en bogota"}
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("INSERT INTO posts_fts (posts_fts) VALUES ('integrity-check')"))
+        else:
+            assert _pg_indexes(conn) == {"ix_posts_search_text_trgm"}
+    assert _found(engine, "peticion escrita en bogota")[0] == [ids["short"]]
+    assert _found(engine, "BOGOTÁ")[0] == sorted([ids["bogota"], ids["bogota_upper"], ids["short"]])
+    assert _found(engine, "ok")[0] == []  # the old text is gone from the index
 
 
 @pytest.mark.parametrize(("q", "expected"), [
