@@ -41,8 +41,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from bot.clock import ManualClock
+from bot.config import business_calendar
 from bot.reports.model import build_report, days_period, report_tables, week_period
-from bot.reports.weekly import build_files, business_calendar
+from bot.reports.weekly import build_files
 from storage import db
 from storage import indicators as q
 from storage.models import AnalysisRow, PostRow

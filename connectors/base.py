@@ -8,7 +8,7 @@ Operational problems are the bot's business, not the connector's: a connector na
 (`ConnectorError.problem`, e.g. `token:meta`), says which causes a stream depends on (`causes`), and when a
 poll ends cleanly returns the causes its real, successful requests proved fine (the generator's return
 value, a `frozenset`). A poll that made no request returns an empty set: it proves nothing. The bot stores
-the problems, pauses every stream that shares a cause and resumes them together (`bot/problems.py`).
+the problems, pauses every stream that shares a cause and resumes them together (`bot/alerts/problems.py`).
 """
 
 from __future__ import annotations

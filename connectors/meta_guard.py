@@ -1,6 +1,6 @@
 """When a Meta connector may call the Graph API, and what to tell operators when a call fails.
 
-Failures are operational problems the bot stores and shares (`bot/problems.py`): this module names their
+Failures are operational problems the bot stores and shares (`bot/alerts/problems.py`): this module names their
 cause, as a key every stream of the same cause shares: `token:meta` (code 190: one token for Facebook and
 Instagram), `rate_limit:meta_app` (codes 4, 17, 32, 613 and the business-use-case limits: one app for both
 platforms), `unavailable:meta` (5xx and timeouts after the client's retries), `permission:<stream>` (a

@@ -18,7 +18,7 @@ the rest is fetched through recent search (`@handle` / `from:handle`) below the 
 
 Resilience: a shared `RateBudget` per endpoint keeps requests under X's limits (in memory: a proactive
 budget, not a problem). Failures are raised as `ConnectorError`s naming their cause, and the bot stores the
-problem and pauses every stream that shares it (`bot/problems.py`): `token:x` (401, or an app outside a
+problem and pauses every stream that shares it (`bot/alerts/problems.py`): `token:x` (401, or an app outside a
 Project), `access:x:<endpoint>` (403 for one endpoint: a plan without search must not stop mentions),
 `rate_limit:x:<endpoint>` (429, until X's reset), `quota:x` (the monthly post cap), `unavailable:x` (5xx
 and timeouts that outlast `XApi`'s retries), `payload:x` (a malformed page, kept aside as `Rejected`).

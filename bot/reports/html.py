@@ -192,8 +192,8 @@ def headline(r: WeeklyReport) -> list[str]:
         timing = (f", con una mediana de primera respuesta de {es_hours(k['mediana_primera_respuesta_h'].current)} "
                   f"({es_hours(k['mediana_primera_respuesta_habil_h'].current)} en horario hábil)"
                   if s.answered else "")
-        lines.append(f"Llegaron {es_int(s.received)} peticiones, quejas, reclamos y denuncias: el Ministerio "
-                     f"respondió públicamente {es_int(s.answered)} ({es_pct(s.rate)}){timing}.")
+        lines.append(f"Llegaron {es_int(s.received)} peticiones, quejas, reclamos, sugerencias y denuncias: "
+                     f"el Ministerio respondió públicamente {es_int(s.answered)} ({es_pct(s.rate)}){timing}.")
     else:
         lines.append("No llegaron peticiones, quejas, reclamos ni denuncias en la semana.")
     if c.incidents:

@@ -17,7 +17,7 @@ import json
 import os
 import time as _time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from sqlalchemy import select
 
-from analyzers.indicators import BusinessCalendar
+from bot.config import business_calendar
 from bot.reports.charts import all_charts
 from bot.reports.html import render_html, render_pdf
 from bot.reports.model import (
@@ -48,7 +48,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("vigia.reports")
 
-DEFAULT_OFFICE_HOURS = "08:00-17:00"
 
 
 def parse_week(label: str, tz: object) -> Period:
@@ -60,16 +59,6 @@ def previous_week_label(now: datetime, tz: object) -> str:
     local = now.astimezone(tz) - timedelta(days=7)  # type: ignore[arg-type]
     year, week, _ = local.isocalendar()
     return f"{year}-W{week:02d}"
-
-
-def business_calendar(config: Any) -> BusinessCalendar:
-    """Office hours from `report.office_hours` ("HH:MM-HH:MM") when configured, else 08:00–17:00."""
-    spec = str(getattr(config.report, "office_hours", DEFAULT_OFFICE_HOURS))
-    opens, _, closes = spec.partition("-")
-    return BusinessCalendar(config.tz, time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip()))
-
-
-# --- files --------------------------------------------------------------------------------------------------
 
 
 def _csv_value(value: Any, kind: str, tz: Any) -> Any:

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, ResponseStats, response_stats
+from analyzers.indicators import QUESTION_CATEGORIES, ResponseStats, response_stats
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 from storage.insights import review_states
 

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.clock import ManualClock
+from bot.config import business_calendar
 from bot.reports.model import build_report, week_period
-from bot.reports.weekly import business_calendar, run_weekly_report
+from bot.reports.weekly import run_weekly_report
 from storage.models import OpsProblemRow
 from storage.unit_of_work import UnitOfWork
 from tests.reports.conftest import MONDAY_AFTER

@@ -60,7 +60,7 @@ ANALYSES = {(str(p.platform), p.external_id):
             TextAnalysis("es", LABELS.get(p.external_id, ("neutral",))[0], 0.0,
                          LABELS.get(p.external_id, ("", "otro"))[1]) for p in POSTS}
 COLUMNS = ("Menciones y comentarios recibidos", "Interacciones registradas", "Tono negativo (%)",
-           "Peticiones, quejas, reclamos y denuncias", "Tasa de respuesta (%)", "Mediana de primera respuesta (h)")
+           "PQRSD recibidas", "Tasa de respuesta (%)", "Mediana de primera respuesta (h)")
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, deadline_days
+from analyzers.indicators import QUESTION_CATEGORIES, deadline_days
 from bot.reports.model.figures import PeriodFigures, period_figures
 from bot.reports.model.periods import Period
 from bot.reports.model.report import WeeklyReport
 from bot.reports.model.trend import TREND_WEEKS, build_trend
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 
 PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed

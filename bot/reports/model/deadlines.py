@@ -1,4 +1,4 @@
-"""Legal deadlines of the questions (peticiones, quejas, reclamos y denuncias): met, missed, or still running.
+"""Legal deadlines of the PQRSD (peticiones, quejas, reclamos, sugerencias, denuncias): met, missed, or running.
 
 The terms in business days and the calendar are analyzers/indicators.py's; this module only counts, for a
 period, the questions whose deadline fell in it and the fate of the questions it received.
@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, ResponseStats, deadline_days, response_stats
+from analyzers.indicators import QUESTION_CATEGORIES, ResponseStats, deadline_days, response_stats
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 
 DUE_SOON_BUSINESS_DAYS = 5  # "por vencer": the deadline ends within this many business days of the report

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, ResponseStats, ratio, response_stats
+from analyzers.indicators import QUESTION_CATEGORIES, ResponseStats, ratio, response_stats
 from bot.reports.model.deadlines import (
     DUE_SOON_BUSINESS_DAYS,
     DeadlineStats,
@@ -20,6 +20,7 @@ from bot.reports.model.deadlines import (
     pending_stats,
 )
 from bot.reports.model.periods import Period
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 
 

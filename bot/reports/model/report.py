@@ -8,12 +8,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from analyzers.indicators import BusinessCalendar, Change, hours, ratio
+from analyzers.indicators import Change, hours, ratio
 from analyzers.settings import topic_name
 from bot.alerts.spike_keys import describe_key
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
@@ -186,7 +187,7 @@ class WeeklyReport:
                 prev(lambda f: f.sentiment_share("negative")), "pct", "down"),
             Kpi("tono_positivo", "Tono positivo", c.sentiment_share("positive"),
                 prev(lambda f: f.sentiment_share("positive")), "pct", "up"),
-            Kpi("pqrsd_con_respuesta", "Peticiones, quejas, reclamos y denuncias", c.questions,
+            Kpi("pqrsd_con_respuesta", "Peticiones, quejas, reclamos, sugerencias y denuncias", c.questions,
                 prev(lambda f: f.questions), "n"),
             Kpi("tasa_respuesta", "Tasa de respuesta", c.responses.rate, prev(lambda f: f.responses.rate), "pct",
                 "up", f"respuestas públicas de una cuenta del Ministerio hasta el {self.as_of_local:%d/%m/%Y %H:%M}"),

@@ -63,7 +63,7 @@ def report_tables(r: WeeklyReport) -> list[Table]:
     tables.append(Table("tendencia_semanal", f"Tendencia de las últimas {len(r.trend)} semanas",
                         [Column("Semana ISO"), Column("Desde", "date"), Column("Hasta", "date"), Column("Datos"),
                          Column("Menciones y comentarios recibidos", "n"), Column("Interacciones registradas", "n"),
-                         Column("Tono negativo", "pct"), Column("Peticiones, quejas, reclamos y denuncias", "n"),
+                         Column("Tono negativo", "pct"), Column("PQRSD recibidas", "n"),
                          Column("Tasa de respuesta", "pct"), Column("Mediana de primera respuesta (h)", "h")], rows,
                         "Cada semana con las cifras que dio su propio informe; las semanas sin informe guardado se "
                         "recalculan con los datos conocidos el mismo tiempo después de su cierre que esta. Celdas "
@@ -208,7 +208,7 @@ def report_tables(r: WeeklyReport) -> list[Table]:
 
     rows = [[name, s.received, s.answered, s.rate, hours(s.median_s), hours(s.p90_s), hours(s.median_business_s),
              hours(s.p90_business_s), before.rate if before else None] for name, s, before in scopes()]
-    tables.append(Table("tiempos_respuesta", "Respuesta a peticiones, quejas, reclamos y denuncias",
+    tables.append(Table("tiempos_respuesta", "Respuesta a peticiones, quejas, reclamos, sugerencias y denuncias",
                         [Column("Alcance"), Column("Recibidas", "n"), Column("Respondidas", "n"),
                          Column("Tasa de respuesta", "pct"), Column("Mediana (h)", "h"), Column("P90 (h)", "h"),
                          Column("Mediana hábil (h)", "h"), Column("P90 hábil (h)", "h"),
@@ -235,11 +235,13 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                          Column("Plazo aún no vencido a la fecha del informe", "n"),
                          Column("Cerradas en la bandeja sin respuesta pública", "n"),
                          Column("Cumplimiento", "pct"), Column("Cumplimiento semana anterior", "pct")], rows,
-                        "Peticiones, quejas, reclamos y denuncias recibidas antes, cuyo último día de plazo cayó "
+                        "PQRSD (peticiones, quejas, reclamos, sugerencias y denuncias) recibidas antes, cuyo último "
+                        "día de plazo cayó "
                         f"entre el {r.period.days[0]:%d/%m} y el {r.period.days[-1]:%d/%m}; respuestas conocidas al "
                         f"{r.as_of_local:%d/%m/%Y %H:%M}. Plazos de la Ley 1755 de 2015 en días hábiles desde el día "
-                        "siguiente a la recepción: 10 para peticiones de información o documentos, 15 para quejas, "
-                        "reclamos y denuncias. Cumplimiento: respondidas en plazo sobre las de destino conocido "
+                        "siguiente a la recepción: 10 para peticiones de información o documentos, 15 en general "
+                        "(quejas, reclamos, sugerencias y denuncias). Cumplimiento: respondidas en plazo sobre las de "
+                        "destino conocido "
                         "(respondidas, o sin respuesta con el plazo vencido)."))
     rows = [[name, x.received, x.answered, x.overdue, x.due_soon, x.in_term]
             for name, x in scoped_rows(c.pending, c.pending_by_platform, c.pending_by_category)]
