@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from analyzers.settings import topic_name
 from bot import labels
 from bot.alerts.spike_keys import describe_key
+from bot.web.highlight import highlight
 
 WEEKDAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 MONTHS_ES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
@@ -81,6 +82,7 @@ def environment(templates_dir: Path, tz: ZoneInfo) -> Environment:
         return ""
 
     env.filters.update(local=local, ago=ago, safe_url=safe_url, number=number, percent=percent, key_es=describe_key,
+                       highlight=highlight,
                        topic_es=topic_name,
                        tojson_attr=lambda v: json.dumps(v, ensure_ascii=True))
     env.globals.update(

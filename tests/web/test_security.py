@@ -75,12 +75,15 @@ def test_header_token_works_and_cross_site_origin_is_refused(client_for, seeded:
 
 def test_script_in_a_post_is_escaped_on_every_page(client_for, seeded: Seeded) -> None:  # type: ignore[no-untyped-def]
     cm = client_for("community_manager")
-    pages = ["/inbox", "/inbox?q=script", f"/posts/{seeded.ids['xss']}", f"/incidents/{seeded.incident}",
+    pages = ["/inbox", f"/posts/{seeded.ids['xss']}", f"/incidents/{seeded.incident}",
              "/inbox?orden=urgency&estado=all"]
     for path in pages:
         html = cm.get(path).text
         assert XSS not in html, path
         assert ESCAPED in html, path
+    searched = cm.get("/inbox?q=script").text  # the search term is marked inside the escaped text
+    assert XSS not in searched
+    assert "&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;" in searched
     # A fragment swapped in by htmx is escaped too.
     token = csrf_of(cm.get("/inbox").text)
     fragment = cm.post(f"/posts/{seeded.ids['xss']}/sentiment", data={
