@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from alembic import command
 from sqlalchemy import Connection, Engine, inspect, select, text, update
@@ -223,3 +225,78 @@ def test_migration_0009_folds_the_posts_already_stored(engine: Engine) -> None:
 ])
 def test_trigram_query(q: str, expected: str | None) -> None:
     assert trigram_query(q) == expected
+
+
+def _seed_year(engine: Engine) -> dict[int, str]:
+    """600 posts, one every 6 hours over 150 days: "señal" in every other one (so two days hold a page of 3),
+    "antena" only in posts older than 20 days (so the newest windows hold none), varied filters and states."""
+    bodies: dict[int, str] = {}
+    with UnitOfWork(engine) as uow:
+        posts = []
+        for n in range(1, 601):
+            words = ["Sin SEÑAL en la vereda" if n % 2 else "Otra queja", "antena caída" if n > 80 else "",
+                     "Talento TI" if n % 7 == 0 else "", f"#{n}"]
+            posts.append(citizen(n, " ".join(w for w in words if w), minutes_ago=n * 360,
+                                 platform=Platform.FACEBOOK if n % 5 == 0 else Platform.X))
+        stored = uow.posts.upsert(posts)
+        results = []
+        for pid, post in zip(stored.new_ids, posts, strict=True):
+            n = int(post.external_id.removeprefix("w-"))
+            results.append((pid, analysis("reclamo" if n % 3 else "peticion", "negative" if n % 4 else "neutral",
+                                          flags=("outage",) if n % 11 == 0 else ())))
+            bodies[pid] = post.text
+        analyse(uow, results)
+        assert uow.session is not None
+        uow.session.execute(text("UPDATE post_reviews SET state = 'attended' WHERE post_id % 3 = 0"))
+        uow.commit()
+    return bodies
+
+
+SAME_RESULTS = [
+    InboxFilters(q="señal", state="all"), InboxFilters(q="senal"), InboxFilters(q="SEÑAL", platform="facebook"),
+    InboxFilters(q="antena", state="all"), InboxFilters(q="antena caida", flag="outage", state="all"),
+    InboxFilters(q="señal", category="peticion", sentiment="negative", state="attended"),
+    InboxFilters(q="talento ti", state="all"), InboxFilters(q="xyzzy", state="all"), InboxFilters(q="ve", state="all"),
+    InboxFilters(q="señal", sort="urgency"), InboxFilters(q="#1", state="all"),
+]
+
+
+def _walk_pages(engine: Engine, filters: InboxFilters, common_term: int, limit: int) -> tuple[list[Any], bool]:
+    """Every page of a search (rows and bookmarks), and whether the term counted as common."""
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        repo = InboxRepository(uow.session)
+        repo.common_term = common_term
+        pages, cursor = [], None
+        while True:
+            page = repo.page(filters, cursor, limit=limit)
+            pages.append((page.rows, page.next_cursor))
+            if page.next_cursor is None:
+                return pages, repo._common_term(filters)
+            cursor = page.next_cursor
+
+
+def test_a_common_term_gives_the_same_pages_by_either_path(engine: Engine) -> None:
+    """SQLite reads a common term's first pages by walking the newest posts (`_common_term`), a rare one
+    through the trigram table: the rows, their order and the bookmarks are the same whichever is taken.
+    PostgreSQL has one path (its GIN index serves the LIKE), so the threshold changes nothing there."""
+    bodies = _seed_year(engine)
+    sqlite = engine.dialect.name == "sqlite"
+    walked = 0
+    for filters in SAME_RESULTS:
+        for limit in (3, 50):
+            rare, rare_common = _walk_pages(engine, filters, 10**9, limit)
+            common, common_common = _walk_pages(engine, filters, 1, limit)
+            assert common == rare, (filters, limit)
+            assert not rare_common
+            assert rare[0][0] or filters.q == "xyzzy", filters  # the comparison is not between empty lists
+            term = fold_search_text(filters.q.strip())
+            found = any(term in fold_search_text(body) for body in bodies.values())
+            assert common_common == (sqlite and found and len(term) >= 3), filters
+            walked += common_common
+            if filters.state == "all" and filters.flag is None and filters.sort == "recent":
+                term = fold_search_text(filters.q.strip())
+                # Newest first is ascending id here: post n is n × 6 hours old and ids grow with n.
+                expected = sorted(pid for pid, body in bodies.items() if term in fold_search_text(body))
+                assert [r.id for rows, _ in rare for r in rows] == expected, filters
+    assert walked >= (12 if sqlite else 0)
