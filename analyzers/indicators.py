@@ -5,8 +5,7 @@ them to these functions, so every figure can be checked by hand in tests.
 
 Business time (office hours minus weekends and Colombian holidays) and the legal answer terms (Ley 1755 de
 2015, art. 14) come from `domain.business_calendar` and `domain.legal_terms`, shared with the inbox, so the
-report and the inbox give the same deadline for the same post. `BusinessCalendar` and `colombian_holidays`
-are re-exported here for the report modules that import them from this module.
+report and the inbox give the same deadline for the same post.
 """
 
 from __future__ import annotations
@@ -18,21 +17,12 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
-from domain.business_calendar import BusinessCalendar as BusinessCalendar  # re-exported for bot/reports
-from domain.business_calendar import colombian_holidays as colombian_holidays
-from domain.legal_terms import (
-    CONSULTATION_TERM_DAYS,
-    GENERAL_TERM_DAYS,
-    LEGAL_TERMS,
-    TERM_CATEGORIES,
-)
+from domain.business_calendar import BusinessCalendar
+from domain.legal_terms import GENERAL_TERM_DAYS, LEGAL_TERMS, TERM_CATEGORIES
 
 # Citizen posts that ask for an answer (PQRSD: peticiones, quejas, reclamos, sugerencias, denuncias), and
 # their terms; see domain.legal_terms for the legal basis. Praise and "other" carry no term.
 QUESTION_CATEGORIES: tuple[str, ...] = TERM_CATEGORIES
-GENERAL_DEADLINE_DAYS = GENERAL_TERM_DAYS
-DEADLINE_DAYS: Mapping[str, int] = LEGAL_TERMS
-CONSULTATION_DEADLINE_DAYS = CONSULTATION_TERM_DAYS
 
 
 # --- statistics ------------------------------------------------------------------------------------------
@@ -105,7 +95,7 @@ class ResponseStats:
 
 
 def deadline_days(category: str) -> int:
-    return DEADLINE_DAYS.get(category, GENERAL_DEADLINE_DAYS)
+    return LEGAL_TERMS.get(category, GENERAL_TERM_DAYS)
 
 
 def response_stats(received: Sequence[float] | np.ndarray, first_reply: Sequence[float | None] | np.ndarray,

@@ -7,13 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analyzers.indicators import (
-    BusinessCalendar,
-    Change,
-    colombian_holidays,
-    percentile,
-    response_stats,
-)
+from analyzers.indicators import Change, percentile, response_stats
+from domain.business_calendar import BusinessCalendar, colombian_holidays
 
 BOGOTA = ZoneInfo("America/Bogota")
 CAL = BusinessCalendar(BOGOTA)

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analyzers.indicators import QUESTION_CATEGORIES, BusinessCalendar, deadline_days
+from analyzers.indicators import QUESTION_CATEGORIES, deadline_days
 from bot.reports.model import build_report, week_period
 from domain import Metrics, Platform, Post, PostKind, TextAnalysis
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 from storage.models import IncidentRow, OpsProblemRow, PostReviewRow, PostRow
 from storage.unit_of_work import UnitOfWork

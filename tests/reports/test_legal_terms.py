@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from analyzers.indicators import BusinessCalendar
 from bot.reports.html import headline
 from bot.reports.model import build_report, deadline_windows, report_tables, week_period
 from domain import Platform, PostKind, TextAnalysis
+from domain.business_calendar import BusinessCalendar
 from storage import indicators as q
 from storage.models import PostReviewRow, PostRow
 from storage.unit_of_work import UnitOfWork

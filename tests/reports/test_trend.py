@@ -112,9 +112,9 @@ def test_no_trend_chart_with_a_single_week_of_data(sample_report):
 
 def test_weeks_without_data_are_not_drawn_as_zeros(w48, engine, monkeypatch):
     """The chart gets NaN (a gap in the line) for weeks without data, never 0."""
-    from analyzers.indicators import BusinessCalendar
     from bot.reports import charts as report_charts
     from bot.reports.model import build_report, week_period
+    from domain.business_calendar import BusinessCalendar
     from storage.models import ReportRunRow
     from storage.unit_of_work import UnitOfWork
 
