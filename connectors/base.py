@@ -17,7 +17,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from domain import Post
+from domain import AccountSnapshot, Author, Post
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class Batch:
     posts: tuple[Post, ...]
     cursor: str | None  # the stream's new bookmark once these posts are stored (opaque to the caller)
     rejected: tuple[Rejected, ...] = field(default_factory=tuple)
+    # The profiles of these posts' authors, as the same responses gave them (no extra request), and the
+    # watched accounts' follower counts when the page carried them; stored in the same transaction.
+    authors: tuple[Author, ...] = field(default_factory=tuple)
+    snapshots: tuple[AccountSnapshot, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

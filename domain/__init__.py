@@ -102,6 +102,51 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Author:
+    """A post's author as the platform describes them, from the data the connectors already request.
+
+    Only public profile fields. None means the platform did not say (Facebook gives a commenter's name only;
+    Instagram a username), never zero. `seen_at` is when this profile was observed (the post's page was read).
+    """
+
+    platform: Platform
+    author_id: str
+    handle: str
+    seen_at: datetime  # aware, UTC
+    display_name: str | None = None
+    description: str | None = None  # bio
+    verified_type: str | None = None  # X: "blue" | "business" | "government" | "none"; None: not given
+    followers: int | None = None
+    following: int | None = None
+    post_count: int | None = None
+    location: str | None = None  # free text the author wrote in the profile
+    website: str | None = None  # the link in the profile (expanded when the platform gives it)
+    profile_url: str | None = None  # the author's page on the platform
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seen_at", utc(self.seen_at))
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (str(self.platform), self.author_id)
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """A watched ministry account's audience at one moment: one stored per account per day (followers over time)."""
+
+    platform: Platform
+    account: str  # the watched account's handle, as in Post.account
+    followers: int
+    taken_at: datetime  # aware, UTC
+    following: int | None = None
+    post_count: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "taken_at", utc(self.taken_at))
+
+
+@dataclass(frozen=True)
 class TextAnalysis:
     """What the analyzers say about one text. Pure value: no database ids."""
 

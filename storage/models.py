@@ -396,3 +396,75 @@ class MetaMentionRow(Base):
     media_id: Mapped[str] = mapped_column(String(64))
     comment_id: Mapped[str | None] = mapped_column(String(64))  # None: the mention is in the caption
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- authors and audiences ------------------------------------------------------------------------------
+
+
+class AuthorRow(Base):
+    """One author per platform: the public profile the connectors saw, and the audience segment it is in.
+
+    Posts join it on (platform, author_id). The profile is rewritten at most once a day per author.
+    `segment` is the effective one (an admin's override wins over the rules); `segment_rule` says what placed
+    it ("override", or the rule's name such as "bio:periodista"); `segment_override` keeps the admin's choice
+    so a rule change never undoes it. Only public profile fields are stored (docs/data-protection applies).
+    """
+
+    __tablename__ = "authors"
+    __table_args__ = (
+        UniqueConstraint("platform", "author_id", name="uq_authors_platform_author_id"),
+        Index("ix_authors_segment", "segment", "platform", "author_id"),
+        Index("ix_authors_followers", "followers"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[str] = mapped_column(String(128))
+    handle: Mapped[str] = mapped_column(String(256))
+    display_name: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    verified_type: Mapped[str | None] = mapped_column(String(32))
+    followers: Mapped[int | None] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    post_count: Mapped[int | None] = mapped_column(BigInteger)
+    location: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(Text)
+    profile_url: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when the profile fields were last written
+    segment: Mapped[str] = mapped_column(String(64))
+    segment_rule: Mapped[str] = mapped_column(String(128))
+    segment_override: Mapped[str | None] = mapped_column(String(64))
+    segment_rules_version: Mapped[str | None] = mapped_column(String(64))  # the rules' fingerprint when placed
+
+
+class AuthorEventRow(Base):
+    """Audit trail of admin changes to an author (segment overrides): who, when, old and new value."""
+
+    __tablename__ = "author_events"
+    __table_args__ = (Index("ix_author_events_author", "author_row_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    author_row_id: Mapped[int] = mapped_column(ForeignKey("authors.id", ondelete="CASCADE"))
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))  # segment_override | segment_override_removed
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AccountSnapshotRow(Base):
+    """A watched ministry account's followers on one day (the first observation of the day in Bogotá kept)."""
+
+    __tablename__ = "account_snapshots"
+    __table_args__ = (UniqueConstraint("platform", "account", "day", name="uq_account_snapshots_day"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    account: Mapped[str] = mapped_column(String(128))
+    day: Mapped[str] = mapped_column(String(10))  # ISO date, America/Bogota
+    followers: Mapped[int] = mapped_column(BigInteger)
+    following: Mapped[int | None] = mapped_column(BigInteger)
+    post_count: Mapped[int | None] = mapped_column(BigInteger)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
