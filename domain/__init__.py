@@ -64,6 +64,11 @@ class Metrics:
     comments: int | None = None
     shares: int | None = None
     saves: int | None = None
+    # Meta's own measures, kept apart from X's "impressions" because they count different things: `views`
+    # (Instagram and, since Meta retired post_impressions* on 2025-11-15, Facebook) counts every display
+    # including repeats; `reach` counts unique accounts (Instagram insights).
+    views: int | None = None
+    reach: int | None = None
 
     def as_dict(self) -> dict[str, int | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

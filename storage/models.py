@@ -94,6 +94,8 @@ class PostRow(Base):
     comments: Mapped[int | None] = mapped_column(BigInteger)
     shares: Mapped[int | None] = mapped_column(BigInteger)
     saves: Mapped[int | None] = mapped_column(BigInteger)
+    views: Mapped[int | None] = mapped_column(BigInteger)  # migration 0010
+    reach: Mapped[int | None] = mapped_column(BigInteger)  # migration 0010
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
