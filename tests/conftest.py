@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from storage import db
+from storage.pg_trgm import STABLE_SCHEMA, install_trgm
 
 PG_URL = os.environ.get("VIGIA_TEST_DATABASE_URL", "").strip()
 PG_SKIP_REASON = (
@@ -22,13 +23,33 @@ def _sqlite_engine(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
     return db.create_db_engine(f"sqlite:///{tmp_path / 'vigia-test.db'}")
 
 
-@pytest.fixture
-def pg_engine() -> Iterator[Engine]:
-    """A migrated PostgreSQL schema of its own, dropped afterwards."""
+@pytest.fixture(scope="session")
+def pg_database() -> str:
+    """The test database's URL, with pg_trgm installed in `public` before any test schema exists.
+
+    Test schemas are dropped with CASCADE: an extension inside one (as a bare CREATE EXTENSION of an older
+    migration left it) would take every other schema's trigram index with it, so it is moved out first.
+    Runs once per pytest process (each xdist worker); concurrent runs on the same database are expected.
+    """
     if not PG_URL:
         pytest.skip(PG_SKIP_REASON)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
     url = db.normalise_url(PG_URL)
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            schema = install_trgm(conn)
+            if schema.startswith("t_"):
+                conn.execute(text(f"ALTER EXTENSION pg_trgm SET SCHEMA {STABLE_SCHEMA}"))
+    finally:
+        admin.dispose()
+    return url
+
+
+@pytest.fixture
+def pg_engine(pg_database: str) -> Iterator[Engine]:
+    """A migrated PostgreSQL schema of its own, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    url = pg_database
     admin = create_engine(url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))

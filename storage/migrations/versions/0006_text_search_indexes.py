@@ -4,8 +4,9 @@ Why: the inbox search is a case-insensitive substring match (`ILIKE '%…%'` on 
 on SQLite), which no B-tree can serve: a word that no post contains meant reading a million rows.
 
 - PostgreSQL: a GIN trigram index (`pg_trgm`) on posts.text; ILIKE uses it as is (the index is lossy, every
-  candidate is rechecked, so results do not change). The extension may be unavailable or forbidden: it is
-  tried inside a SAVEPOINT and, if it fails, the index is skipped with a warning and search stays a scan.
+  candidate is rechecked, so results do not change). The extension goes to the `public` schema whatever
+  schema the tables use (storage/pg_trgm.py). It may be unavailable or forbidden: it is tried inside a
+  SAVEPOINT and, if it fails, the index is skipped with a warning and search stays a scan.
 - SQLite (>= 3.34 with FTS5): `posts_fts`, an external-content FTS5 table with the trigram tokenizer over
   posts(text), kept in step by triggers and filled here. The inbox adds `posts.id IN (SELECT rowid FROM
   posts_fts WHERE text LIKE …)` next to the unchanged plain condition (storage/inbox_filters.py).
@@ -21,6 +22,8 @@ import logging
 
 from alembic import op
 from sqlalchemy.exc import DBAPIError
+
+from storage.pg_trgm import install_trgm, quoted
 
 revision = '0006'
 down_revision = '0005'
@@ -59,14 +62,11 @@ def _sqlite_upgrade() -> None:
 def _postgresql_upgrade() -> None:
     bind = op.get_bind()
     try:
+        schema = install_trgm(bind)  # in `public`, not in the tables' schema (storage/pg_trgm.py says why)
         with bind.begin_nested():
-            op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
             # The operator class lives in the extension's schema, which need not be on the search path.
-            schema = bind.exec_driver_sql(
-                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-                "WHERE e.extname = 'pg_trgm'").scalar_one()
-            quoted = '"' + schema.replace('"', '""') + '"'
-            op.execute(f"CREATE INDEX IF NOT EXISTS ix_posts_text_trgm ON posts USING gin (text {quoted}.gin_trgm_ops)")
+            op.execute(f"CREATE INDEX IF NOT EXISTS ix_posts_text_trgm ON posts "
+                       f"USING gin (text {quoted(schema)}.gin_trgm_ops)")
     except DBAPIError as exc:
         log.warning("pg_trgm unavailable (%s): inbox search stays a full scan", str(exc.orig).strip())
 

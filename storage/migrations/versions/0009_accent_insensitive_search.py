@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.exc import DBAPIError
 
+from storage.pg_trgm import quoted, trgm_schema
 from storage.search_text import fold_search_text
 
 revision = '0009'
@@ -75,16 +76,14 @@ def _sqlite_index(column: str) -> None:
 def _postgresql_index(create: str, column: str) -> None:
     """The trigram index `create` over `posts.<column>`, if pg_trgm is installed (0006 installed it)."""
     bind = op.get_bind()
-    schema = bind.exec_driver_sql(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = 'pg_trgm'").scalar()
+    schema = trgm_schema(bind)
     if schema is None:  # 0006 could not install it either; not tried again here
         log.warning("pg_trgm not installed: inbox search stays a full scan")
         return
-    quoted = '"' + schema.replace('"', '""') + '"'
     try:
         with bind.begin_nested():
-            op.execute(f"CREATE INDEX IF NOT EXISTS {create} ON posts USING gin ({column} {quoted}.gin_trgm_ops)")
+            op.execute(f"CREATE INDEX IF NOT EXISTS {create} ON posts "
+                       f"USING gin ({column} {quoted(schema)}.gin_trgm_ops)")
     except DBAPIError as exc:
         log.warning("trigram index %s not built (%s): inbox search stays a full scan", create,
                     str(exc.orig).strip())
