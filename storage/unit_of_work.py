@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.authors import AuthorRepository
 from storage.delivery_repository import DeliveryLaneRepository, SlackChannelRepository
 from storage.repositories import (
     AlertRepository,
@@ -46,6 +47,7 @@ class UnitOfWork:
         self.ops = OpsProblemRepository(self.session)
         self.lanes = DeliveryLaneRepository(self.session)
         self.slack_channels = SlackChannelRepository(self.session)
+        self.authors = AuthorRepository(self.session)
         return self
 
     def __exit__(
