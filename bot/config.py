@@ -25,6 +25,20 @@ from pydantic import (
     model_validator,
 )
 
+from analyzers.segment_defaults import DEFAULT_SEGMENTS
+from analyzers.segments import (
+    DOMAIN,
+    NO_PROFILE,
+    PRIORITIES,
+    SEGMENT_ID,
+    VERIFIED_TYPES,
+    RuleSpec,
+    Segmenter,
+    SegmentRules,
+    SegmentSpec,
+    bio_pattern,
+    normalize_handle,
+)
 from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
 from analyzers.spikes.detector import SpikeSettings
 from connectors.meta_settings import MetaSettings
@@ -154,6 +168,153 @@ class WebSettings(_Strict):
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
 
 
+class AudienceSettings(_Strict):
+    """One audience segment (`segments.audiences[]`): id, Spanish label, priority and explicit handles."""
+
+    id: str
+    label: str = Field(min_length=1, max_length=80)
+    # 0 (normal) to 3 (alta): weighs the inbox's urgency order; 3 marks the press and official voices whose
+    # share the spike alerts give ("medios o cuentas oficiales").
+    priority: int = 0
+    handles: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if not SEGMENT_ID.match(value):
+            raise ValueError(f"segment id {value!r} must be snake_case: lower-case letters, digits and _, starting "
+                             "with a letter (e.g. medios_periodistas)")
+        if value == NO_PROFILE:
+            raise ValueError(f"segment id {NO_PROFILE!r} is reserved for authors without a stored profile; "
+                             "choose another id")
+        return value
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, value: int) -> int:
+        if value not in PRIORITIES:
+            raise ValueError("priority must be 0 (normal), 1, 2 or 3 (alta: press and official voices)")
+        return value
+
+    @field_validator("handles")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        for handle in value:
+            norm = normalize_handle(handle)
+            if not norm or norm.endswith(":"):
+                raise ValueError(f"handle {handle!r} is empty; write it without '@', e.g. ELTIEMPO or x:ELTIEMPO")
+        return value
+
+
+class SegmentRuleSettings(_Strict):
+    """One placement rule (`segments.rules[]`): every condition given must hold, any listed value may match."""
+
+    segment: str
+    bio: list[str] = Field(default_factory=list)
+    bio_regex: list[str] = Field(default_factory=list)
+    domains: list[str] = Field(default_factory=list)
+    verified: list[str] = Field(default_factory=list)
+    min_followers: int | None = None
+
+    @field_validator("bio")
+    @classmethod
+    def _bio(cls, value: list[str]) -> list[str]:
+        for word in value:
+            bio_pattern(word)  # raises ValueError naming the word
+        return value
+
+    @field_validator("bio_regex")
+    @classmethod
+    def _regex(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bio_regex {pattern!r} is not a valid regular expression ({exc}); fix it or use "
+                                 "bio words instead") from None
+            if len(pattern) > 100:
+                raise ValueError(f"bio_regex {pattern[:40]!r}… is longer than 100 characters; split it into rules")
+        return value
+
+    @field_validator("domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not DOMAIN.match(domain.lower()):
+                raise ValueError(f"domain {domain!r} must be a host suffix such as '.gov.co' or 'mintic.gov.co' "
+                                 "(no scheme, path or spaces)")
+        return [d.lower() for d in value]
+
+    @field_validator("verified")
+    @classmethod
+    def _verified(cls, value: list[str]) -> list[str]:
+        for kind in value:
+            if kind.lower() not in VERIFIED_TYPES:
+                raise ValueError(f"verified {kind!r} must be one of {', '.join(VERIFIED_TYPES)} (X's verified_type)")
+        return [v.lower() for v in value]
+
+    @field_validator("min_followers")
+    @classmethod
+    def _threshold(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("min_followers must be a whole number of followers, at least 1 (e.g. 50000)")
+        return value
+
+    @model_validator(mode="after")
+    def _has_condition(self) -> SegmentRuleSettings:
+        if not (self.bio or self.bio_regex or self.domains or self.verified or self.min_followers is not None):
+            raise ValueError(f"the rule for {self.segment!r} has no condition; give bio, bio_regex, domains, "
+                             "verified or min_followers")
+        return self
+
+
+def _default_segments() -> Any:
+    return SegmentsSettings.model_validate(DEFAULT_SEGMENTS)
+
+
+class SegmentsSettings(_Strict):
+    """Audience segments (docs/segments.md): explicit handles first, then `rules` top to bottom, then `default`."""
+
+    default: str = DEFAULT_SEGMENTS["default"]
+    audiences: list[AudienceSettings] = Field(
+        default_factory=lambda: [AudienceSettings.model_validate(a) for a in DEFAULT_SEGMENTS["audiences"]])
+    rules: list[SegmentRuleSettings] = Field(
+        default_factory=lambda: [SegmentRuleSettings.model_validate(r) for r in DEFAULT_SEGMENTS["rules"]])
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SegmentsSettings:
+        ids = [a.id for a in self.audiences]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"audiences: segment ids must be unique; repeated: {', '.join(dupes)} (merge or rename "
+                             "them)")
+        known = ", ".join(ids)
+        if self.default not in ids:
+            raise ValueError(f"default: {self.default!r} is not an id in audiences ({known}); add it there or "
+                             "choose one of them")
+        for n, rule in enumerate(self.rules):
+            if rule.segment not in ids:
+                raise ValueError(f"rules[{n}].segment: {rule.segment!r} is not an id in audiences ({known}); "
+                                 "fix the spelling or add the audience")
+        owner: dict[str, str] = {}
+        for n, audience in enumerate(self.audiences):
+            for handle in audience.handles:
+                norm = normalize_handle(handle)
+                if norm in owner and owner[norm] != audience.id:
+                    raise ValueError(f"audiences[{n}].handles: {handle!r} is already listed in {owner[norm]!r}; an "
+                                     "account belongs to one segment, keep it in one list")
+                owner[norm] = audience.id
+        return self
+
+    def to_rules(self) -> SegmentRules:
+        return SegmentRules(
+            segments=tuple(SegmentSpec(a.id, a.label, a.priority, tuple(a.handles)) for a in self.audiences),
+            rules=tuple(RuleSpec(r.segment, tuple(r.bio), tuple(r.bio_regex), tuple(r.domains), tuple(r.verified),
+                                 r.min_followers) for r in self.rules),
+            default=self.default,
+        )
+
+
 class Paths(_Strict):
     var_dir: Path = Path("var")
     models_dir: Path = Path("var/models")
@@ -174,6 +335,7 @@ class Config(_Strict):
     spikes: SpikeSettings = SpikeSettings()
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
+    segments: SegmentsSettings = Field(default_factory=_default_segments)
     web: WebSettings = WebSettings()
     paths: Paths = Paths()
     logging: LoggingSettings = LoggingSettings()
@@ -213,6 +375,15 @@ def business_calendar(config: Any) -> BusinessCalendar:
     spec = str(getattr(getattr(config, "report", None), "office_hours", ReportSettings().office_hours))
     opens, closes = parse_office_hours(spec)
     return BusinessCalendar(config.tz, opens, closes)
+
+
+def segmenter(config: Any) -> Segmenter:
+    """The audience segmenter from the config's `segments:` (built-in defaults without it). The one place it is
+    built, so the poll's placements, the inbox, the alerts and the report agree on ids, labels and priorities."""
+    settings = getattr(config, "segments", None)
+    if not isinstance(settings, SegmentsSettings):
+        settings = _default_segments()
+    return Segmenter(settings.to_rules())
 
 
 class Secrets(BaseModel):
@@ -366,6 +537,9 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
+_SUBPATH = re.compile(r"^([a-z_]\w*(?:\[\d+\])*(?:\.[a-z_]\w*(?:\[\d+\])*)*): ")
+
+
 def format_validation_error(exc: ValidationError, source: str) -> str:
     lines = [f"{source}: {exc.error_count()} problem(s) in the configuration:"]
     for err in exc.errors():
@@ -379,5 +553,9 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
         given = err.get("input")
         shown = repr(given) if not isinstance(given, dict | list) else type(given).__name__
         message = err["msg"].removeprefix("Value error, ")
+        inner = _SUBPATH.match(message) if isinstance(given, dict) else None
+        if inner:  # a section's check that names the key inside it ("rules[3].segment: ...")
+            lines.append(f"  - {path}.{inner.group(1)}: {message[inner.end():]}")
+            continue
         lines.append(f"  - {path} = {shown}: {message}")
     return "\n".join(lines)
