@@ -11,6 +11,13 @@ Streams, for each watched handle and each configured search:
   a watched account, or that @-mention or answer one, are left to the own / mentions streams
   (`x_mapping.search_duplicate`), so a post is never stored as a search hit and later as a mention.
 
+Authors: every page asks `expansions=author_id` with the profile `user.fields` (x_profiles), so each Batch
+carries its posts' authors (`Batch.authors`) at no extra request. The watched account's follower count
+(`Batch.snapshots`, at most one per Bogotá day per process) comes from its own user object in the pages of its
+timeline (x:own, x:metrics) or from the id lookup; only when neither carried it today (the account posted
+nothing in the metrics window) does one lookup a day ask for it, after the metrics refresh (or in x:own when
+there is no metrics stream).
+
 Efficiency: `max_results=100`, pages followed with `pagination_token`/`next_token` down to the bookmark, so a
 poll with nothing new costs one request and N new posts cost ceil(N/100). The bookmark (`x_cursor`) travels
 with each page. X serves only the last 800 mentions and 3,200 posts of a timeline: when a run reaches the cap,
@@ -32,7 +39,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import requests
@@ -69,8 +76,10 @@ from connectors.x_mapping import (
     problem_summary,
     read_page,
 )
+from connectors.x_profiles import SNAPSHOT_DAY_TZ, account_snapshot, page_authors
 from connectors.x_session import BaseUrlSession
 from connectors.x_settings import XSettings
+from domain import AccountSnapshot, Author, Post
 
 log = structlog.get_logger("vigia.connectors.x")
 
@@ -79,6 +88,7 @@ MENTIONS_CAP = 800  # X serves only the most recent 800 mentions of an account
 TIMELINE_CAP = 3200  # ... and the most recent 3,200 posts of its timeline
 SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=5)  # recent search: last 7 days, with a margin
 USAGE_CAP_PAUSE = timedelta(hours=1)
+LOOKUP_FIELDS = ("username", "public_metrics")  # the account lookup also gives its follower count
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,9 @@ class XConnector:
         self._ids: dict[str, str] = {}  # lower-case handle -> user id (cached for the process)
         self._proven: dict[str, set[str]] = {}  # stream -> causes its current poll's requests proved fine
         self._no_private_metrics: set[str] = set()  # handles whose token may not read non_public_metrics
+        self._snapshot_day: dict[str, date] = {}  # lower-case handle -> Bogotá day of its last snapshot
+        self._looked_up: dict[str, Mapping[str, Any]] = {}  # lower-case handle -> user object of the id lookup
+        self._lookup_day: dict[str, date] = {}  # lower-case handle -> Bogotá day of its last follower lookup
         for spec in self._specs.values():  # every stream on an endpoint gets a fair share of its budget
             api.budget.join(spec.endpoint, spec.name)
             if spec.role in ("mention", "own") and settings.fill_timeline_gaps:
@@ -257,7 +270,7 @@ class XConnector:
         if key in self._ids:
             return self._ids[key]
         try:
-            page = self._fetch(spec, USERS, {"username": spec.handle, "user_fields": ["username"]})
+            page = self._fetch(spec, USERS, {"username": spec.handle, "user_fields": list(LOOKUP_FIELDS)})
         except BadRequest as exc:
             raise ConnectorError(f"X no acepta @{spec.handle} como nombre de cuenta ({exc.detail}). Solución: "
                                  "corrija accounts.x en config.yaml (letras, números y _, hasta 15).",
@@ -272,7 +285,63 @@ class XConnector:
                 "haber cambiado de nombre. Solución: corrija accounts.x en config.yaml.",
                 stream=spec.name, fatal=True)
         self._ids[key] = user_id
+        self._looked_up[key] = data  # its follower count goes out with the stream's next page
         return user_id
+
+    # --- authors and the watched accounts' audience ----------------------------------------------------
+
+    def _snapshot(self, handle: str, user: Mapping[str, Any], now: datetime) -> AccountSnapshot | None:
+        """The account's follower count, at most once per Bogotá day (storage keeps one a day)."""
+        key = handle.lower()
+        day = now.astimezone(SNAPSHOT_DAY_TZ).date()
+        if self._snapshot_day.get(key) == day:
+            return None
+        snapshot = account_snapshot(user, self._watched.get(key, handle), now)
+        if snapshot is not None:
+            self._snapshot_day[key] = day
+        return snapshot
+
+    def _profiles(self, spec: StreamSpec, content: PageContent,
+                  posts: Sequence[Post]) -> tuple[tuple[Author, ...], tuple[AccountSnapshot, ...]]:
+        """The page's authors, and a snapshot of any watched account whose own user object the page carries
+        (its timeline's pages do: the account is their author). No request is made here."""
+        now = self.clock()
+        authors = page_authors(posts, content.users, now, spec.name)
+        snapshots: list[AccountSnapshot] = []
+        looked_up = self._looked_up.pop(spec.handle.lower(), None)
+        if looked_up is not None and (snapshot := self._snapshot(spec.handle, looked_up, now)):
+            snapshots.append(snapshot)
+        watched_ids = {uid: self._watched[h] for h, uid in self._ids.items() if h in self._watched}
+        for user_id, user in content.users.items():
+            name = user.get("username")
+            handle = watched_ids.get(user_id) or (self._watched.get(name.lower()) if isinstance(name, str) else None)
+            if handle and (snapshot := self._snapshot(handle, user, now)):
+                snapshots.append(snapshot)
+        return authors, tuple(snapshots)
+
+    def _daily_lookup(self, spec: StreamSpec) -> tuple[AccountSnapshot, ...]:
+        """No page today carried the account's own profile (it has not posted lately): ask X for it, at most
+        once per account per Bogotá day, whatever the answer."""
+        key = spec.handle.lower()
+        now = self.clock()
+        day = now.astimezone(SNAPSHOT_DAY_TZ).date()
+        if self._snapshot_day.get(key) == day or self._lookup_day.get(key) == day:
+            return ()
+        try:
+            page = self._fetch(spec, USERS, {"username": spec.handle, "user_fields": list(LOOKUP_FIELDS)})
+        except _Deferred:
+            return ()
+        except XApiError as exc:
+            self._lookup_day[key] = day
+            log.info("x follower count lookup failed; tried again tomorrow", stream=spec.name, error=str(exc))
+            return ()
+        self._lookup_day[key] = day
+        body = page.body if isinstance(page.body, dict) else {}
+        data = body.get("data")
+        snapshot = self._snapshot(spec.handle, data, now) if isinstance(data, dict) else None
+        if snapshot is None:
+            log.warning("x account lookup carried no follower count", stream=spec.name)
+        return (snapshot,) if snapshot else ()
 
     def _context(self, spec: StreamSpec, user_id: str | None, role: str) -> MapContext:
         watched_ids = {uid: self._watched[h] for h, uid in self._ids.items() if h in self._watched}
@@ -375,6 +444,7 @@ class XConnector:
                 yield bad.batch
                 raise self._malformed(spec, endpoint, bad) from None
             mapped = map_page(content, ctx)
+            authors, snapshots = self._profiles(spec, content, mapped.posts)
             if mapped.skipped:
                 log.debug("x search hits left to other streams", stream=spec.name, skipped=mapped.skipped)
             run = replace(run, newest_id=newest(run.newest_id, content.newest_id),
@@ -382,7 +452,7 @@ class XConnector:
             if content.next_token:
                 run = replace(run, until_id=oldest(run.until_id, content.oldest_id))
                 last_cursor = format_cursor(state.with_pending(run))
-                yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected)
+                yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected, authors, snapshots)
                 token = content.next_token
                 continue
             if run.phase == "timeline" and cap is not None and run.fetched >= cap:
@@ -391,13 +461,15 @@ class XConnector:
                     log.warning("x timeline cap reached: fetching the rest through recent search",
                                 stream=spec.name, fetched=run.fetched, cap=cap)
                     last_cursor = format_cursor(state.with_pending(run))
-                    yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected)
+                    yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected, authors, snapshots)
                     token, session_until = None, run.until_id
                     continue
                 log.warning("x timeline cap reached: older posts may be missing", stream=spec.name, cap=cap)
             final = format_cursor(replace(state, since_id=newest(state.since_id, run.newest_id), pending=None))
-            if mapped.posts or mapped.rejected or final != cursor:
-                yield Batch(spec.name, mapped.posts, final, mapped.rejected)
+            if spec.role == "own" and self.settings.metrics_refresh_days == 0:  # no x:metrics stream to rely on
+                snapshots += self._daily_lookup(spec)
+            if mapped.posts or mapped.rejected or snapshots or final != cursor:
+                yield Batch(spec.name, mapped.posts, final, mapped.rejected, authors, snapshots)
             return
         final = format_cursor(replace(state, since_id=newest(state.since_id, run.newest_id), pending=None))
         yield Batch(spec.name, (), final)
@@ -439,14 +511,18 @@ class XConnector:
                 log.warning("x token may not read non_public_metrics; using public_metrics only",
                             stream=spec.name)
             mapped = map_page(content, ctx)
+            authors, snapshots = self._profiles(spec, content, mapped.posts)
             if content.next_token:
                 run = replace(run, until_id=oldest(run.until_id, content.oldest_id))
                 last_cursor = format_cursor(state.with_pending(run))
-                yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected)
+                yield Batch(spec.name, mapped.posts, last_cursor, mapped.rejected, authors, snapshots)
                 token = content.next_token
                 continue
+            # The refreshed timeline carries the account's own profile unless it posted nothing in the window.
+            snapshots += self._daily_lookup(spec)
             yield Batch(spec.name, mapped.posts,
-                        format_cursor(replace(state, refreshed_at=run.started_at, pending=None)), mapped.rejected)
+                        format_cursor(replace(state, refreshed_at=run.started_at, pending=None)), mapped.rejected,
+                        authors, snapshots)
             return
 
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from connectors.base import Rejected
+from connectors.x_profiles import PROFILE_FIELDS
 from domain import Metrics, Platform, Post, PostKind
 
 Role = Literal["mention", "own", "search"]
@@ -25,7 +26,8 @@ Role = Literal["mention", "own", "search"]
 TWEET_FIELDS = ("author_id", "created_at", "lang", "conversation_id", "in_reply_to_user_id",
                 "referenced_tweets", "public_metrics", "note_tweet")
 EXPANSIONS = ("author_id", "referenced_tweets.id")
-USER_FIELDS = ("username", "name", "verified")
+# The authors' public profiles come in the same answers (`includes.users`): see x_profiles.
+USER_FIELDS = PROFILE_FIELDS
 NON_PUBLIC_FIELD = "non_public_metrics"
 
 # X's language codes for "no linguistic content": undetermined, none, media/hashtags/cashtags/mentions only.

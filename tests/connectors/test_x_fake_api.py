@@ -131,7 +131,7 @@ def test_partial_errors_and_users_follow_the_spec(api):
     body = get(base, f"/2/users/{uid}/mentions", **FIELDS).json()
     assert body["errors"][0]["type"].endswith("resource-not-found") and body["errors"][0]["resource_id"] == gone
     assert get(base, "/2/users/by/username/Ministerio_TIC").json() == {
-        "data": {"id": uid, "name": "Ministerio TIC", "username": "Ministerio_TIC"}}
+        "data": {"id": uid, "name": "Ministerio TIC Colombia", "username": "Ministerio_TIC"}}
     missing = get(base, "/2/users/by/username/nadie").json()
     assert "data" not in missing and missing["errors"][0]["resource_type"] == "user"
     assert fake.schema_errors == []

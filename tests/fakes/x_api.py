@@ -136,10 +136,57 @@ def _iso(moment: datetime) -> str:
 
 @dataclass
 class FakeUser:
+    """A user with the public profile X gives (`user.fields`). `url` is the link the author typed; X serves it
+    shortened (t.co) in `url` and expanded in `entities.url.urls[]`."""
+
     id: str
     username: str
     name: str
     suspended: bool = False
+    description: str = ""
+    location: str | None = None  # X leaves the field out when the profile has none
+    url: str | None = None
+    verified_type: str = "none"  # "blue" | "business" | "government" | "none"
+    followers: int = 0
+    following: int = 0
+    posts: int = 0
+    listed: int = 0
+    created_at: datetime = datetime(2012, 3, 1, 12, 0, tzinfo=UTC)
+    patch: dict[str, Any] = field(default_factory=dict)  # breaks the user object's JSON on purpose
+
+
+# Invented people and organisations (no real person; the ministry's own account is the one Vigía watches),
+# with the variety the segments need: press, officials, government entities, operators, academia, influencers,
+# and citizens with an empty profile.
+PROFILES: dict[str, dict[str, Any]] = {
+    "ministerio_tic": dict(name="Ministerio TIC Colombia", verified_type="government", followers=1_184_210,
+                           following=1_302, posts=98_450, listed=2_870, location="Bogotá, Colombia",
+                           url="https://www.mintic.gov.co",
+                           description="Ministerio de Tecnologías de la Información y las Comunicaciones de "
+                                       "Colombia. Cuenta oficial."),
+    "periodista_ana": dict(name="Ana Ficticia", verified_type="blue", followers=412_300, following=2_150,
+                           posts=58_900, listed=1_940, location="Bogotá D.C.",
+                           url="https://noticiasficticias.example/ana",
+                           description="Periodista de tecnología y política. Directora de @NoticiasFict. "
+                                       "Opiniones propias."),
+    "alcaldia_ficticia": dict(name="Alcaldía de Villa Ficticia", verified_type="government", followers=85_400,
+                              following=310, posts=12_780, listed=240, location="Villa Ficticia, Nariño",
+                              url="https://www.villaficticia.gov.co",
+                              description="Cuenta oficial de la Alcaldía Municipal de Villa Ficticia."),
+    "concejal_beto": dict(name="Beto Ejemplar", verified_type="blue", followers=18_900, following=1_022,
+                          posts=9_310, listed=45, location="Pasto, Nariño",
+                          description="Concejal de Pasto 2024-2027. Conectividad para las veredas."),
+    "telco_ficticia": dict(name="TelcoFicticia Colombia", verified_type="business", followers=640_000,
+                           following=95, posts=310_200, listed=1_120,
+                           url="https://www.telcoficticia.example/co",
+                           description="Operador de telefonía móvil e internet. Soporte 24/7 por DM."),
+    "ciudadano_sinperfil": dict(name="ciudadano", followers=12, following=80, posts=140),
+}
+
+
+def _tco(url: str) -> str:
+    """X's shortened form of a profile link (deterministic here)."""
+    return "https://t.co/" + hashlib.sha1(url.encode()).hexdigest()[:10]
 
 
 @dataclass
@@ -178,6 +225,7 @@ class Recorded:
     params: dict[str, str]
     status: int
     body: Any = None
+    size: int = 0  # bytes of the answer's body
 
 
 class FakeXApi:
@@ -212,14 +260,37 @@ class FakeXApi:
 
     # --- state -----------------------------------------------------------------------------------------
 
-    def add_user(self, username: str, name: str | None = None) -> str:
+    def add_user(self, username: str, name: str | None = None, **profile: Any) -> str:
+        """A user: the profile of `PROFILES` when the username is one of them, else a plain one (a citizen
+        with no bio, link or location and a few followers); `profile` overrides `FakeUser` fields."""
         with self.lock:
             existing = self.user_by_name(username)
             if existing:
                 return existing.id
             user_id = str(10_000 + len(self.users) * 7919)
-            self.users[user_id] = FakeUser(user_id, username, name or username.replace("_", " "))
+            seed = int(hashlib.sha1(username.lower().encode()).hexdigest()[:6], 16)
+            values: dict[str, Any] = {"followers": seed % 900, "following": seed % 400, "posts": seed % 5000}
+            values.update(PROFILES.get(username.lower(), {}))
+            values.update(profile)
+            values["name"] = name or values.get("name") or username.replace("_", " ")
+            self.users[user_id] = FakeUser(user_id, username, **values)
             return user_id
+
+    def set_profile(self, username: str, **profile: Any) -> None:
+        """Change a user's profile (e.g. its follower count from one day to the next)."""
+        with self.lock:
+            user = self.user_by_name(username)
+            assert user is not None, username
+            for name, value in profile.items():
+                setattr(user, name, value)
+
+    def corrupt_user(self, username: str, *, drop: Iterable[str] = (), **values: Any) -> None:
+        """Serve this user object with fields removed or replaced (a payload that breaks the schema)."""
+        with self.lock:
+            user = self.user_by_name(username)
+            assert user is not None, username
+            user.patch.update({name: _DROP for name in drop})
+            user.patch.update(values)
 
     def user_by_name(self, username: str) -> FakeUser | None:
         return next((u for u in self.users.values() if u.username.lower() == username.lower()), None)
@@ -511,12 +582,47 @@ class Answer:
         return spec_name if self.fake.naming == "spec" else tweet_name
 
     def user(self, user_id: str) -> dict[str, Any]:
+        """The user object as X sends it: only the fields asked; `description` and `url` are "" when the
+        profile has none, `location` and `entities` are left out; `public_metrics` names posts `post_count`
+        in the spec's naming and `tweet_count` in the older one."""
         user = self.fake.users[user_id]
+        f = self.user_fields
         out: dict[str, Any] = {"id": user.id, "name": user.name, "username": user.username}
-        if "verified" in self.user_fields:
-            out["verified"] = False
-        if "created_at" in self.user_fields:
-            out["created_at"] = "2012-03-01T12:00:00.000Z"
+        if "verified" in f:
+            out["verified"] = user.verified_type != "none"
+        if "verified_type" in f:
+            out["verified_type"] = user.verified_type
+        if "created_at" in f:
+            out["created_at"] = _iso(user.created_at)
+        if "description" in f:
+            out["description"] = user.description
+        if "location" in f and user.location:
+            out["location"] = user.location
+        if "url" in f:
+            out["url"] = _tco(user.url) if user.url else ""
+        if "entities" in f:
+            entities: dict[str, Any] = {}
+            if user.url:
+                short = _tco(user.url)
+                display = re.sub(r"^https?://(www\.)?", "", user.url)
+                entities["url"] = {"urls": [{"start": 0, "end": len(short), "url": short, "expanded_url": user.url,
+                                             "display_url": display}]}
+            mentions = [{"start": m.start(), "end": m.end(), "username": m.group(1)}
+                        for m in re.finditer(r"@([A-Za-z0-9_]{1,15})", user.description)]
+            if mentions:
+                entities["description"] = {"mentions": mentions}
+            if entities:
+                out["entities"] = entities
+        if "public_metrics" in f:
+            out["public_metrics"] = {"followers_count": user.followers, "following_count": user.following,
+                                     self._name("tweet_count", "post_count"): user.posts,
+                                     "listed_count": user.listed, "like_count": user.posts // 3,
+                                     "media_count": user.posts // 20}
+        for name, value in user.patch.items():
+            if value is _DROP:
+                out.pop(name, None)
+            else:
+                out[name] = value
         return out
 
     def tweet(self, t: FakeTweet) -> dict[str, Any]:
@@ -670,10 +776,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _finish(self, endpoint: str, path: str, params: dict[str, str], status: int, body: Any,
                 headers: dict[str, str] | None = None, ctype: str = "application/json; charset=utf-8") -> None:
         fake = self.server.fake
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         with fake.lock:
             fake.requests.append(Recorded(endpoint, path, params, status,
-                                          body if fake.record_bodies else None))
-        self._send(status, body, headers, ctype)
+                                          body if fake.record_bodies else None, len(data)))
+        self._send(status, data, headers, ctype)
 
     def _fault(self, fault: Fault, endpoint: str, path: str, params: dict[str, str],
                headers: dict[str, str]) -> None:
