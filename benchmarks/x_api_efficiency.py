@@ -11,7 +11,10 @@ client; nothing leaves the machine.
    last 3,200 posts of a timeline), so past those the connector must go through recent search; every post
    must be stored exactly once. Targets: ratio <= 1.05 for N = 0..10,000 and exactly 1 request when nothing
    is new.
-2. Throughput, end to end: fake server -> tweepy -> connector -> the bot's poll_stream handler -> SQLite, with
+2. Profile fields (issue 15): the same polls with the old `user.fields` (username, name, verified) and with the
+   authors' profile fields, in the same run: requests per stream must be equal; bytes per page and the authors
+   each page carries are reported.
+3. Throughput, end to end: fake server -> tweepy -> connector -> the bot's poll_stream handler -> SQLite, with
    and without the analysis the bot runs on every new post (X's 800-mention cap applies, so the last pages come
    through recent search, as they would in production). Baseline in the same run: the same pages fetched
    with plain `requests` and nothing else (the ceiling the HTTP layer allows).
@@ -38,7 +41,9 @@ from bot.bootstrap import bootstrap, build_engine
 from bot.clock import ManualClock
 from bot.config import parse_config
 from bot.logging_setup import configure_logging
+from connectors import x as x_module
 from connectors.x import build_x_connector
+from connectors.x_profiles import PROFILE_FIELDS
 from connectors.x_settings import XSettings
 from tests.fakes.x_api import TOKEN, FakeXApi, XApiServer
 
@@ -121,6 +126,64 @@ def efficiency(sizes: list[int]) -> bool:
     return ok
 
 
+OLD_USER_FIELDS = ("username", "name", "verified")  # before issue 15
+
+
+def _profiled_fake(clock: ManualClock, n: int) -> FakeXApi:
+    """N mentions, N/100 own posts and N/2 search hits by 300 authors, a third with a bio, link and location."""
+    fake = FakeXApi(clock=clock, limits=UNLIMITED, validate=False, record_bodies=False)
+    fake.add_user(HANDLE)
+    rng = random.Random(5)
+    for i in range(300):
+        profile = {} if i % 3 else {"description": f"Periodista y vecina de la vereda {i}. Opiniones propias.",
+                                    "url": f"https://medio{i}.example/perfil", "location": "Pasto, Nariño",
+                                    "verified_type": rng.choice(("blue", "none", "business"))}
+        fake.add_user(f"autora_{i}", followers=rng.randint(0, 500_000), **profile)
+    start = T0 - timedelta(hours=3)
+    for i in range(n):
+        at = start + timedelta(seconds=i * 9000 / max(n, 1))
+        fake.post(f"autora_{rng.randrange(300)}", f"@{HANDLE} {rng.choice(TEXTS)} {i}", at=at)
+        if i % 2 == 0:
+            fake.post(f"autora_{rng.randrange(300)}", f"El MinTIC y {rng.choice(TEXTS)} {i}", at=at)
+        if i % 100 == 0:
+            fake.post(HANDLE, f"Comunicado {i}", at=at)
+    return fake
+
+
+def profile_fields(n: int) -> bool:
+    print(f"\n2. Profile fields: old user.fields vs the authors' profile fields ({n} mentions, {n // 2} search hits,"
+          f" {n // 100} own posts)")
+    print(f"{'user.fields':<12}{'stream':<10}{'requests':>9}{'pages':>7}{'bytes/page':>12}{'authors/page':>14}"
+          f"{'snapshots':>11}")
+    made: dict[str, list[int]] = {}
+    original = x_module.USER_FIELDS
+    try:
+        for label, fields in (("old", OLD_USER_FIELDS), ("new", PROFILE_FIELDS)):
+            x_module.USER_FIELDS = fields
+            clock = ManualClock(T0)
+            fake = _profiled_fake(clock, n)
+            with XApiServer(fake) as server:
+                settings = XSettings(api_base_url=server.base_url, searches=[QUERY], backfill_hours=24)
+                connector = build_x_connector(settings, [HANDLE], TOKEN, clock, sleep=lambda s: None)
+                for stream in (f"x:mentions:{HANDLE}", f"x:own:{HANDLE}", f"x:metrics:{HANDLE}", "x:search:1"):
+                    before = len(fake.requests)
+                    batches = list(connector.poll(stream, None))
+                    answers = fake.requests[before:]
+                    pages = [r for r in answers if r.endpoint != "users_by_username"]
+                    authors = sum(len(b.authors) for b in batches)
+                    snapshots = sum(len(b.snapshots) for b in batches)
+                    made.setdefault(label, []).append(len(answers))
+                    per_page = sum(r.size for r in pages) / max(1, len(pages))
+                    print(f"{label:<12}{stream.split(':')[1]:<10}{len(answers):>9}{len(pages):>7}{per_page:>12,.0f}"
+                          f"{authors / max(1, len(pages)):>14.1f}{snapshots:>11}")
+    finally:
+        x_module.USER_FIELDS = original
+    same = made["old"] == made["new"]
+    print(f"requests per stream, old {made['old']} vs new {made['new']}: {'equal' if same else 'GREW  <-- FAIL'}"
+          " (the first stream's count includes the one account lookup)")
+    return same
+
+
 def _bus(base_url: str, clock: ManualClock, tmp: Path, analyse: bool):
     config = parse_config({
         "accounts": {"x": [HANDLE]},
@@ -138,7 +201,7 @@ def _bus(base_url: str, clock: ManualClock, tmp: Path, analyse: bool):
 
 
 def throughput(n: int) -> None:
-    print(f"\n2. Posts stored per second, end to end ({n} new mentions, one poll, SQLite)")
+    print(f"\n3. Posts stored per second, end to end ({n} new mentions, one poll, SQLite)")
     clock = ManualClock(T0)
     fake = FakeXApi(clock=clock, limits=UNLIMITED, validate=False, record_bodies=False)
     fake.add_user(HANDLE)
@@ -180,6 +243,7 @@ def main() -> None:
     args = parser.parse_args()
     configure_logging("ERROR", "console")  # the connector's cap warnings are expected here
     ok = efficiency(QUICK_SIZES if args.quick else SIZES)
+    ok &= profile_fields(500 if args.quick else 2000)
     throughput(1000 if args.quick else 5000)
     if not ok:
         sys.exit(1)
