@@ -1,7 +1,9 @@
 """What drove a spike: the facts an alert carries so the digital team can act without opening a dashboard.
 
 For the posts of one detector key in a time window: the sentiment mix, the most frequent terms and
-hashtags, and the most-engaged posts with their links.
+hashtags, the most-engaged posts with their links, and who is talking: the authors with most followers
+(their segment and profile link) and the share of distinct authors in high-priority segments (press and
+official voices). Authors without a stored profile are counted apart ("sin perfil"), never as citizens.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import AnalysisRow, PostLabelRow, PostRow
+from analyzers.segments import NO_PROFILE, Segmenter
+from storage.models import AnalysisRow, AuthorRow, PostLabelRow, PostRow
 
 _WORD = re.compile(r"[#@]?\w[\w'-]*", re.UNICODE)
 _URL = re.compile(r"https?://\S+")
@@ -43,10 +46,15 @@ class SpikeContext:
     top_terms: list[str] = field(default_factory=list)
     top_hashtags: list[str] = field(default_factory=list)
     top_posts: list[dict[str, Any]] = field(default_factory=list)
+    # the authors with most followers: handle, platform, segment, segment_label, followers, url, posts
+    top_authors: list[dict[str, Any]] = field(default_factory=list)
+    # distinct authors: {"authors": all, "high_priority": in priority-3 segments, "no_profile": not stored yet}
+    voices: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"posts": self.posts, "sentiment": self.sentiment, "top_terms": self.top_terms,
-                "top_hashtags": self.top_hashtags, "top_posts": self.top_posts}
+                "top_hashtags": self.top_hashtags, "top_posts": self.top_posts, "top_authors": self.top_authors,
+                "voices": self.voices}
 
 
 def engagement_expr() -> Any:
@@ -82,9 +90,45 @@ def key_post_ids(session: Session, key: str, start: datetime, end: datetime) -> 
     return set(session.scalars(filter_by_key(stmt, key)))
 
 
+def spike_voices(session: Session, key: str, start: datetime, end: datetime, segments: Segmenter, *,
+                 top: int = 3) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Who wrote the citizen posts of `key` in [start, end): the `top` authors by followers and the counts of
+    distinct authors, of those in high-priority segments, and of those without a stored profile.
+
+    Posts join authors on (platform, author_id). Ties are broken by platform and author id, so the same data
+    always gives the same list.
+    """
+    stmt = (
+        select(PostRow.platform, PostRow.author_id, func.max(PostRow.author_handle), func.count(PostRow.id),
+               AuthorRow.handle, AuthorRow.segment, AuthorRow.followers, AuthorRow.profile_url)
+        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .outerjoin(AuthorRow, and_(AuthorRow.platform == PostRow.platform, AuthorRow.author_id == PostRow.author_id))
+        .where(PostRow.is_own.is_(False), PostRow.created_at >= start, PostRow.created_at < end)
+    )
+    stmt = filter_by_key(stmt, key).group_by(PostRow.platform, PostRow.author_id, AuthorRow.id, AuthorRow.handle,
+                                             AuthorRow.segment, AuthorRow.followers, AuthorRow.profile_url)
+    high = segments.high_priority
+    authors = in_high = no_profile = 0
+    ranked = []
+    for platform, author_id, post_handle, posts, handle, segment, followers, url in session.execute(stmt):
+        authors += 1
+        if segment is None:
+            no_profile += 1
+        elif segment in high:
+            in_high += 1
+        if followers is not None:
+            ranked.append((-int(followers), str(platform), str(author_id), {
+                "handle": handle or post_handle, "platform": platform, "segment": segment or NO_PROFILE,
+                "segment_label": segments.label(segment or NO_PROFILE), "followers": int(followers),
+                "url": url, "posts": int(posts)}))
+    ranked.sort(key=lambda item: item[:3])
+    voices = {"authors": authors, "high_priority": in_high, "no_profile": no_profile}
+    return [item[3] for item in ranked[:top]], voices
+
+
 def spike_context(session: Session, key: str, start: datetime, end: datetime, *, limit: int = 2000,
-                  top: int = 3) -> SpikeContext:
-    """Summarise the citizen posts of `key` created in [start, end)."""
+                  top: int = 3, segments: Segmenter | None = None) -> SpikeContext:
+    """Summarise the citizen posts of `key` created in [start, end); with `segments`, also who is talking."""
     engagement = engagement_expr().label("engagement")
     stmt = (
         select(PostRow.text, PostRow.url, PostRow.author_handle, PostRow.platform, AnalysisRow.sentiment,
@@ -116,10 +160,13 @@ def spike_context(session: Session, key: str, start: datetime, end: datetime, *,
         {"text": text[:280], "url": url, "author": author, "platform": platform, "engagement": int(eng or 0)}
         for text, url, author, platform, _label, eng in rows[:top]
     ]
+    top_authors, voices = spike_voices(session, key, start, end, segments, top=top) if segments else ([], {})
     return SpikeContext(
         posts=len(rows),
         sentiment=dict(sentiment.most_common()),
         top_terms=[t for t, _ in terms.most_common(8)],
         top_hashtags=[h for h, _ in hashtags.most_common(5)],
         top_posts=top_posts,
+        top_authors=top_authors,
+        voices=voices,
     )

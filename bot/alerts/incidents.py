@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from analyzers.segments import Segmenter
 from bot.alerts.context import SpikeContext, key_post_ids, spike_context
 from bot.alerts.spike_keys import describe_key
 from domain import Alert
@@ -45,6 +47,40 @@ DAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
 def interactions_es(count: int) -> str:
     """ "1 interacción", "18 interacciones" """
     return f"{count} interacción" if count == 1 else f"{count} interacciones"
+
+
+def count_es(n: int) -> str:
+    """1234567 -> '1.234.567' (Colombian thousands separator), whatever the process locale."""
+    return f"{n:,}".replace(",", ".")
+
+
+def followers_es(n: int) -> str:
+    return f"{count_es(n)} seguidor" if n == 1 else f"{count_es(n)} seguidores"
+
+
+def voices_es(voices: dict[str, int]) -> str | None:
+    """'25% de las voces son medios o cuentas oficiales (3 de 12 autores; 2 sin perfil).' None without authors.
+
+    The share is over every distinct author, those without a stored profile included (they are not known to
+    be press or officials, nor citizens), so it never overstates; how many lack a profile is said beside it.
+    """
+    authors, high, unknown = voices.get("authors", 0), voices.get("high_priority", 0), voices.get("no_profile", 0)
+    if authors <= 0:
+        return None
+    noun = "autor" if authors == 1 else "autores"
+    if unknown >= authors:
+        return f"Voces: {authors} {noun}, aún sin perfil conocido (no se sabe si hay medios o cuentas oficiales)."
+    missing = f"; {unknown} sin perfil" if unknown else ""
+    return (f"{100 * high / authors:.0f}% de las voces son medios o cuentas oficiales "
+            f"({high} de {authors} {noun}{missing}).")
+
+
+def author_es(author: dict[str, Any]) -> str:
+    """'@ELTIEMPO (Medios y periodistas, 1.234.567 seguidores, 2 publicaciones)'"""
+    posts = int(author.get("posts") or 0)
+    in_spike = f"{posts} publicación" if posts == 1 else f"{posts} publicaciones"
+    return (f"@{author.get('handle')} ({author.get('segment_label')}, "
+            f"{followers_es(int(author.get('followers') or 0))}, {in_spike})")
 
 
 def local_es(moment: datetime, tz: ZoneInfo) -> str:
@@ -107,13 +143,14 @@ def _incident_for(uow: UnitOfWork, t: Transition, cooldown: timedelta) -> tuple[
 
 
 def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: str,
-                     cooldown: timedelta = timedelta(minutes=60)) -> list[Alert]:
+                     cooldown: timedelta = timedelta(minutes=60), *, segments: Segmenter | None = None) -> list[Alert]:
     """Update the incident of one key's verdict; return the alerts to queue.
 
     Related keys (sharing at least `RELATED_SHARE` of their posts in the current buckets) form one
     incident; unrelated simultaneous spikes are separate incidents. Cooldown: a spike that starts within
     `cooldown` of the end of a related incident reopens it instead of announcing a new one; people hear of
-    it again only if it reaches a higher level.
+    it again only if it reaches a higher level. With `segments`, alerts also say who is talking (the authors
+    with most followers, the share of press and official voices).
     """
     incident, reopened = _incident_for(uow, t, cooldown)
     entering = t.previous == "none" and t.level != "none"
@@ -124,7 +161,8 @@ def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: st
     def context() -> SpikeContext:
         assert uow.session is not None
         since = incident.opened_at if incident is not None else t.bucket_start
-        return spike_context(uow.session, t.key, min(since, t.bucket_start), t.bucket_start + t.bucket)
+        return spike_context(uow.session, t.key, min(since, t.bucket_start), t.bucket_start + t.bucket,
+                             segments=segments)
 
     if reopened:
         if LEVELS[t.level] > LEVELS[incident.level]:
@@ -171,6 +209,12 @@ def _context_text(ctx: SpikeContext) -> str:
         lines.append(f"Términos: {', '.join(ctx.top_terms)}.")
     if ctx.top_hashtags:
         lines.append(f"Hashtags: {' '.join(ctx.top_hashtags)}.")
+    voices = voices_es(ctx.voices)
+    if voices:
+        lines.append(voices)
+    if ctx.top_authors:
+        lines.append("Autores con más seguidores: " + "; ".join(
+            f"{author_es(a)} {a['url'] or ''}".rstrip() for a in ctx.top_authors) + ".")
     for n, post in enumerate(ctx.top_posts, 1):
         text = " ".join(str(post["text"]).split())[:140]
         link = post["url"] or ""

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.alerts.incidents import interactions_es
+from bot.alerts.incidents import author_es, interactions_es, voices_es
 from bot.alerts.sinks import OutgoingAlert, render_text
 from bot.slack.channels import ChannelDirectory, MemoryChannelDirectory
 from bot.slack.client import (
@@ -63,6 +63,14 @@ def _mrkdwn_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _safe_url(url: object) -> str | None:
+    """An https link fit for Slack's <url|text> syntax, or None."""
+    text = str(url or "")
+    if not text.startswith("https://") or any(c in text for c in "<>| \n\t"):
+        return None
+    return text
+
+
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -86,6 +94,9 @@ def build_blocks(alert: OutgoingAlert) -> list[dict[str, Any]]:
             total = int(d["posts"]) or 1
             mix = ", ".join(f"{SENTIMENT_ES.get(k, k)} {100 * int(v) / total:.0f}%" for k, v in d["sentiment"].items())
             fields.append({"type": "mrkdwn", "text": f"*Tono:*\n{mix}"})
+        voices = voices_es(d.get("voices") or {})
+        if voices:
+            fields.append({"type": "mrkdwn", "text": f"*Voces:*\n{_mrkdwn_escape(voices)}"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": SEVERITY_EMOJI.get(alert.severity, "")
                                                    + " " + _truncate(_mrkdwn_escape(alert.body.splitlines()[0]), 2900)},
                        "fields": fields[:10]})
@@ -106,6 +117,15 @@ def build_blocks(alert: OutgoingAlert) -> list[dict[str, Any]]:
             blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                        "text": _truncate("*Publicaciones con más interacción:*\n"
                                                                          + "\n".join(posts), 2900)}})
+        authors = []
+        for n, author in enumerate(d.get("top_authors") or [], 1):
+            url = _safe_url(author.get("url"))
+            line = _mrkdwn_escape(author_es(author))
+            authors.append(f"{n}. {line} <{url}|perfil>" if url else f"{n}. {line}")
+        if authors:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                       "text": _truncate("*Autores con más seguidores:*\n"
+                                                                         + "\n".join(authors), 2900)}})
     else:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
                                                    "text": _truncate(_mrkdwn_escape(alert.body), 2900)}})
