@@ -2,12 +2,15 @@
 
 Streams (one set per watched page):
 - `facebook:posts:<page>`: the page's posts of the last `metrics_refresh_days`, re-read every poll so the
-  reaction, comment and share counts stay current (kind own_post);
+  reaction, comment and share counts (and views/reach with `insights`) stay current (kind own_post); once
+  per Bogotá day it also records the page's `followers_count` (an `AccountSnapshot`);
 - `facebook:comments:<page>`: comments and replies under the page's recent posts (`filter=stream`, newest
   first, down to each post's bookmark); the page's own replies are kind reply with is_own, so response
   times can be measured;
 - `facebook:tagged:<page>`: posts by others that tag the page, and visitor posts (kind mention);
 - `facebook:token`: the daily `/debug_token` check (see `meta_token`).
+
+Every batch also carries the authors of its posts as `from{id,name}` described them (`meta_profiles`).
 """
 
 from __future__ import annotations
@@ -40,13 +43,21 @@ from connectors.meta_payload import (
     summary_total,
     text_of,
 )
+from connectors.meta_profiles import PAGE_SNAPSHOT_FIELDS, facebook_author, snapshot_day
 from connectors.meta_settings import MetaSettings
-from domain import Metrics, Platform, Post, PostKind
+from domain import Author, Metrics, Platform, Post, PostKind
 
 _COUNTS = ("reactions.summary(true).limit(0)", "comments.filter(stream).summary(true).limit(0)", "shares")
 POST_FIELDS = ",".join(("id", "message", "created_time", "updated_time", "permalink_url", "from{id,name}",
                         "status_type", *_COUNTS))
-INSIGHTS_FIELD = "insights.metric(post_impressions)"
+# Post insights (with `insights: true`). Meta retired `post_impressions*` for every API version on 2025-11-15,
+# replaced by "views" (`post_media_view`: times the post was on screen, repeats counted), and by 2026-06-15
+# `post_impressions_unique`, replaced by `post_total_media_view_unique` (people who saw it at least once); a
+# retired name fails the whole request (error 100). Sources: developers.facebook.com/blog/post/2025/08/15/
+# page-insights-api-updates/ and developers.facebook.com/documentation/pages-api/platforminsights/page/
+# deprecated-metrics (docs/meta-graph-api.md, "What each platform measures").
+VIEWS_METRIC, REACH_METRIC = "post_media_view", "post_total_media_view_unique"
+INSIGHTS_FIELD = f"insights.metric({VIEWS_METRIC},{REACH_METRIC})"
 LISTING_FIELDS = "id,created_time,updated_time,comments.filter(stream).summary(true).limit(0)"
 COMMENT_FIELDS = ("id,message,created_time,from{id,name},parent{id},permalink_url,like_count,comment_count,"
                   "is_hidden,attachment")
@@ -62,7 +73,7 @@ def page_post_to_post(item: Any, *, account: str, page_id: str, insights: bool =
     item = require_object(item)
     post_id = require_id(item)
     author_id, _ = author_of(item)
-    impressions = insight_values(item).get("post_impressions") if insights else None
+    values = insight_values(item) if insights else {}
     return Post(
         platform=Platform.FACEBOOK, external_id=post_id, kind=PostKind.OWN_POST, account=account,
         author_id=page_id if author_id == "unknown" else author_id, author_handle=account,
@@ -70,7 +81,7 @@ def page_post_to_post(item: Any, *, account: str, page_id: str, insights: bool =
         url=item.get("permalink_url") if isinstance(item.get("permalink_url"), str) else None,
         conversation_id=post_id, is_own=True,
         metrics=Metrics(reactions=summary_total(item.get("reactions")), comments=summary_total(item.get("comments")),
-                        shares=shares_of(item), impressions=impressions),
+                        shares=shares_of(item), views=values.get(VIEWS_METRIC), reach=values.get(REACH_METRIC)),
         raw=dict(item),
     )
 
@@ -126,6 +137,7 @@ class FacebookConnector(MetaConnectorBase):
                  clock: Callable[[], datetime], access_token: str):
         super().__init__(client, settings, pages, clock, access_token)
         self._page_ids: dict[str, str] = {}
+        self._page_nodes: dict[str, tuple[Any, Any]] = {}  # account -> (Bogotá day, lookup body with followers)
 
     def _handlers(self) -> dict[str, Handler]:
         return {"posts": self._poll_posts, "comments": self._poll_comments, "tagged": self._poll_tagged}
@@ -136,14 +148,24 @@ class FacebookConnector(MetaConnectorBase):
             known = self._settings.page_ids.get(account)
             if known is None and account.isdigit():
                 known = account
-            if known is None:
-                body = self._client.get(account, fields="id,name")
+            if known is None:  # the follower counts ride along: the day's snapshot costs no request then
+                body = self._client.get(account, fields=f"id,name,{PAGE_SNAPSHOT_FIELDS}")
                 known = body.get("id") if isinstance(body, Mapping) else None
                 if not isinstance(known, str) or not known:
                     raise UnexpectedPayload(f"no se encontró el id de la página {account}", path=account,
                                             payload=body)
+                self._page_nodes[account] = (snapshot_day(self._now()), body)
             self._page_ids[account] = known
         return self._page_ids[account]
+
+    def _account_node(self, account: str) -> Any:
+        day, body = self._page_nodes.pop(account, (None, None))
+        if body is not None and day == snapshot_day(self._now()):
+            return body
+        return self._client.get(self.page_id(account), fields=PAGE_SNAPSHOT_FIELDS)
+
+    def _author_of(self, post: Post, seen_at: datetime) -> Author | None:
+        return facebook_author(post, seen_at)
 
     # -- posts: the page's own, re-read over the metrics window --
 
@@ -153,6 +175,9 @@ class FacebookConnector(MetaConnectorBase):
         fields = POST_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
         page = self._client.get_page(f"{page_id}/posts", fields=fields,
                                      params={"since": int(start.timestamp()), "limit": self._settings.page_size})
+        # after the listing answered, so a failed poll costs no snapshot request (it would be lost unsaved)
+        daily = self._daily_snapshot(stream, account, state)
+        carry, aside, snapshots = dict(daily.state), list(daily.rejected), daily.snapshots
         newest = mark
         while True:
             items, below = [], False
@@ -164,13 +189,14 @@ class FacebookConnector(MetaConnectorBase):
                 if key is not None:
                     newest = Mark.newest(newest, key)
                 items.append(item)
-            results = translate(stream, items, lambda it: page_post_to_post(
-                it, account=account, page_id=page_id, insights=self._settings.insights))
+            results = [*aside, *translate(stream, items, lambda it: page_post_to_post(
+                it, account=account, page_id=page_id, insights=self._settings.insights))]
             if below or page.next_url is None:
-                yield make_batch(stream, results, {"mark": newest.to_json() if newest else None})
+                yield make_batch(stream, results, {**carry, "mark": newest.to_json() if newest else None}, snapshots)
                 return
             # the mark moves only with the last page: a crash before it re-reads the window, losing nothing
-            yield make_batch(stream, results, {"mark": mark.to_json() if mark else None})
+            yield make_batch(stream, results, {**carry, "mark": mark.to_json() if mark else None}, snapshots)
+            aside, snapshots = [], ()  # the snapshot travels with the first page only
             next_page = self._client.next_page(page)
             if next_page is None:
                 return

@@ -2,7 +2,8 @@
 
 Streams (one set per watched account):
 - `instagram:media:<user>`: the account's media of the last `metrics_refresh_days`, re-read every poll so
-  likes and comments (and saves/views with `insights`) stay current (kind own_post);
+  likes and comments (and views, reach and saves with `insights`) stay current (kind own_post); once per
+  Bogotá day it also records the account's `followers_count`, `follows_count` and `media_count`;
 - `instagram:comments:<user>`: comments and replies under recent media; replies are nested under their
   top-level comment, so a new reply under an old comment is found by comparing the media's
   `comments_count` with what was collected and looking a few pages further when they disagree;
@@ -10,6 +11,8 @@ Streams (one set per watched account):
 - `instagram:mentions:<user>`: captions and comments that @-mention the account (kind mention); only when a
   `pending_mentions` reader is injected (bootstrap gives one over the webhook queue);
 - `instagram:token`: the daily `/debug_token` check.
+
+Every batch also carries the authors of its posts: the `username` (and `from.id`) the same responses gave.
 
 @-mentions in captions and comments (`mentioned_media`, `mentioned_comment`) can only be looked up by an id
 that Meta sends through the `mentions` webhook. The web app queues those ids; the mentions stream reads the
@@ -38,12 +41,17 @@ from connectors.meta_payload import (
     require_object,
     text_of,
 )
+from connectors.meta_profiles import IG_SNAPSHOT_FIELDS, instagram_author, snapshot_day
 from connectors.meta_settings import MetaSettings
-from domain import Metrics, Platform, Post, PostKind
+from domain import Author, Metrics, Platform, Post, PostKind
 
 IG_MAX_PAGE = 50
 MEDIA_FIELDS = "id,caption,media_type,media_product_type,permalink,timestamp,like_count,comments_count,username"
-INSIGHTS_FIELD = "insights.metric(saved,views)"
+# Media insights (with `insights: true`): `views` (times the media was played or displayed, repeats counted;
+# it replaced `impressions`, refused for media since v22.0 and in every version since 2025-04-21), `reach`
+# (unique accounts that saw it) and `saved`. Source: developers.facebook.com/docs/instagram-platform/
+# reference/instagram-media/insights (docs/meta-graph-api.md, "What each platform measures").
+INSIGHTS_FIELD = "insights.metric(views,reach,saved)"
 LISTING_FIELDS = "id,timestamp,comments_count,permalink"
 _COMMENT = "id,text,timestamp,username,from{id,username},like_count,hidden,parent_id"
 COMMENT_FIELDS = f"{_COMMENT},replies.limit({IG_MAX_PAGE}){{{_COMMENT}}}"
@@ -82,7 +90,7 @@ def media_to_post(item: Any, *, account: str, user_id: str, insights: bool = Fal
         created_at=parse_time(item.get("timestamp")), url=_str(item.get("permalink")),
         conversation_id=media_id, is_own=True,
         metrics=Metrics(likes=count_of(item, "like_count"), comments=count_of(item, "comments_count"),
-                        saves=values.get("saved"), impressions=values.get("views", values.get("impressions"))),
+                        saves=values.get("saved"), views=values.get("views"), reach=values.get("reach")),
         raw=dict(item),
     )
 
@@ -141,6 +149,7 @@ class InstagramConnector(MetaConnectorBase):
                  pending_mentions: PendingMentions | None = None):
         super().__init__(client, settings, users, clock, access_token)
         self._user_ids: dict[str, str] = {}
+        self._user_nodes: dict[str, tuple[Any, Any]] = {}  # account -> (Bogotá day, lookup body with followers)
         self._pending_mentions = pending_mentions
         if pending_mentions is None:  # without the webhook queue there is nothing to poll
             self._kinds = [kind for kind in self._kinds if kind != "mentions"]
@@ -155,18 +164,29 @@ class InstagramConnector(MetaConnectorBase):
             known = self._settings.instagram_user_ids.get(account)
             if known is None and account.isdigit():
                 known = account
-            if known is None:
-                body = self._client.get("me", fields="id,instagram_business_account{id,username}")
+            if known is None:  # the follower counts ride along: the day's snapshot costs no request then
+                body = self._client.get(
+                    "me", fields=f"id,instagram_business_account{{id,username,{IG_SNAPSHOT_FIELDS}}}")
                 linked = body.get("instagram_business_account") if isinstance(body, Mapping) else None
                 if (isinstance(linked, Mapping) and isinstance(linked.get("id"), str)
                         and str(linked.get("username", "")).lower() == account.lower()):
                     known = linked["id"]
+                    self._user_nodes[account] = (snapshot_day(self._now()), linked)
                 else:
                     raise UnexpectedPayload(
                         f"la página del token no está vinculada a la cuenta de Instagram {account}; configure "
                         "connectors.instagram.instagram_user_ids", path="me", payload=body)
             self._user_ids[account] = known
         return self._user_ids[account]
+
+    def _account_node(self, account: str) -> Any:
+        day, body = self._user_nodes.pop(account, (None, None))
+        if body is not None and day == snapshot_day(self._now()):
+            return body
+        return self._client.get(self.user_id(account), fields=IG_SNAPSHOT_FIELDS)
+
+    def _author_of(self, post: Post, seen_at: datetime) -> Author | None:
+        return instagram_author(post, seen_at)
 
     # -- own media, re-read over the metrics window --
 
@@ -176,6 +196,9 @@ class InstagramConnector(MetaConnectorBase):
         fields = MEDIA_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
         page: Page | None = self._client.get_page(f"{user_id}/media", fields=fields,
                                                   params={"limit": min(self._settings.page_size, IG_MAX_PAGE)})
+        # after the listing answered, so a failed poll costs no snapshot request (it would be lost unsaved)
+        daily = self._daily_snapshot(stream, account, state)
+        carry, aside, snapshots = dict(daily.state), list(daily.rejected), daily.snapshots
         newest = mark
         while page is not None:
             items, below = [], False
@@ -187,12 +210,13 @@ class InstagramConnector(MetaConnectorBase):
                 if key is not None:
                     newest = Mark.newest(newest, key)
                 items.append(item)
-            results = translate(stream, items, lambda it: media_to_post(
-                it, account=account, user_id=user_id, insights=self._settings.insights))
+            results = [*aside, *translate(stream, items, lambda it: media_to_post(
+                it, account=account, user_id=user_id, insights=self._settings.insights))]
             if below or page.next_url is None:
-                yield make_batch(stream, results, {"mark": newest.to_json() if newest else None})
+                yield make_batch(stream, results, {**carry, "mark": newest.to_json() if newest else None}, snapshots)
                 return
-            yield make_batch(stream, results, {"mark": mark.to_json() if mark else None})
+            yield make_batch(stream, results, {**carry, "mark": mark.to_json() if mark else None}, snapshots)
+            aside, snapshots = [], ()  # the snapshot travels with the first page only
             page = self._client.next_page(page)
 
     # -- comments and replies under recent media --

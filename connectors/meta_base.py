@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,7 @@ from connectors.graph_client import (
 )
 from connectors.meta_guard import MetaGuard
 from connectors.meta_paging import EdgeState, EdgeWalker, Key, Mark, Walk, item_key
+from connectors.meta_profiles import snapshot_day, snapshot_from, unique_authors
 from connectors.meta_settings import MetaSettings
 from connectors.meta_token import (
     INSIGHTS_SCOPES,
@@ -39,7 +40,7 @@ from connectors.meta_token import (
     state_after_check,
     token_problems,
 )
-from domain import Post
+from domain import AccountSnapshot, Author, Platform, Post
 
 log = structlog.get_logger("vigia.connectors.meta")
 
@@ -65,12 +66,23 @@ def dump_state(state: Mapping[str, Any]) -> str:
     return json.dumps({**state, "v": CURSOR_VERSION}, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
 
 
-def make_batch(stream: str, results: Iterable[Post | Rejected | None], state: Mapping[str, Any]) -> Batch:
-    """A page's posts and set-aside payloads with the stream state to save with them (None = skipped)."""
+def make_batch(stream: str, results: Iterable[Post | Rejected | None], state: Mapping[str, Any],
+               snapshots: Sequence[AccountSnapshot] = ()) -> Batch:
+    """A page's posts and set-aside payloads with the stream state to save with them (None = skipped), and the
+    account snapshots taken with this page (the poll adds the posts' authors)."""
     items = list(results)
     posts = tuple(r for r in items if isinstance(r, Post))
     rejected = tuple(r for r in items if isinstance(r, Rejected))
-    return Batch(stream, posts, dump_state(state), rejected)
+    return Batch(stream, posts, dump_state(state), rejected, snapshots=tuple(snapshots))
+
+
+@dataclass(frozen=True)
+class DailySnapshot:
+    """What a stream's first batch of the poll carries about the account's followers, and the state to keep."""
+
+    snapshots: tuple[AccountSnapshot, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    state: Mapping[str, Any] = field(default_factory=dict)  # {"snapshot_day": "YYYY-MM-DD"} once done today
 
 
 def translate(stream: str, items: Iterable[Any], convert: Callable[[Any], Post | Rejected | None]
@@ -143,7 +155,7 @@ class MetaConnectorBase:
         try:
             for batch in handler(stream, account, state):
                 last_cursor = batch.cursor
-                yield batch
+                yield self._with_authors(batch)
                 if self._guard.slow_down(self._client.usage) is not None:
                     self._client.reset_usage()
                     return self._proof(stream, kind, answered)
@@ -176,6 +188,53 @@ class MetaConnectorBase:
     def _also_proven(self, stream: str, kind: str) -> set[str]:
         """Problem keys of this platform that a clean poll of `kind` also proves (e.g. one edge's permission)."""
         return set()
+
+    # -- authors and follower snapshots (meta_profiles) --
+
+    def _author_of(self, post: Post, seen_at: datetime) -> Author | None:
+        """The post's author as the platform described it in the same response (None when it did not)."""
+        return None
+
+    def _with_authors(self, batch: Batch) -> Batch:
+        """The batch with its posts' authors: no request, the fields were in the page already."""
+        if not batch.posts:
+            return batch
+        seen_at = self._now()
+        authors = unique_authors([*batch.authors, *(self._author_of(post, seen_at) for post in batch.posts)])
+        return replace(batch, authors=authors)
+
+    def _account_node(self, account: str) -> Any:
+        """The account node with its follower counts (a light GET, unless the id lookup already carried it)."""
+        raise NotImplementedError
+
+    def _daily_snapshot(self, stream: str, account: str, state: Mapping[str, Any]) -> DailySnapshot:
+        """Today's follower count of `account`, once per Bogotá day (the day is kept in the stream's state).
+
+        A token or rate-limit error propagates (it stops every stream); another failure leaves the posts alone:
+        a transient one is retried next poll, a refused or malformed answer is kept aside and retried tomorrow.
+        """
+        now = self._now()
+        today = snapshot_day(now).isoformat()
+        if state.get("snapshot_day") == today:
+            return DailySnapshot(state={"snapshot_day": today})
+        try:
+            body = self._account_node(account)
+        except (TokenInvalid, RateLimited):
+            raise
+        except GraphError as exc:
+            if exc.is_transient:
+                log.warning("follower snapshot failed: retried next poll", stream=stream, error=exc.describe())
+                return DailySnapshot(state={})
+            reason = f"{self.name}: seguidores de {account}: {exc.describe()}"
+            return DailySnapshot(rejected=(Rejected(stream, reason, _payload_of(exc) if isinstance(
+                exc, UnexpectedPayload) else {"account": account}),), state={"snapshot_day": today})
+        platform = Platform(self.name)
+        try:
+            snapshot = snapshot_from(body, platform=platform, account=account, taken_at=now)
+        except ValueError as exc:
+            return DailySnapshot(rejected=(Rejected(stream, f"{self.name}: seguidores de {account}: {exc}", body),),
+                                 state={"snapshot_day": today})
+        return DailySnapshot(snapshots=(snapshot,), state={"snapshot_day": today})
 
     def close(self) -> None:
         self._client.close()

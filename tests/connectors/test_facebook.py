@@ -85,7 +85,9 @@ def test_posts_over_several_pages_move_the_bookmark_only_with_the_last_page(fake
     assert result.ids == ids and result.batches == 3
     marks = [json.loads(c)["mark"] for c in _cursors(make(fake, clock, page_size=5), POSTS)]
     assert marks[:2] == [None, None] and marks[2]["ids"] == [ids[0]]
-    assert len(fake.http_requests()) == 6  # time-based paging (until + __paging_token), no cursors
+    listing = [r for r in fake.http_requests() if r.path.endswith("/posts")]
+    assert len(listing) == 6  # time-based paging (until + __paging_token), no cursors
+    assert len(fake.http_requests()) == 6 + 2  # and each fresh connector's follower snapshot of the day
 
 
 def _cursors(connector: FacebookConnector, stream: str) -> list[str]:

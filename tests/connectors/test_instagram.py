@@ -56,10 +56,16 @@ def test_media_with_counts_and_without_caption(fake, clock):
     assert second.text == "" and second.metrics.likes == 15
 
 
-def test_insights_add_saves_and_views_when_enabled(fake, clock):
-    fake.add_media(IG_ID, hours_ago(5), "Foto", likes=3, saves=12, impressions=900)
-    [post] = run_poll(make(fake, clock, insights=True), MEDIA).posts
-    assert (post.metrics.saves, post.metrics.impressions) == (12, 900)
+def test_insights_add_views_reach_and_saves_when_enabled_never_as_impressions(fake, clock):
+    fake.add_media(IG_ID, hours_ago(5), "Foto", likes=3, saves=12, views=900, reach=640)
+    result = run_poll(make(fake, clock, insights=True), MEDIA)
+    [post] = result.posts
+    assert (post.metrics.views, post.metrics.reach, post.metrics.saves) == (900, 640, 12)
+    assert post.metrics.impressions is None  # Instagram's views count repeats: not X's impressions
+    [listing] = [r for r in fake.http_requests() if r.path.endswith("/media")]
+    assert "insights.metric(views,reach,saved)" in listing.params["fields"]
+    [plain] = run_poll(make(fake, clock), MEDIA).posts
+    assert (plain.metrics.views, plain.metrics.reach, plain.metrics.saves) == (None, None, None)
 
 
 def test_comments_and_replies_with_the_accounts_own_answers(fake, clock):

@@ -10,6 +10,10 @@ It answers the way the real API does, as far as Vigía's connectors can tell:
   `replies` expansion, tags, mentioned media/comments, `/debug_token`, and batch calls;
 - paging with `paging.cursors.before/after` and absolute `paging.next` URLs back to this server that embed
   the access token (as Meta's do), or time-based `until`/`__paging_token` for `/posts`, `/feed`, `/tagged`;
+- the fields of today's API: Page `followers_count`/`fan_count`, IG user `followers_count`/`follows_count`/
+  `media_count`, `from{id,name}` on comments only with `pages_read_user_content` (and never on posts by users
+  in `/tagged`), post insights `post_media_view`/`post_total_media_view_unique` and media insights
+  `views`/`reach`/`saved`, with error 100 for the metrics Meta retired (`post_impressions*`, IG `impressions`);
 - error objects in Meta's shape `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`,
   usage headers, permissions per token, tokens that expire in the middle of a poll, and scripted faults;
 - a request log (with tokens redacted).
@@ -276,23 +280,25 @@ class FakeGraphAPI:
         return info
 
     def add_page(self, name: str, username: str, *, page_id: str | None = None, token: str = TOKEN,
-                 **token_kw: Any) -> str:
+                 followers: Any = 125_000, fans: Any = 118_000, **token_kw: Any) -> str:
+        """`followers`/`fans` are served as `followers_count`/`fan_count` as given (None: field omitted)."""
         page_id = page_id or f"10{self._next_id()}"
-        self.pages[page_id] = {"id": page_id, "name": name, "username": username}
+        self.pages[page_id] = {"id": page_id, "name": name, "username": username, "followers_count": followers,
+                               "fan_count": fans}
         if token not in self.tokens:
             self.add_token(token, page_id=page_id, **token_kw)
         return page_id
 
     def add_post(self, page_id: str, created: datetime, message: str | None = "Publicación", *,
                  kind: str = "own", author: tuple[str, str] | None = None, reactions: int = 0, shares: int = 0,
-                 impressions: int = 0, author_is_page: bool = False) -> str:
+                 views: Any = 0, reach: Any = 0, author_is_page: bool = False) -> str:
         """kind: own (the page's post), visitor (on the page by a user) or tagged (elsewhere, tags the page)."""
         post_id = f"{page_id}_{self._next_id()}"
         from_ = {"id": page_id, "name": self.pages[page_id]["name"]} if kind == "own" else (
             {"id": author[0], "name": author[1]} if author else {"id": f"9{self._next_id()}", "name": "Ciudadano"})
         post = {"id": post_id, "page_id": page_id, "kind": kind, "created": created, "updated": created,
                 "message": message, "from": from_, "author_is_page": kind == "own" or author_is_page,
-                "reactions": reactions, "shares": shares, "impressions": impressions,
+                "reactions": reactions, "shares": shares, "views": views, "reach": reach,
                 "permalink_url": f"https://www.facebook.com/{page_id}/posts/{post_id.split('_')[1]}"}
         self.posts[post_id] = post
         return post_id
@@ -302,15 +308,16 @@ class FakeGraphAPI:
 
     def add_comment(self, post_id: str, created: datetime, message: str = "Comentario", *,
                     author: tuple[str, str] | None = None, parent: str | None = None, hidden: bool = False,
-                    likes: int = 0, attachment: dict[str, Any] | None = None) -> str:
-        """`author=None` is a citizen; pass the page's (id, name) for the page's own replies."""
+                    likes: int = 0, attachment: dict[str, Any] | None = None, from_withheld: bool = False) -> str:
+        """`author=None` is a citizen; pass the page's (id, name) for the page's own replies. `from_withheld`:
+        Meta leaves `from` out even with `pages_read_user_content` (as it does for some users' comments)."""
         comment_id = f"{post_id.split('_')[1]}_{self._next_id()}"
         author = author or (f"7{self._next_id()}", "Ciudadana Ejemplo")
         page_id = self.posts[post_id]["page_id"]
         self.comments[comment_id] = {
             "id": comment_id, "post_id": post_id, "parent": parent, "created": created, "message": message,
             "from": {"id": author[0], "name": author[1]}, "by_page": author[0] == page_id,
-            "hidden": hidden, "like_count": likes, "attachment": attachment,
+            "hidden": hidden, "like_count": likes, "attachment": attachment, "from_withheld": from_withheld,
         }
         post = self.posts[post_id]
         post["updated"] = max(post["updated"], created)
@@ -319,16 +326,20 @@ class FakeGraphAPI:
     def delete_comment(self, comment_id: str) -> None:
         self.comments.pop(comment_id)
 
-    def add_ig_user(self, username: str, *, page_id: str | None = None, ig_id: str | None = None) -> str:
+    def add_ig_user(self, username: str, *, page_id: str | None = None, ig_id: str | None = None,
+                    followers: Any = 48_000, follows: Any = 310) -> str:
+        """`followers`/`follows` are served as `followers_count`/`follows_count` as given (None: omitted);
+        `media_count` counts the user's media."""
         ig_id = ig_id or f"1784{self._next_id()}"
-        self.ig_users[ig_id] = {"id": ig_id, "username": username, "page_id": page_id}
+        self.ig_users[ig_id] = {"id": ig_id, "username": username, "page_id": page_id, "followers_count": followers,
+                                "follows_count": follows}
         if page_id:
             self.pages[page_id]["instagram_business_account"] = ig_id
         return ig_id
 
     def add_media(self, ig_id: str | None, created: datetime, caption: str | None = "Publicación", *,
                   owner_username: str | None = None, likes: int = 0, tagged: Iterable[str] = (),
-                  media_type: str = "IMAGE", saves: int = 0, impressions: int = 0,
+                  media_type: str = "IMAGE", saves: int = 0, views: Any = 0, reach: Any = 0,
                   mentions: Iterable[str] = ()) -> str:
         """`ig_id=None` with `owner_username` is someone else's media (that may tag our account)."""
         media_id = f"179{self._next_id()}"
@@ -336,7 +347,7 @@ class FakeGraphAPI:
         self.media[media_id] = {
             "id": media_id, "owner": ig_id, "username": username, "created": created, "caption": caption,
             "like_count": likes, "media_type": media_type, "tagged": set(tagged), "saves": saves,
-            "impressions": impressions, "mentions": set(mentions), "permalink": f"https://www.instagram.com/p/F{media_id[-6:]}/",
+            "views": views, "reach": reach, "mentions": set(mentions), "permalink": f"https://www.instagram.com/p/F{media_id[-6:]}/",
         }
         return media_id
 
@@ -652,7 +663,8 @@ class FakeGraphAPI:
                     out[spec.name] = self._render_ig_user(self.ig_users[ig_id], list(spec.sub or parse_fields("id")),
                                                           info)
             elif spec.name in ("fan_count", "followers_count"):
-                out[spec.name] = 125_000
+                if page[spec.name] is not None:
+                    out[spec.name] = page[spec.name]
             else:
                 raise _no_field(spec.name, "Page")
         return out
@@ -686,12 +698,16 @@ class FakeGraphAPI:
                 items = self._fb_comment_list(post["id"], spec.modifiers.get("filter", "toplevel"), "chronological")
                 out["comments"] = _summary_edge(len(items), spec, order="ranked")
             elif name == "insights":
-                metric = spec.modifiers.get("metric", "post_impressions")
                 if "read_insights" not in info.scopes:
                     raise GraphFault(missing_permission("read_insights"), status=403)
-                out["insights"] = {"data": [{"name": m, "period": "lifetime",
-                                             "values": [{"value": post["impressions"]}]}
-                                            for m in metric.split(",")]}
+                values = {"post_media_view": post["views"], "post_total_media_view_unique": post["reach"]}
+                data = []
+                for metric in filter(None, spec.modifiers.get("metric", "").split(",")):
+                    if metric not in values:  # e.g. post_impressions, retired on 2025-11-15 for every version
+                        raise GraphFault(graph_error(100, "(#100) The value must be a valid insights metric"))
+                    data.append({"name": metric, "period": "lifetime", "values": [{"value": values[metric]}],
+                                 "id": f"{post['id']}/insights/{metric}/lifetime"})
+                out["insights"] = {"data": data}
             else:
                 raise _no_field(name, "Post")
         return out
@@ -707,7 +723,7 @@ class FakeGraphAPI:
             elif name == "created_time":
                 out[name] = graph_time(c["created"])
             elif name == "from":
-                if c["by_page"] or "pages_read_user_content" in info.scopes:
+                if c["by_page"] or ("pages_read_user_content" in info.scopes and not c["from_withheld"]):
                     out["from"] = _subset(c["from"], spec.sub)
             elif name == "parent":
                 if c["parent"]:
@@ -745,8 +761,11 @@ class FakeGraphAPI:
                 if comment is None:
                     raise GraphFault(graph_error(100, "(#100) Invalid comment_id"))
                 out[spec.name] = self._render_ig_comment(comment, list(spec.sub or parse_fields("id")), info)
-            elif spec.name in ("followers_count", "media_count"):
-                out[spec.name] = 48_000
+            elif spec.name in ("followers_count", "follows_count"):
+                if user[spec.name] is not None:
+                    out[spec.name] = user[spec.name]
+            elif spec.name == "media_count":
+                out[spec.name] = sum(1 for m in self.media.values() if m["owner"] == user["id"])
             else:
                 raise _no_field(spec.name, "IGUser")
         return out
@@ -771,10 +790,12 @@ class FakeGraphAPI:
             elif name == "insights":
                 self._require(info, "instagram_manage_insights", ig=True)
                 metrics = spec.modifiers.get("metric", "")
-                values = {"saved": m["saves"], "impressions": m["impressions"], "views": m["impressions"],
-                          "reach": m["impressions"]}
+                values = {"saved": m["saves"], "views": m["views"], "reach": m["reach"]}
                 data = []
                 for metric in filter(None, metrics.split(",")):
+                    if metric == "impressions":  # refused since v22.0, and in every version since 2025-04-21
+                        raise GraphFault(graph_error(100, "(#100) Starting from version 22 and above, the impressions "
+                                                          "metric is no longer supported for media."))
                     if metric not in values:
                         raise GraphFault(graph_error(100, f"(#100) metric[0] must be one of the following values: "
                                                           f"{', '.join(values)}"))
