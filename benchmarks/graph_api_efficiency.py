@@ -14,6 +14,11 @@ client and connectors; nothing leaves the machine.
    Baseline, measured in the same run on the same data: the straightforward poller (list the posts, then for
    every post page its comments newest first, 25 per page by default, down to the bookmark).
 2. A quiet poll (nothing new) of every stream, ours against the baseline's.
+3. Authors and follower snapshots (issue 15). The same polls of every stream, on the same data, by the connector
+   as it is ("after") and by the same connector with authors and the daily snapshot switched off ("before":
+   what it asked until then): requests per stream must be equal except for the snapshot, which costs at most
+   one light request per account per Bogotá day (none when the one-time id lookup carried the counts). Authors
+   are counted to show they come from the pages already read.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from bot.clock import ManualClock
 from connectors.facebook import build_facebook_connector
 from connectors.graph_client import GraphClient
 from connectors.instagram import build_instagram_connector
+from connectors.meta_base import DailySnapshot
 from connectors.meta_paging import parse_time
 from tests.fakes.graph_api import APP_SECRET, TOKEN, FakeGraphAPI, run_poll
 
@@ -213,6 +219,73 @@ def quiet_cycle() -> list[tuple[str, int, int | str]]:
         fake.stop()
 
 
+def without_profiles(conn):
+    """The connector as it was before issue 15: no authors, no daily snapshot (same requests otherwise)."""
+    conn._author_of = lambda post, seen_at: None
+    conn._daily_snapshot = lambda stream, account, state: DailySnapshot()
+    return conn
+
+
+def profiles_cycle() -> list[tuple[str, str, int, int, int, int]]:
+    """(stream, phase, requests before, requests after, authors, snapshots) for a first poll, a later poll the
+    same day and the first poll of the next day, with 150 posts (2 pages) and 30 x 40 comments by 400 people."""
+    rows: list[tuple[str, str, int, int, int, int]] = []
+    for configured in (True, False):
+        fakes = [new_fake(), new_fake()]  # identical data: one for "before", one for "after"
+        try:
+            conns = []
+            for fake, wrap in zip(fakes, (without_profiles, lambda c: c), strict=True):
+                rng = random.Random(11)
+                for platform in (FACEBOOK, INSTAGRAM):
+                    for obj in platform.objects(fake):
+                        for i in range(HISTORY):
+                            at = NOW - timedelta(hours=1, minutes=59 - i)
+                            if platform is FACEBOOK:
+                                fake.add_comment(obj, at, rng.choice(TEXTS), author=(f"7{i % 20:03d}{obj[-2:]}",
+                                                                                     f"Persona {i}"))
+                            else:
+                                fake.add_ig_comment(obj, at, rng.choice(TEXTS), username=f"persona_{i}_{obj[-2:]}",
+                                                    user_id=f"6{i:03d}{obj[-2:]}")
+                for i in range(120):  # older own posts/media: the posts streams read 150 items (2 pages)
+                    fake.add_post(PAGE_ID, NOW - timedelta(hours=40 + i), f"Anterior {i}")
+                    fake.add_media(IG_ID, NOW - timedelta(hours=40 + i), f"Anterior {i}")
+                fake.add_post(PAGE_ID, NOW - timedelta(hours=3), "Gracias @MinTIC", kind="tagged",
+                              author=("2002", "Alcaldía"), author_is_page=True)
+                fake.add_media(None, NOW - timedelta(hours=3), "Con @mintic_colombia", owner_username="v",
+                               tagged=[IG_ID])
+                clock = ManualClock(NOW)
+                settings = {"api_base_url": fake.base_url, "backfill_hours": 24 * 7, "metrics_refresh_days": 7}
+                if configured:
+                    settings |= {"page_ids": {PAGE: PAGE_ID}, "instagram_user_ids": {USER: IG_ID}}
+                fb = build_facebook_connector(settings, [PAGE], TOKEN, APP_SECRET, clock, sleep=lambda _s: None)
+                ig = build_instagram_connector(settings, [USER], TOKEN, APP_SECRET, clock, sleep=lambda _s: None)
+                conns.append((fake, clock, [wrap(fb), wrap(ig)]))
+            cursors: list[dict[str, str | None]] = [{}, {}]
+            for phase, step in (("first poll", timedelta(0)), ("same day", timedelta(minutes=5)),
+                                ("next day", timedelta(hours=14))):
+                per_stream: dict[str, list[int]] = {}
+                for side, (fake, clock, connectors) in enumerate(conns):
+                    clock.advance(step)
+                    for conn in connectors:
+                        for stream in conn.streams():
+                            if stream.endswith(":token"):
+                                continue
+                            fake.clear_log()
+                            batches = list(conn.poll(stream, cursors[side].get(stream)))
+                            if batches:
+                                cursors[side][stream] = batches[-1].cursor
+                            per_stream.setdefault(stream, []).extend(
+                                [len(fake.http_requests()), sum(len(b.authors) for b in batches),
+                                 sum(len(b.snapshots) for b in batches)])
+                for stream, (before, _a0, _s0, after, authors, snaps) in per_stream.items():
+                    label = phase if configured else f"{phase} (ids looked up)"
+                    rows.append((stream, label, before, after, authors, snaps))
+        finally:
+            for fake in fakes:
+                fake.stop()
+    return rows
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer cases (for CI)")
@@ -249,6 +322,19 @@ def main(argv: list[str] | None = None) -> None:
     for stream, ours_quiet, baseline in quiet_cycle():
         print(f"{stream:<36}{ours_quiet:>6}{baseline!s:>10}")
     print("(token: 0 between the daily /debug_token checks; tagged: one request per configured edge)")
+    print()
+    print("3. Authors and follower snapshots: HTTP requests per poll before (no authors, no snapshot) and after;")
+    print("   authors and snapshots as the poll's batches carried them (summed over its batches)")
+    print(f"{'stream':<36}{'poll':<28}{'before':>7}{'after':>7}{'authors':>9}{'snapshots':>10}")
+    extra = 0
+    for stream, phase, before, after, authors, snaps in profiles_cycle():
+        print(f"{stream:<36}{phase:<28}{before:>7}{after:>7}{authors:>9}{snaps:>10}")
+        if not 0 <= after - before <= snaps or (snaps and stream.split(":")[1] not in ("posts", "media")):
+            raise SystemExit(f"{stream} {phase}: {after - before} more requests for {snaps} snapshot(s)")
+        extra += after - before
+    print(f"extra requests over the whole run: {extra} (one per account per Bogotá day when the ids are "
+          "configured; none on the day the id lookup carried the counts); every other poll asks exactly what "
+          "it asked before")
 
 
 if __name__ == "__main__":
