@@ -8,6 +8,7 @@ official voices). Authors without a stored profile are counted apart ("sin perfi
 
 from __future__ import annotations
 
+import heapq
 import re
 import unicodedata
 from collections import Counter
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from analyzers.segments import NO_PROFILE, Segmenter
+from analyzers.segments import Segmenter
 from storage.models import AnalysisRow, AuthorRow, PostLabelRow, PostRow
 
 _WORD = re.compile(r"[#@]?\w[\w'-]*", re.UNICODE)
@@ -98,32 +99,35 @@ def spike_voices(session: Session, key: str, start: datetime, end: datetime, seg
     Posts join authors on (platform, author_id). Ties are broken by platform and author id, so the same data
     always gives the same list.
     """
-    stmt = (
-        select(PostRow.platform, PostRow.author_id, func.max(PostRow.author_handle), func.count(PostRow.id),
-               AuthorRow.handle, AuthorRow.segment, AuthorRow.followers, AuthorRow.profile_url)
+    per_author = (
+        select(PostRow.platform.label("platform"), PostRow.author_id.label("author_id"),
+               func.max(PostRow.author_handle).label("post_handle"), func.count(PostRow.id).label("posts"))
         .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .outerjoin(AuthorRow, and_(AuthorRow.platform == PostRow.platform, AuthorRow.author_id == PostRow.author_id))
         .where(PostRow.is_own.is_(False), PostRow.created_at >= start, PostRow.created_at < end)
     )
-    stmt = filter_by_key(stmt, key).group_by(PostRow.platform, PostRow.author_id, AuthorRow.id, AuthorRow.handle,
-                                             AuthorRow.segment, AuthorRow.followers, AuthorRow.profile_url)
+    per_author = filter_by_key(per_author, key).group_by(PostRow.platform, PostRow.author_id)
+    spoke = per_author.subquery()
+    stmt = (
+        select(spoke.c.platform, spoke.c.author_id, spoke.c.post_handle, spoke.c.posts, AuthorRow.handle,
+               AuthorRow.segment, AuthorRow.followers, AuthorRow.profile_url)
+        .outerjoin(AuthorRow, and_(AuthorRow.platform == spoke.c.platform, AuthorRow.author_id == spoke.c.author_id))
+    )
     high = segments.high_priority
     authors = in_high = no_profile = 0
     ranked = []
-    for platform, author_id, post_handle, posts, handle, segment, followers, url in session.execute(stmt):
+    for row in session.execute(stmt):
         authors += 1
-        if segment is None:
+        if row.segment is None:
             no_profile += 1
-        elif segment in high:
+        elif row.segment in high:
             in_high += 1
-        if followers is not None:
-            ranked.append((-int(followers), str(platform), str(author_id), {
-                "handle": handle or post_handle, "platform": platform, "segment": segment or NO_PROFILE,
-                "segment_label": segments.label(segment or NO_PROFILE), "followers": int(followers),
-                "url": url, "posts": int(posts)}))
-    ranked.sort(key=lambda item: item[:3])
+        if row.followers is not None:
+            ranked.append((-int(row.followers), str(row.platform), str(row.author_id), row))
     voices = {"authors": authors, "high_priority": in_high, "no_profile": no_profile}
-    return [item[3] for item in ranked[:top]], voices
+    top_rows = [item[3] for item in heapq.nsmallest(top, ranked, key=lambda item: item[:3])]
+    return [{"handle": r.handle or r.post_handle, "platform": r.platform, "segment": r.segment,
+             "segment_label": segments.label(r.segment), "followers": int(r.followers), "url": r.profile_url,
+             "posts": int(r.posts)} for r in top_rows], voices
 
 
 def spike_context(session: Session, key: str, start: datetime, end: datetime, *, limit: int = 2000,
