@@ -58,14 +58,18 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+def _bare(handle: str) -> str:
+    return " ".join(handle.split()).casefold().lstrip("@")
+
+
 def normalize_handle(handle: str) -> str:
     """'@ELTIEMPO ' -> 'eltiempo'; 'X:@ELTIEMPO' -> 'x:eltiempo' (a platform prefix is kept); spaces collapsed
     (Facebook names them)."""
-    text = " ".join(handle.split()).casefold()
+    text = _bare(handle)
     prefix, sep, rest = text.partition(":")
     if sep and prefix in {str(p) for p in Platform}:
         return f"{prefix}:{rest.strip().lstrip('@')}"
-    return text.lstrip("@")
+    return text
 
 
 def bio_pattern(word: str) -> str:
@@ -309,7 +313,7 @@ class Segmenter:
         segment no longer configured is ignored until it comes back (the stored override is not lost)."""
         if override is not None and override in self._specs:
             return Placement(override, OVERRIDE_RULE)
-        handle = normalize_handle(author.handle) if author.handle else ""
+        handle = _bare(author.handle) if author.handle else ""  # an author's handle never has a platform prefix
         if handle:
             hit = self._handles.get(f"{author.platform}:{handle}") or self._handles.get(handle)
             if hit is not None:

@@ -55,6 +55,12 @@ def test_platform_prefixed_handle_only_on_that_platform():
     assert seg().place(author("solo_ig", Platform.X)).segment == "ciudadania"
 
 
+def test_an_authors_name_is_never_read_as_a_platform_prefix():
+    s = seg(segments=(SegmentSpec("prensa", "Prensa", 3, ("x:juan",)), SegmentSpec("ciudadania", "C")))
+    assert s.place(author("x: juan", Platform.FACEBOOK)).segment == "ciudadania"  # a Facebook name, not X's juan
+    assert s.place(author("Juan", Platform.X)).segment == "prensa"
+
+
 def test_handle_wins_over_any_rule():
     s = seg(RuleSpec("oficial", verified=("government",)))
     assert s.place(author("ELTIEMPO", verified_type="government")).segment == "prensa"
