@@ -172,12 +172,12 @@ class FacebookConnector(MetaConnectorBase):
     def _poll_posts(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
         page_id = self.page_id(account)
         mark, start = self._refresh_window(state)
-        fields = POST_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
-        page = self._client.get_page(f"{page_id}/posts", fields=fields,
-                                     params={"since": int(start.timestamp()), "limit": self._settings.page_size})
+        page, notes, insights = self._own_listing(
+            stream, f"{page_id}/posts", POST_FIELDS, INSIGHTS_FIELD,
+            {"since": int(start.timestamp()), "limit": self._settings.page_size})
         # after the listing answered, so a failed poll costs no snapshot request (it would be lost unsaved)
         daily = self._daily_snapshot(stream, account, state)
-        carry, aside, snapshots = dict(daily.state), list(daily.rejected), daily.snapshots
+        carry, aside, snapshots = dict(daily.state), [*notes, *daily.rejected], daily.snapshots
         newest = mark
         while True:
             items, below = [], False
@@ -190,7 +190,7 @@ class FacebookConnector(MetaConnectorBase):
                     newest = Mark.newest(newest, key)
                 items.append(item)
             results = [*aside, *translate(stream, items, lambda it: page_post_to_post(
-                it, account=account, page_id=page_id, insights=self._settings.insights))]
+                it, account=account, page_id=page_id, insights=insights))]
             if below or page.next_url is None:
                 yield make_batch(stream, results, {**carry, "mark": newest.to_json() if newest else None}, snapshots)
                 return

@@ -193,12 +193,12 @@ class InstagramConnector(MetaConnectorBase):
     def _poll_media(self, stream: str, account: str, state: dict[str, Any]) -> Iterator[Batch]:
         user_id = self.user_id(account)
         mark, start = self._refresh_window(state)
-        fields = MEDIA_FIELDS + ("," + INSIGHTS_FIELD if self._settings.insights else "")
-        page: Page | None = self._client.get_page(f"{user_id}/media", fields=fields,
-                                                  params={"limit": min(self._settings.page_size, IG_MAX_PAGE)})
+        first, notes, insights = self._own_listing(stream, f"{user_id}/media", MEDIA_FIELDS, INSIGHTS_FIELD,
+                                                   {"limit": min(self._settings.page_size, IG_MAX_PAGE)})
+        page: Page | None = first
         # after the listing answered, so a failed poll costs no snapshot request (it would be lost unsaved)
         daily = self._daily_snapshot(stream, account, state)
-        carry, aside, snapshots = dict(daily.state), list(daily.rejected), daily.snapshots
+        carry, aside, snapshots = dict(daily.state), [*notes, *daily.rejected], daily.snapshots
         newest = mark
         while page is not None:
             items, below = [], False
@@ -211,7 +211,7 @@ class InstagramConnector(MetaConnectorBase):
                     newest = Mark.newest(newest, key)
                 items.append(item)
             results = [*aside, *translate(stream, items, lambda it: media_to_post(
-                it, account=account, user_id=user_id, insights=self._settings.insights))]
+                it, account=account, user_id=user_id, insights=insights))]
             if below or page.next_url is None:
                 yield make_batch(stream, results, {**carry, "mark": newest.to_json() if newest else None}, snapshots)
                 return

@@ -127,6 +127,7 @@ class MetaConnectorBase:
         self._token = access_token
         self._guard = MetaGuard(self.label, settings, clock)
         self._kinds = settings.streams_for(self.name)  # type: ignore[arg-type]
+        self._insights_refused: Any = None  # the Bogotá day Meta refused our insights metrics (read without them)
 
     # -- the Connector protocol --
 
@@ -202,6 +203,27 @@ class MetaConnectorBase:
         seen_at = self._now()
         authors = unique_authors([*batch.authors, *(self._author_of(post, seen_at) for post in batch.posts)])
         return replace(batch, authors=authors)
+
+    def _own_listing(self, stream: str, path: str, fields: str, insights_field: str,
+                     params: Mapping[str, Any]) -> tuple[Page, list[Rejected], bool]:
+        """The first page of the account's own posts/media, with insights when configured: (page, set-aside
+        notes, whether insights came). Meta retires insights metrics now and then (error 100, "invalid metric"),
+        which would fail the whole listing: then the page is read again without them, the refusal is kept aside
+        (a warning, once a day) and the counts still come; the metrics are tried again the next day."""
+        today = snapshot_day(self._now())
+        if not self._settings.insights or self._insights_refused == today:
+            return self._client.get_page(path, fields=fields, params=params), [], False
+        try:
+            return self._client.get_page(path, fields=f"{fields},{insights_field}", params=params), [], True
+        except InvalidParameter as exc:
+            if isinstance(exc, ObjectNotFound) or "metric" not in exc.message.lower():
+                raise
+            self._insights_refused = today
+            log.warning("insights metrics refused: reading without them today", stream=stream, error=exc.describe())
+            note = Rejected(stream, f"{self.name}: Meta rechazó las métricas de insights ({insights_field}); se leen "
+                                    f"las publicaciones sin visualizaciones ni alcance hasta mañana: {exc.describe()}",
+                            {"path": path, "fields": insights_field})
+            return self._client.get_page(path, fields=fields, params=params), [note], False
 
     def _account_node(self, account: str) -> Any:
         """The account node with its follower counts (a light GET, unless the id lookup already carried it)."""

@@ -204,6 +204,33 @@ def test_the_fake_refuses_the_retired_post_impressions_metric_as_meta_does(fake)
         client.get(media, fields="id,insights.metric(impressions)")
 
 
+def test_when_meta_retires_an_insights_metric_the_posts_still_come_without_views(fake, clock):
+    fake.add_post(PAGE_ID, hours_ago(3), "Hola", reactions=7, views=100)
+    retired = {"error": {"message": "(#100) The value must be a valid insights metric", "type": "OAuthException",
+                         "code": 100}}
+    fake.fail(r"/posts$", retired, times=1)
+    connector = facebook(fake, clock, insights=True)
+    first = run_poll(connector, FB_POSTS)
+    assert first.error is None and [(p.metrics.reactions, p.metrics.views) for p in first.posts] == [(7, None)]
+    assert len(first.rejected) == 1 and "insights" in first.rejected[0].reason
+    listings = [r.params["fields"] for r in fake.http_requests() if r.path.endswith("/posts")]
+    assert len(listings) == 2 and "insights" in listings[0] and "insights" not in listings[1]
+    fake.clear_log()
+    clock.advance(timedelta(minutes=5))
+    second = run_poll(connector, FB_POSTS, first.cursor)  # the same day: no second refusal, no retry
+    assert second.rejected == [] and [r.params["fields"] for r in fake.http_requests()] == [listings[1]]
+    clock.advance(timedelta(days=1))
+    third = run_poll(connector, FB_POSTS, second.cursor)  # the next day the metrics are tried again
+    assert [p.metrics.views for p in third.posts] == [100]
+
+
+def test_other_invalid_parameters_still_fail_the_stream(fake, clock):
+    fake.add_post(PAGE_ID, hours_ago(3), "Hola")
+    fake.fail(r"/posts$", {"error": {"message": "(#100) Unknown fields: foo", "code": 100}}, times=1)
+    result = run_poll(facebook(fake, clock, insights=True), FB_POSTS)
+    assert result.error is not None and result.posts == []
+
+
 # --- Instagram ---------------------------------------------------------------------------------------------
 
 
@@ -252,6 +279,15 @@ def test_the_media_stream_records_followers_following_and_media_once_a_day(fake,
     fake.clear_log()
     second = poll_batches(connector, IG_MEDIA, first[-1].cursor)
     assert not any(b.snapshots for b in second) and len(fake.http_requests()) == 1
+
+
+def test_instagram_refusing_a_media_metric_keeps_the_media(fake, clock):
+    fake.add_media(IG_ID, hours_ago(2), "Foto", likes=4)
+    fake.fail(r"/media$", {"error": {"message": "(#100) metric[1] must be one of the following values: views, saved",
+                                     "code": 100}}, times=1)
+    result = run_poll(instagram(fake, clock, insights=True), IG_MEDIA)
+    assert result.error is None and [p.metrics.likes for p in result.posts] == [4]
+    assert len(result.rejected) == 1 and "insights" in result.rejected[0].reason
 
 
 def test_the_instagram_id_lookup_carries_the_days_followers(fake, clock):
