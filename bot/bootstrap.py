@@ -6,19 +6,22 @@ Nothing else in the code base creates engines, connectors, analyzers or alert si
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 
+import structlog
 from sqlalchemy import Engine
 
 from analyzers.pipeline import TextAnalyzer, build_text_analyzer
+from analyzers.segments import Segmenter
 from bot import handlers
 from bot.alerts.sinks import AlertSink, ConsoleSink, FileSink
 from bot.alerts.slack_sink import build_slack_sink
 from bot.alerts.spike_keys import configured_keys
 from bot.clock import Clock, ReplayClock, system_clock
-from bot.config import Config, ConfigError, Secrets, database_url
+from bot.config import Config, ConfigError, Secrets, database_url, segmenter
 from bot.messagebus import MessageBus
 from bot.services import Services
 from bot.slack.channels import DatabaseChannelDirectory
@@ -28,8 +31,38 @@ from connectors.instagram import PendingMentions, build_instagram_connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
 from connectors.x import build_x_connector
 from storage import db
+from storage.authors import resegment
 from storage.mentions_repository import pending_mentions_reader
 from storage.unit_of_work import UnitOfWork
+
+log = structlog.get_logger("vigia.bootstrap")
+
+RESEGMENT_BATCH = 2000
+
+
+def resegment_authors(uow_factory: Callable[[], UnitOfWork], rules: Segmenter,
+                      stop: Callable[[], bool] | None = None, batch_size: int = RESEGMENT_BATCH) -> int:
+    """Place again, in committed batches, every stored author the current segment rules did not place.
+
+    Runs at start-up: after `segments:` changes in config.yaml the rules' version changes and every author
+    moves to where the new rules put them (overrides stay). An interrupted run resumes at the next start.
+    One log line when it starts, one per batch, one at the end; nothing at all when every author is current.
+    """
+    with uow_factory() as uow:
+        outdated = uow.authors.outdated_count(rules.version)
+    if not outdated:
+        return 0
+    started = time.perf_counter()
+    log.info("authors resegment started", outdated=outdated, rules_version=rules.version, batch=batch_size)
+
+    def progress(done: int, total: int) -> None:
+        elapsed = max(time.perf_counter() - started, 1e-9)
+        log.info("authors resegment progress", done=done, total=total, authors_per_s=round(done / elapsed))
+
+    done = resegment(uow_factory, rules.place, rules.version, batch_size, progress, stop)
+    log.info("authors resegment finished", done=done, outdated=outdated, rules_version=rules.version,
+             duration_ms=round((time.perf_counter() - started) * 1000, 1), interrupted=done < outdated)
+    return done
 
 
 def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -136,6 +169,7 @@ def bootstrap(
     analyzer: TextAnalyzer | None = None,
     sinks: Mapping[str, AlertSink] | None = None,
     wall_clock: Clock | None = None,
+    resegment_on_start: bool = True,
 ) -> MessageBus:
     """Wire the bus. Tests pass fakes for the boundaries (connectors, sinks, clock); the rest is real."""
     secrets = secrets or Secrets.from_env()
@@ -157,5 +191,8 @@ def bootstrap(
         sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets, engine),
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
         wall_clock=wall_clock or system_clock,
+        segmenter=segmenter(config),
     )
+    if resegment_on_start:
+        resegment_authors(services.uow, services.segmenter, services.stop.is_set)
     return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

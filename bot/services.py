@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from analyzers.pipeline import TextAnalyzer
+from analyzers.segments import Segmenter
 from bot.alerts.sinks import AlertSink
 from bot.clock import Clock, system_clock
 from bot.config import Config, Secrets
+from bot.config import segmenter as build_segmenter
+from bot.detector_cache import DetectorCache
 from connectors.base import Connector
 from storage.unit_of_work import UnitOfWork
 
@@ -49,6 +52,13 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)  # jitter of operational back-off
     wall_clock: Clock = system_clock  # real time for delivery back-off and leases, even in a replay
     delivery: DeliveryState = field(default_factory=DeliveryState)
+    detectors: DetectorCache = field(default_factory=DetectorCache)  # spike detectors kept between steps
+    # places authors in audience segments; built from `config` when not given, so the two always agree
+    segmenter: Segmenter = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.segmenter is None:
+            self.segmenter = build_segmenter(self.config)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

@@ -22,7 +22,8 @@ from domain import AccountSnapshot, Author, Platform, utc
 from storage.models import AccountSnapshotRow, AuthorEventRow, AuthorRow
 from storage.repositories import _chunks, dialect_insert
 
-Place = Callable[[Author], tuple[str, str]]  # an author -> (segment id, rule that placed it)
+# an author -> (segment id, rule that placed it); anything that unpacks into the two will do (a Placement)
+Place = Callable[[Author], Iterable[str]]
 Key = tuple[str, str]  # (platform, author_id)
 
 REFRESH_EVERY = timedelta(hours=24)  # a known author's profile and last_seen are written at most this often
@@ -70,6 +71,8 @@ class AuthorUpsert:
     refreshed: int  # known authors whose profile was rewritten
     replaced: int  # known authors whose segment was computed again (profile rewritten or rules changed)
     touched: int  # known authors whose row was written at all (any of the above, or first/last seen)
+    # new authors and known ones whose segment or followers changed: what weighs their posts' reach
+    changed: tuple[Key, ...] = ()
 
 
 def _row_to_author(row: AuthorRow) -> Author:
@@ -83,7 +86,10 @@ def _stored(row: AuthorRow) -> StoredAuthor:
 
 
 def _placed(author: Author, override: str | None, place: Place) -> tuple[str, str]:
-    return (override, OVERRIDE_RULE) if override else place(author)
+    if override:
+        return override, OVERRIDE_RULE
+    segment, rule = place(author)
+    return segment, rule
 
 
 def local_day(moment: datetime, tz: str) -> str:
@@ -115,7 +121,7 @@ class AuthorRepository:
                 newest[author.key] = author
             earliest[author.key] = min(author.seen_at, earliest.get(author.key, author.seen_at))
         if not newest:
-            return AuthorUpsert(0, 0, 0, 0)
+            return AuthorUpsert(0, 0, 0, 0, ())
         now = utc(now)
         existing = self._rows_for(list(newest))
         fresh = [a for k, a in newest.items() if k not in existing]
@@ -124,6 +130,7 @@ class AuthorRepository:
         if raced:
             existing.update(self._rows_for(raced))
         changes: list[dict[str, Any]] = []
+        changed: list[Key] = sorted(inserted)
         refreshed = replaced = 0
         for key, row in existing.items():
             change = self._change(row, newest[key], earliest[key], place, rules_version, now)
@@ -133,9 +140,11 @@ class AuthorRepository:
             refreshed += was_refreshed
             replaced += was_replaced
             changes.append(values)
+            if values["segment"] != row.segment or values["followers"] != row.followers:
+                changed.append(key)
         for chunk in _chunks(changes):
             self.session.execute(update(AuthorRow), list(chunk))  # executemany by primary key
-        return AuthorUpsert(len(inserted), refreshed, replaced, len(changes))
+        return AuthorUpsert(len(inserted), refreshed, replaced, len(changes), tuple(changed))
 
     def _rows_for(self, keys: Sequence[Key]) -> dict[Key, AuthorRow]:
         by_platform: dict[str, list[str]] = {}
@@ -242,7 +251,7 @@ class AuthorRepository:
             row.segment, row.segment_rule = segment, OVERRIDE_RULE
             new: str | None = segment
         elif place is not None:
-            row.segment, row.segment_rule = place(_row_to_author(row))
+            row.segment, row.segment_rule = _placed(_row_to_author(row), None, place)
             row.segment_rules_version = rules_version
             new = row.segment
         else:

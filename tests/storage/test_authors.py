@@ -67,8 +67,10 @@ def test_profile_is_rewritten_at_most_daily(engine):
     assert same.author.followers == 100 and same.segment == "ciudadania" and same.last_seen == T0
 
     next_day = T0 + timedelta(hours=25)
-    result = upsert(engine, [author(1, seen=next_day, followers=999, description="Periodista")])
-    assert (result.refreshed, result.replaced, result.touched) == (1, 1, 1)
+    result = upsert(engine, [author(1, seen=next_day, followers=999, description="Periodista"),
+                             author(2, seen=next_day)])
+    assert (result.new, result.refreshed, result.replaced, result.touched) == (1, 1, 1, 1)
+    assert result.changed == (("x", "1002"), ("x", "1001"))  # new, then segment and followers changed
     fresh = stored(engine, 1)
     assert fresh.author.followers == 999 and fresh.author.seen_at == next_day
     assert (fresh.segment, fresh.segment_rule) == ("medios_periodistas", "bio:periodista")  # placed again

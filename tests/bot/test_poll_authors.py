@@ -1,0 +1,136 @@
+"""Authors through the real poll path: fake X API → tweepy → X connector → poll_stream → database (SQLite and
+PostgreSQL). The page's authors, the account's follower count, the posts and the bookmark are one transaction:
+when the author write fails, neither the posts nor the bookmark are stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from bot import events
+from bot.alerts.sinks import FileSink
+from bot.bootstrap import bootstrap
+from bot.config import parse_config
+from connectors.x import build_x_connector
+from storage.unit_of_work import UnitOfWork
+from tests.connectors.x_support import HANDLE, Harness
+from tests.fakes.x_api import TOKEN
+
+STREAM = f"x:mentions:{HANDLE}"
+
+
+@pytest.fixture
+def x() -> Iterator[Harness]:
+    harness = Harness()
+    yield harness
+    assert harness.fake.schema_errors == [] and harness.fake.internal_errors == []
+    harness.close()
+
+
+def _bus(x: Harness, engine: Engine, tmp_path):  # type: ignore[no-untyped-def]
+    config = parse_config({
+        "accounts": {"x": [HANDLE]},
+        "connectors": {"sample": {"enabled": False}, "x": {"enabled": True, "api_base_url": x.server.base_url}},
+        "alerts": {"outbox_file": str(tmp_path / "outbox.jsonl"), "console": False},
+        "paths": {"models_dir": str(tmp_path / "models")},
+    })
+    connector = build_x_connector(config.connectors.x, config.accounts.x, TOKEN, x.clock,
+                                  sleep=x.sleeps.append)
+    return bootstrap(config, engine=engine, clock=x.clock, connectors={s: connector for s in connector.streams()},
+                     sinks={"file": FileSink(config.alerts.outbox_file)})
+
+
+def _fail_author_writes(engine: Engine) -> None:
+    """A database that refuses rows in `authors` (a full disk, a lost connection, a constraint)."""
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.execute(text("CREATE TRIGGER no_authors BEFORE INSERT ON authors "
+                              "BEGIN SELECT RAISE(ABORT, 'authors refused'); END"))
+        else:
+            conn.execute(text("CREATE FUNCTION no_authors() RETURNS trigger AS "
+                              "$$ BEGIN RAISE EXCEPTION 'authors refused'; END $$ LANGUAGE plpgsql"))
+            conn.execute(text("CREATE TRIGGER no_authors BEFORE INSERT ON authors "
+                              "FOR EACH ROW EXECUTE FUNCTION no_authors()"))
+
+
+def _allow_author_writes(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER no_authors" if engine.dialect.name == "sqlite"
+                          else "DROP TRIGGER no_authors ON authors"))
+
+
+def _mentions(x: Harness) -> None:
+    for n, who in enumerate(("periodista_ana", "alcaldia_ficticia", "ciudadano_sinperfil", "periodista_ana")):
+        x.fake.add_user(who)
+        x.fake.post(who, f"@{HANDLE} sin señal en la vereda desde ayer ({n})",
+                    at=x.clock() - timedelta(minutes=30 - n))
+
+
+def test_a_poll_stores_the_pages_authors_and_the_accounts_followers(x, engine, tmp_path):
+    _mentions(x)
+    bus = _bus(x, engine, tmp_path)
+    before = len(x.fake.requests)
+    bus.handle(events.PollStream(STREAM))
+    requests = len(x.fake.requests) - before
+    svc = bus.services
+    with UnitOfWork(engine) as uow:
+        assert uow.posts.count() == 4
+        ana = uow.authors.by_handle("x", "periodista_ana")
+        by_handle = {s.author.handle: s for s in uow.authors.by_keys(
+            [("x", x.fake.user_by_name(h).id) for h in ("periodista_ana", "alcaldia_ficticia",  # type: ignore[union-attr]
+                                                         "ciudadano_sinperfil")]).values()}
+        snapshots = uow.authors.snapshots("x", HANDLE)
+    assert len(ana) == 1 and ana[0].author.followers == 412_300 and ana[0].author.verified_type == "blue"
+    assert (ana[0].segment, ana[0].segment_rules_version) == ("medios_periodistas", svc.segmenter.version)
+    assert ana[0].segment_rule.startswith("bio:periodista")
+    assert by_handle["alcaldia_ficticia"].segment == "entidades_gubernamentales"
+    assert by_handle["alcaldia_ficticia"].author.website == "https://www.villaficticia.gov.co"
+    assert by_handle["ciudadano_sinperfil"].segment == "ciudadania"
+    assert [(s.day, s.followers) for s in snapshots] == [(x.clock().astimezone(svc.config.tz).date().isoformat(),
+                                                          1_184_210)]
+    assert requests <= 2  # the id lookup (which carries the follower count) and one page: no request per author
+
+
+def test_a_failing_author_write_rolls_back_the_posts_and_the_bookmark(x, engine, tmp_path):
+    _mentions(x)
+    bus = _bus(x, engine, tmp_path)
+    _fail_author_writes(engine)
+    with pytest.raises(Exception, match="authors refused"):
+        bus.handle(events.PollStream(STREAM))
+    with UnitOfWork(engine) as uow:
+        assert uow.posts.count() == 0  # the page's posts went with its authors
+        assert uow.cursors.get(STREAM) is None  # and so did the bookmark: the page is asked again
+        assert uow.authors.count() == 0 and uow.authors.snapshots() == []
+    _allow_author_writes(engine)
+    bus.handle(events.PollStream(STREAM))
+    with UnitOfWork(engine) as uow:
+        assert uow.posts.count() == 4 and uow.authors.count() == 3
+        assert uow.cursors.get(STREAM) is not None
+
+
+def test_start_up_places_the_authors_again_when_the_rules_changed(x, engine, tmp_path):
+    from datetime import UTC, datetime
+
+    from structlog.testing import capture_logs
+
+    from domain import Author, Platform
+
+    profiles = [Author(Platform.X, str(n), f"autor_{n}", datetime(2026, 11, 1, tzinfo=UTC),
+                       description="Periodista regional" if n % 2 else "Me gusta el fútbol") for n in range(5)]
+    with UnitOfWork(engine) as uow:  # placed by an older version of the rules: everyone a citizen
+        uow.authors.upsert(profiles, lambda a: ("ciudadania", "default"), "old-rules", profiles[0].seen_at)
+        uow.commit()
+    with capture_logs() as logs:
+        svc = _bus(x, engine, tmp_path).services
+    with UnitOfWork(engine) as uow:
+        stored = uow.authors.by_keys([p.key for p in profiles])
+    assert {s.segment_rules_version for s in stored.values()} == {svc.segmenter.version}
+    assert sorted(k[1] for k, s in stored.items() if s.segment == "medios_periodistas") == ["1", "3"]
+    events_logged = [e["event"] for e in logs if e["event"].startswith("authors resegment")]
+    assert events_logged == ["authors resegment started", "authors resegment progress", "authors resegment finished"]
+    with capture_logs() as logs:
+        _bus(x, engine, tmp_path)  # every author current: not a word, one count query
+    assert not [e for e in logs if e["event"].startswith("authors resegment")]
