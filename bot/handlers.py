@@ -196,7 +196,7 @@ def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Ev
                                             verdict.value, verdict.expected)
                     cooldown = timedelta(minutes=svc.config.alerts.cooldown_minutes)
                     for alert in apply_transition(uow, transition, svc.config.tz, svc.config.alerts.inbox_url,
-                                                  cooldown):
+                                                  cooldown, segments=svc.segmenter):
                         alerts.append((alert, alert.details.get("incident")))
                     out.append(events.SpikeDetected(key, moment, level, previous, verdict.value,
                                                     verdict.expected, verdict.score))

@@ -179,3 +179,38 @@ def test_a_profile_link_that_could_break_the_message_is_not_linked(slack):
                           {"value": 3, "expected": 1.0, "top_authors": [author]})
     text = json.dumps(build_blocks(alert), ensure_ascii=False)
     assert "<!here>" not in text and "<!channel>" not in text and "&lt;!channel&gt;" in text
+
+
+def test_the_bot_puts_them_in_the_alerts_it_raises(engine, tmp_path):
+    """Through the bus: stored posts and profiles, the detector's catch-up, the outbox file."""
+    from bot import events
+    from bot.alerts.sinks import FileSink
+    from bot.bootstrap import bootstrap
+    from bot.clock import ManualClock
+    from tests.bot.test_pipeline import STREAM, _burst_posts, _config
+    from tests.fake_connector import ListConnector
+
+    posts, burst_at = _burst_posts()  # by author-0 … author-6 (handles ciudadano_0 … ciudadano_6)
+    clock = ManualClock(T0)
+    config = _config(tmp_path)
+    connector = ListConnector(posts, page=500)
+    bus = bootstrap(config, engine=engine, clock=clock, connectors={connector.stream: connector},
+                    sinks={"file": FileSink(config.alerts.outbox_file)})
+    bus.handle(events.EvaluateSpikes(clock()))  # the keys start learning at T0
+    with UnitOfWork(engine) as uow:
+        profiles = [Author(platform=Platform.X, author_id="author-0", handle="ciudadano_0", seen_at=T0,
+                           description="Periodista de Caracol Radio", followers=300_000,
+                           profile_url="https://x.com/ciudadano_0"),
+                    Author(platform=Platform.X, author_id="author-1", handle="ciudadano_1", seen_at=T0,
+                           description="Vecino de Bosa", followers=20)]
+        uow.authors.upsert(profiles, bus.services.segmenter.place, bus.services.segmenter.version, T0)
+        uow.commit()
+    clock.set(burst_at + timedelta(hours=2))
+    bus.handle(events.PollStream(STREAM))
+    bus.handle(events.EvaluateSpikes(clock()))
+    delivered = [json.loads(x) for x in (tmp_path / "outbox.jsonl").read_text(encoding="utf-8").splitlines()]
+    opened = next(d for d in delivered if d["kind"] == "spike")
+    assert opened["details"]["voices"] == {"authors": 7, "high_priority": 1, "no_profile": 5}
+    assert [(a["handle"], a["segment"]) for a in opened["details"]["top_authors"]] == [
+        ("ciudadano_0", "medios_periodistas"), ("ciudadano_1", "ciudadania")]
+    assert "14% de las voces son medios o cuentas oficiales (1 de 7 autores; 5 sin perfil)." in opened["body"]
