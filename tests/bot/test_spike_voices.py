@@ -169,7 +169,7 @@ def test_voices_wording():
         "Voces: 1 autor, aún sin perfil conocido (no se sabe si hay medios o cuentas oficiales)."
 
 
-def test_a_profile_link_that_could_break_the_message_is_not_linked(slack):
+def test_a_profile_link_that_could_break_the_message_is_not_linked():
     from bot.alerts.sinks import OutgoingAlert
     from bot.alerts.slack_sink import build_blocks
 
