@@ -84,7 +84,7 @@ def new_fake() -> FakeGraphAPI:
 
 def connector(fake: FakeGraphAPI, platform: str, clock: ManualClock):
     settings = {"api_base_url": fake.base_url, "page_ids": {PAGE: PAGE_ID}, "instagram_user_ids": {USER: IG_ID},
-                "backfill_hours": 24 * 7}
+                "backfill_hours": 24 * 7, "timeout_seconds": 60}  # request counts, not speed: a busy machine is fine
     build = build_facebook_connector if platform == "facebook" else build_instagram_connector
     account = PAGE if platform == "facebook" else USER
     return build(settings, [account], TOKEN, APP_SECRET, clock, sleep=lambda _s: None)
