@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -19,8 +21,46 @@ PG_SKIP_REASON = (
 )
 
 
-def _sqlite_engine(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
-    return db.create_db_engine(f"sqlite:///{tmp_path / 'vigia-test.db'}")
+# Fixtures built once per module or session and costly (the demo run takes minutes): under pytest-xdist
+# (`--dist loadgroup`, see scripts/test.sh) every test using one runs on the same worker, so it is built once,
+# and these groups start first, so the longest job does not begin last.
+SHARED_FIXTURE_GROUPS = {
+    "demo_run": "demo",
+    "sample_db": "sample-week",
+    "written": "generated-sample",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    grouped: list[pytest.Item] = []
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        group = next((g for fixture, g in SHARED_FIXTURE_GROUPS.items() if fixture in names), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+            grouped.append(item)
+    # A stable order (every xdist worker must collect the same list): grouped tests first, in their order.
+    chosen = set(map(id, grouped))
+    items[:] = grouped + [item for item in items if id(item) not in chosen]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:  # type: ignore[no-untyped-def]
+    """An SQLite file migrated to head once per session; each test gets a copy of it (the same bytes a fresh
+    migration writes, without running a dozen migrations for every test)."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "vigia-template.db"
+    eng = db.create_db_engine(f"sqlite:///{path}")
+    db.upgrade(eng)
+    eng.dispose()  # the last connection closed: the WAL is checkpointed into the file and removed
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
+def _sqlite_engine(tmp_path: Path, template: Path) -> Engine:
+    target = tmp_path / "vigia-test.db"
+    shutil.copyfile(template, target)
+    return db.create_db_engine(f"sqlite:///{target}")
 
 
 @pytest.fixture(scope="session")
@@ -68,8 +108,7 @@ def pg_engine(pg_database: str) -> Iterator[Engine]:
 def engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """The same test on both engines: a migrated, empty database."""
     if request.param == "sqlite":
-        eng = _sqlite_engine(tmp_path)
-        db.upgrade(eng)
+        eng = _sqlite_engine(tmp_path, request.getfixturevalue("sqlite_template"))
         yield eng
         eng.dispose()
     else:
@@ -77,9 +116,8 @@ def engine(request, tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture
-def sqlite_engine(tmp_path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    eng = _sqlite_engine(tmp_path)
-    db.upgrade(eng)
+def sqlite_engine(tmp_path, sqlite_template: Path) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    eng = _sqlite_engine(tmp_path, sqlite_template)
     yield eng
     eng.dispose()
 
