@@ -1,7 +1,9 @@
 """Inbox response times with a million posts, on SQLite or PostgreSQL.
 
 Seeds a year of synthetic citizen posts (bulk inserts: posts, analyses, labels, a review row per citizen
-post as the pipeline writes it; a realistic team that closes most posts within two weeks), then requests
+post as the pipeline writes it, with its author's reach rank; a realistic team that closes most posts within
+two weeks) and their authors' profiles (most of them citizens, few press or official accounts, 5 % without
+a profile; see AUDIENCES), then requests
 the inbox through the real app (routing, queries and template rendering; in-process ASGI, so no network
 time) and prints the median and 95th percentile per scenario. The baseline in the same run: the login page
 (no query at all) and the naive way to reach a deep page (LIMIT/OFFSET) next to the keyset bookmark the app
@@ -11,8 +13,10 @@ uses.
     python benchmarks/inbox.py --database-url postgresql+psycopg://root@127.0.0.1:5432/bench
     python benchmarks/inbox.py --reuse                           # keep an already-seeded database
 
-Target: median and p95 under 200 ms for the list scenarios. The counts panel is loaded separately by the
-page (and cached for 30 s), so it is measured on its own, uncached.
+Target: median and p95 under 200 ms for the list scenarios, the audience segment filter included (each
+segment, newest first; the common one and a rare one in the urgency order too; the unfiltered lists are the
+baseline in the same run). The counts panel is loaded separately by the page (and cached for 30 s), so it is
+measured on its own, uncached.
 """
 
 from __future__ import annotations
@@ -33,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine, func, insert, select, text
 
-from bot.config import Config
+from bot.config import Config, segmenter
 from bot.web.app import create_app, fast_passwords
 from storage import db
-from storage.models import AnalysisRow, IncidentRow, PostLabelRow, PostReviewRow, PostRow, UserRow
+from storage.models import AnalysisRow, AuthorRow, IncidentRow, PostLabelRow, PostReviewRow, PostRow, UserRow
+from storage.reach import WORST_RANK, reach_rank
 from storage.review_changes import urgency_keys
 
 with warnings.catch_warnings():
@@ -59,6 +64,39 @@ WORDS = ("internet", "señal", "centro digital", "zona wifi", "operador", "factu
 OPENERS = ("Buenas tardes @MinTIC", "Llevo 3 días sin", "Por favor revisen", "Gracias por", "Qué pasa con",
            "Denuncio que", "Sugiero mejorar", "¿Cómo hago para", "Otra vez falla", "Excelente trabajo con")
 CHUNK = 20_000
+AUTHOR_IDS = 90_001  # posts' authors: u0 … u90000 on each platform
+# Share of authors per audience segment (None: no profile yet) and their followers (lognormal mu, sigma): the
+# public is most of it, press and official voices are few but heard widely.
+AUDIENCES = ((None, 0.05, 0, 0), ("ciudadania", 0.90, 5.0, 1.5), ("influenciadores", 0.02, 11.5, 0.8),
+             ("medios_periodistas", 0.012, 10.0, 1.5), ("gobierno_y_politica", 0.006, 9.0, 1.5),
+             ("academia", 0.005, 8.0, 1.2), ("sector_tic", 0.004, 8.0, 1.2),
+             ("entidades_gubernamentales", 0.002, 10.0, 1.0), ("operadores_y_empresas_tic", 0.001, 11.0, 1.0))
+
+
+def seed_authors(engine: Engine, rng: random.Random) -> dict[tuple[str, str], int]:
+    """A profile for most (platform, author id) pairs the posts use; returns their reach ranks."""
+    seg = segmenter(Config())
+    ranks: dict[tuple[str, str], int] = {}
+    rows = []
+    for platform in ("x", "facebook", "instagram"):
+        for i in range(AUTHOR_IDS):
+            segment, _, mu, sigma = rng.choices(AUDIENCES, weights=[a[1] for a in AUDIENCES])[0]
+            if segment is None:
+                continue
+            followers = int(rng.lognormvariate(mu, sigma))
+            ranks[(platform, f"u{i}")] = reach_rank(seg.priority(segment), followers)
+            rows.append({"platform": platform, "author_id": f"u{i}", "handle": f"ciudadano{i}",
+                         "display_name": f"Persona {i}", "description": None, "verified_type": None,
+                         "followers": followers, "following": 100, "post_count": 1000, "location": "Colombia",
+                         "website": None, "profile_url": None, "first_seen": NOW - timedelta(days=DAYS),
+                         "last_seen": NOW, "refreshed_at": NOW, "segment": segment,
+                         "segment_rule": "default" if segment == "ciudadania" else "bench",
+                         "segment_override": None, "segment_rules_version": seg.version})
+    for start in range(0, len(rows), CHUNK):
+        with engine.begin() as conn:
+            conn.execute(insert(AuthorRow), rows[start:start + CHUNK])
+    print(f"  seeded {len(rows):,} author profiles", file=sys.stderr)
+    return ranks
 
 
 def weighted(rng: random.Random, options: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
@@ -86,6 +124,7 @@ def seed(engine: Engine, n: int, rng: random.Random) -> None:
                   "password_hash": fast_passwords().hash(PASSWORD), "active": True, "failed_logins": 0,
                   "created_at": NOW, "password_changed_at": NOW} for i in range(8)]
         conn.execute(insert(UserRow), users)
+    ranks = seed_authors(engine, rng)
     span = DAYS * 86400
     for start in range(0, n, CHUNK):
         posts, analyses, labels, reviews = [], [], [], []
@@ -96,8 +135,9 @@ def seed(engine: Engine, n: int, rng: random.Random) -> None:
             own = rng.random() < 0.02
             body = f"{rng.choice(OPENERS)} {rng.choice(WORDS)} en {rng.choice(WORDS)} #{pid % 997}"
             posts.append({"id": pid, "platform": platform, "external_id": f"b{pid}",
-                          "kind": "own_post" if own else "mention", "account": account, "author_id": f"u{pid % 90_001}",
-                          "author_handle": f"ciudadano{pid % 90_001}", "text": body, "lang": "es",
+                          "kind": "own_post" if own else "mention", "account": account,
+                          "author_id": f"u{pid % AUTHOR_IDS}",
+                          "author_handle": f"ciudadano{pid % AUTHOR_IDS}", "text": body, "lang": "es",
                           "created_at": created, "url": f"https://example.invalid/{pid}", "in_reply_to_id": None,
                           "conversation_id": f"b{pid}", "is_own": own, "likes": pid % 13, "reposts": pid % 3,
                           "replies": None, "quotes": None, "bookmarks": None, "impressions": None, "reactions": None,
@@ -118,7 +158,8 @@ def seed(engine: Engine, n: int, rng: random.Random) -> None:
                 assignee = rng.randint(1, 8) if state in ("in_progress", "attended") else None
                 tier, due_at = urgency_keys(created, category, sentiment, flags)
                 reviews.append({"post_id": pid, "state": state, "assignee_id": assignee, "updated_at": created,
-                                "updated_by": None if state == "new" else "cm1", "tier": tier, "due_at": due_at})
+                                "updated_by": None if state == "new" else "cm1", "tier": tier, "due_at": due_at,
+                                "reach_rank": ranks.get((platform, f"u{pid % AUTHOR_IDS}"), WORST_RANK)})
         with engine.begin() as conn:
             conn.execute(insert(PostRow), posts)
             conn.execute(insert(AnalysisRow), analyses)
@@ -222,6 +263,23 @@ def main(argv: list[str] | None = None) -> int:
         assert response.status_code == 200 and "login_csrf" in response.text
         return response
 
+    with engine.connect() as conn:
+        author_row = conn.scalar(select(AuthorRow.id).where(AuthorRow.segment == "medios_periodistas").limit(1))
+        shares = dict(conn.execute(select(AuthorRow.segment, func.count()).group_by(AuthorRow.segment)).all())
+    total_authors = sum(shares.values())
+    print("authors per segment: " + ", ".join(f"{k} {v / total_authors:.1%}" for k, v in sorted(
+        shares.items(), key=lambda kv: -kv[1])) + f" (and {AUTHOR_IDS * 3 - total_authors:,} without a profile)")
+    segment_scenarios: list[tuple[str, Callable[[], Any]]] = [
+        (f"segment: {sid}", page(f"/inbox?segmento={sid}")) for sid in [*(a[0] for a in AUDIENCES[1:]), "sin_perfil"]
+    ] + [
+        ("segment: ciudadania, urgency order", page("/inbox?segmento=ciudadania&orden=urgency")),
+        ("segment: gobierno_y_politica, urgency order", page("/inbox?segmento=gobierno_y_politica&orden=urgency")),
+        ("segment: operadores_y_empresas_tic, urgency",
+         page("/inbox?segmento=operadores_y_empresas_tic&orden=urgency")),
+        ("segment: medios_periodistas, negative, all states",
+         page("/inbox?segmento=medios_periodistas&sentimiento=negative&estado=all")),
+        ("segment: sin_perfil, category reclamo", page("/inbox?segmento=sin_perfil&categoria=reclamo")),
+    ]
     scenarios: list[tuple[str, Callable[[], Any]]] = [
         ("baseline: login form (no query)", login_form),
         ("baseline: OFFSET 1000 (ids only, no join)", offset_page),
@@ -241,10 +299,13 @@ def main(argv: list[str] | None = None) -> int:
         ("search: common word (señal)", page("/inbox?q=se%C3%B1al")),
         ("search: word in no post", page("/inbox?q=xyzzy")),
         ("post page", page(f"/posts/{args.posts - 1000}")),
+        ("author page", page(f"/authors/{author_row}")),
+        *segment_scenarios,
         ("counts: pending (uncached)", counts("/inbox/counts")),
         ("counts: category reclamo (uncached)", counts("/inbox/counts?categoria=reclamo")),
         ("counts: one week, all states (uncached)",
          counts("/inbox/counts?estado=all&desde=2026-11-09&hasta=2026-11-15")),
+        ("counts: segment medios_periodistas (uncached)", counts("/inbox/counts?segmento=medios_periodistas")),
     ]
     print(f"\n{engine.dialect.name}, {args.posts:,} posts, {args.repeat} requests per scenario (after one warm-up); "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
@@ -253,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, call in scenarios:
         values = timed(call, args.repeat)
         med, top = statistics.median(values), p95(values)
-        is_target = name.startswith(("inbox", "search", "post"))
+        is_target = name.startswith(("inbox", "search", "post", "author", "segment"))
         if is_target:
             worst = max(worst, top)
         mark = ("ok" if top < 200 else "SLOW") if is_target else ""

@@ -7,8 +7,11 @@ accents: the term, folded by `storage.search_text.fold_search_text`, is looked f
 that column: PostgreSQL's GIN index serves the LIKE as is; on SQLite the same condition is narrowed by the
 `posts_fts` trigram table (see `_text_search`).
 
+The audience segment filter is a condition on the author's profile (`authors`, joined on platform and
+author id through its unique index); `NO_PROFILE` ("sin_perfil") means the author has no profile row yet.
+
 Bookmarks (`encode_cursor` / `decode_cursor`) are keyset positions, not offsets: `(created_at, id)` for the
-newest-first list, `(tier, due_at, id)` for the urgency order.
+newest-first list, `(tier, reach_rank, due_at, id)` for the urgency order.
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import aliased
 
-from storage.models import AnalysisRow, PostLabelRow, PostReviewRow, PostRow
+from storage.models import AnalysisRow, AuthorRow, PostLabelRow, PostReviewRow, PostRow
 from storage.review_changes import PENDING_STATES, REVIEW_STATES
 from storage.search_text import fold_search_text
 
 SORTS = ("recent", "urgency")
+NO_PROFILE = "sin_perfil"  # the segment filter's value for posts whose author has no profile row
 
 P, A, R = PostRow, AnalysisRow, PostReviewRow
 # The SQLite trigram index of posts.search_text (migrations 0006, 0009): an FTS5 table whose rowid is posts.id.
@@ -57,6 +61,7 @@ class InboxFilters:
     topic: str | None = None
     sentiment: str | None = None
     flag: str | None = None  # a crisis flag, or "any"
+    segment: str | None = None  # an audience segment id of the author, or NO_PROFILE
     state: str = "pending"  # "pending" | "all" | one of REVIEW_STATES
     assignee: str | None = None  # a user id as text, or "none"
     date_from: datetime | None = None  # inclusive, aware UTC
@@ -72,6 +77,14 @@ def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
     if value is not None:
         cond.append(label.value == value)
     return exists().where(*cond)
+
+
+def _segment_condition(segment: str) -> ColumnElement[bool]:
+    """The author's profile is in `segment` (EXISTS on `uq_authors_platform_author_id`: one probe per post)."""
+    profile = exists().where(AuthorRow.platform == P.platform, AuthorRow.author_id == P.author_id)
+    if segment == NO_PROFILE:
+        return ~profile
+    return profile.where(AuthorRow.segment == segment)
 
 
 def _key_condition(key: str) -> ColumnElement[bool]:
@@ -163,6 +176,8 @@ class InboxQuery:
             value = getattr(f, name)
             if value and name not in skip:
                 cond.append(self._dense(column) == value)
+        if f.segment and "segment" not in skip:
+            cond.append(_segment_condition(f.segment))
         if f.topic and "topic" not in skip:
             cond.append(_label_exists("topic", f.topic))
         if f.flag and "flag" not in skip:
@@ -227,9 +242,9 @@ def decode_cursor(token: str | None, sort: str) -> list[Any] | None:
     try:
         if sort == "recent" and len(values) == 3:
             return [sort, datetime.fromisoformat(values[1]), int(values[2])]
-        if sort == "urgency" and len(values) == 4:
-            due = datetime.fromisoformat(values[2])
-            return [sort, int(values[1]), due, int(values[3])] if due.tzinfo is not None else None
+        if sort == "urgency" and len(values) == 5:
+            due = datetime.fromisoformat(values[3])
+            return [sort, int(values[1]), int(values[2]), due, int(values[4])] if due.tzinfo is not None else None
     except (TypeError, ValueError):
         return None
     return None

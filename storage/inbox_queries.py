@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, SmallInteger, Text, cast, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, SmallInteger, Text, and_, cast, func, literal, or_, select, tuple_
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,7 @@ from storage.inbox_filters import (
     state_expr,
     trigram_query,
 )
-from storage.models import IncidentRow, PostEventRow, PostRow, UserRow, UTCDateTime
+from storage.models import AuthorRow, IncidentRow, PostEventRow, PostRow, UserRow, UTCDateTime
 from storage.review_changes import PENDING_STATES, REVIEW_STATES
 from storage.search_text import fold_search_text
 
@@ -69,6 +69,19 @@ class InboxRow:
     assignee_name: str | None
     tier: int = 2
     due_at: datetime | None = None  # set in the urgency order only
+    reach_rank: int | None = None  # set in the urgency order only
+    author_id: str = ""
+    profile: AuthorProfile | None = None  # None: the author has no profile row yet ("sin perfil")
+
+
+@dataclass(frozen=True)
+class AuthorProfile:
+    """What a row shows of its author: the profile row's id (for its page), segment and followers."""
+
+    id: int
+    segment: str
+    followers: int | None
+    verified_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,7 @@ class InboxRepository:
         return [
             P.id, P.platform, P.kind, P.account, P.author_handle, P.text, P.created_at, P.url,
             A.category, A.sentiment, A.sentiment_score, A.topics, A.flags,
-            state_expr().label("state"), R.assignee_id,
+            state_expr().label("state"), R.assignee_id, P.author_id,
         ]
 
     def page(self, filters: InboxFilters, cursor: str | None = None, limit: int = 50) -> InboxPage:
@@ -204,7 +217,7 @@ class InboxRepository:
             items = self._to_rows(rows[:limit], with_urgency=True)
             last = items[-1] if items else None
             due = last.due_at.isoformat() if last and last.due_at else None
-            token = encode_cursor([sort, last.tier, due, last.id]) if more and last else None
+            token = encode_cursor([sort, last.tier, last.reach_rank, due, last.id]) if more and last else None
             return InboxPage(items, token)
         anchor = after[1] if after is not None else None
 
@@ -254,7 +267,9 @@ class InboxRepository:
         return self.session.execute(stmt).all()
 
     def _urgency_rows(self, filters: InboxFilters, after: list[Any] | None, limit: int) -> list[Any]:
-        """Urgency order: one walk of `ix_post_reviews_urgency (state, tier, due_at, post_id)` per state.
+        """Urgency order: one walk of `ix_post_reviews_urgency (state, tier, reach_rank, due_at, post_id)` per
+        state: crisis first, then negative, then the rest; inside a tier the author's reach (storage/reach.py),
+        then the legal due moment.
 
         With one state fixed the index is already in urgency order, so each walk starts at the bookmark and
         stops after `limit` matching rows; the walks (two for "pending") are merged here. A single query with
@@ -268,13 +283,15 @@ class InboxRepository:
         rows: list[Any] = []
         for state in states:
             cond = self._query(replace(filters, state=state), state_index=True).conditions()
-            stmt = self._base(*self._row_columns(), R.tier, R.due_at, from_reviews=True).where(*cond)
+            stmt = self._base(*self._row_columns(), R.tier, R.reach_rank, R.due_at, from_reviews=True).where(*cond)
             if after is not None:
-                _, t, d, i = after
-                bookmark = tuple_(literal(t, SmallInteger()), literal(d, UTCDateTime()), literal(i, R.post_id.type))
-                stmt = stmt.where(tuple_(R.tier, R.due_at, R.post_id) > bookmark)
-            rows += self.session.execute(stmt.order_by(R.tier, R.due_at, R.post_id).limit(limit)).all()
-        return sorted(rows, key=lambda r: (r.tier, r.due_at, r.id))[:limit]
+                _, t, rank, d, i = after
+                bookmark = tuple_(literal(t, SmallInteger()), literal(rank, SmallInteger()),
+                                  literal(d, UTCDateTime()), literal(i, R.post_id.type))
+                stmt = stmt.where(tuple_(R.tier, R.reach_rank, R.due_at, R.post_id) > bookmark)
+            order = (R.tier, R.reach_rank, R.due_at, R.post_id)
+            rows += self.session.execute(stmt.order_by(*order).limit(limit)).all()
+        return sorted(rows, key=lambda r: (r.tier, r.reach_rank, r.due_at, r.id))[:limit]
 
     def iter_rows(self, filters: InboxFilters, batch: int = 1000) -> Iterator[InboxRow]:
         """Every row of the filtered list, in pages (for CSV export of any size)."""
@@ -288,6 +305,7 @@ class InboxRepository:
 
     def _to_rows(self, rows: Sequence[Any], with_urgency: bool = False) -> list[InboxRow]:
         names = self._user_names({r.assignee_id for r in rows if r.assignee_id is not None})
+        profiles = self.profiles({(r.platform, r.author_id) for r in rows})
         out = []
         for r in rows:
             out.append(InboxRow(
@@ -296,8 +314,26 @@ class InboxRepository:
                 sentiment_score=r.sentiment_score, topics=tuple(r.topics or ()), flags=tuple(r.flags or ()),
                 state=r.state, assignee_id=r.assignee_id, assignee_name=names.get(r.assignee_id),
                 tier=int(r.tier) if with_urgency else 2, due_at=r.due_at if with_urgency else None,
+                reach_rank=int(r.reach_rank) if with_urgency else None, author_id=r.author_id,
+                profile=profiles.get((r.platform, r.author_id)),
             ))
         return out
+
+    def profiles(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], AuthorProfile]:
+        """The profiles of a page's authors, (platform, author_id) -> profile: one query after the page's, so
+        the page query's plan stays what it was (and 50 probes of the unique index cost nothing)."""
+        if not keys:
+            return {}
+        by_platform: dict[str, list[str]] = {}
+        for platform, author_id in sorted(keys):
+            by_platform.setdefault(platform, []).append(author_id)
+        # One `platform = ? AND author_id IN (…)` per platform: both engines probe the unique index with it
+        # (SQLite scans the whole table for a row-value `(platform, author_id) IN (VALUES …)`).
+        stmt = (select(AuthorRow.platform, AuthorRow.author_id, AuthorRow.id, AuthorRow.segment, AuthorRow.followers,
+                       AuthorRow.verified_type)
+                .where(or_(*(and_(AuthorRow.platform == p, AuthorRow.author_id.in_(ids))
+                             for p, ids in by_platform.items()))))
+        return {(p, a): AuthorProfile(i, seg, fol, ver) for p, a, i, seg, fol, ver in self.session.execute(stmt)}
 
     def _user_names(self, ids: set[int]) -> dict[int, str]:
         if not ids:
@@ -373,7 +409,7 @@ class InboxRepository:
     # --- one post -------------------------------------------------------------------------------------
 
     def detail(self, post_id: int) -> PostDetail | None:
-        cols = [*self._row_columns(), P.author_id, P.lang, P.external_id, P.conversation_id, P.in_reply_to_id,
+        cols = [*self._row_columns(), P.lang, P.external_id, P.conversation_id, P.in_reply_to_id,
                 A.rules, A.version, A.analyzed_at, A.lang.label("analysis_lang"), R.updated_at, R.updated_by,
                 P.is_own, *(getattr(P, m) for m in _METRICS)]
         row = self.session.execute(self._base(*cols).where(P.id == post_id)).first()
@@ -386,6 +422,13 @@ class InboxRepository:
             analysis_lang=row.analysis_lang, metrics={m: getattr(row, m) for m in _METRICS},
             review_updated_at=row.updated_at, review_updated_by=row.updated_by, is_own=bool(row.is_own),
         )
+
+    def author_posts(self, platform: str, author_id: str, limit: int = 20) -> list[InboxRow]:
+        """An author's newest posts (any state; the ministry's own too), through `ix_posts_author`."""
+        stmt = (self._base(*self._row_columns())
+                .where(P.platform == platform, P.author_id == author_id)
+                .order_by(P.created_at.desc(), P.id.desc()).limit(limit))
+        return self._to_rows(self.session.execute(stmt).all())
 
     def thread(self, post_id: int, limit: int = 200) -> list[ThreadPost]:
         """The conversation around a post: same conversation, its parent, and replies to it (ministry's too).

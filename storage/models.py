@@ -65,6 +65,7 @@ class PostRow(Base):
         Index("ix_posts_account_created_at", "account", "created_at"),
         Index("ix_posts_conversation_id", "platform", "conversation_id"),
         Index("ix_posts_in_reply_to_id", "platform", "in_reply_to_id"),
+        Index("ix_posts_author", "platform", "author_id", "created_at"),  # migration 0010: an author's posts
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -324,13 +325,15 @@ class PostReviewRow(Base):
     `tier` and `due_at` copy what the urgency order needs from the post and its analysis (crisis flag,
     sentiment, category's legal term) into plain columns, so that order and the pending views come from
     `ix_post_reviews_urgency` instead of reading every post. A citizen post not analysed yet has no row.
+    `reach_rank` (migration 0010) copies the author's reach (segment weight, followers; storage/reach.py):
+    0 = widest, sorted ascending inside a tier, rewritten when the author's segment or followers change.
     """
 
     __tablename__ = "post_reviews"
     __table_args__ = (
         Index("ix_post_reviews_state", "state"),
         Index("ix_post_reviews_assignee", "assignee_id", "state"),
-        Index("ix_post_reviews_urgency", "state", "tier", "due_at", "post_id"),
+        Index("ix_post_reviews_urgency", "state", "tier", "reach_rank", "due_at", "post_id"),
     )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
@@ -340,6 +343,8 @@ class PostReviewRow(Base):
     updated_by: Mapped[str | None] = mapped_column(String(64))
     tier: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")  # 0 crisis, 1 negative, 2 rest
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # created_at + the category's legal term
+    # 0 widest reach … 11 (storage/reach.WORST_RANK: no profile, or a citizen under 10,000 followers)
+    reach_rank: Mapped[int] = mapped_column(SmallInteger, default=11, server_default="11")
 
 
 class PostEventRow(Base):

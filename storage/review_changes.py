@@ -1,8 +1,9 @@
 """The community managers' inbox, write side: review state, assignee, corrections and notes, with their trail.
 
 Every analysed citizen post has a `post_reviews` row (written by `ReviewRepository.sync_rows` when it is
-first analysed) holding its state and its urgency keys (tier, due_at), which the inbox's pending views and
-urgency order read (`storage/inbox_queries.py`).
+first analysed) holding its state and its urgency keys (tier, reach_rank, due_at), which the inbox's pending
+views and urgency order read (`storage/inbox_queries.py`). The reach rank comes from the author's profile
+(`storage/reach.py`), which `refresh_reach` rewrites when it changes.
 
 Human corrections overwrite the stored analysis (so filters and counts see the corrected value) and leave a
 trail: one `corrections` row (read by `train --from-corrections`) and one `post_events` row per change.
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from domain.legal_terms import LEGAL_TERMS
 from storage.models import AnalysisRow, CorrectionRow, PostEventRow, PostLabelRow, PostReviewRow, PostRow, UserRow
+from storage.reach import ReachRule, author_ranks
 from storage.repositories import dialect_insert, utc_now
 from storage.web_accounts import ASSIGNABLE_ROLES
 
@@ -56,11 +58,16 @@ class ChangeResult:
 
 
 class ReviewRepository:
-    """Write side: state, assignee, corrections and notes, each with its audit row. Never commits."""
+    """Write side: state, assignee, corrections and notes, each with its audit row. Never commits.
 
-    def __init__(self, session: Session, clock: Any = utc_now):
+    `reach` holds the segments' priority weights (from config) for the reach rank of new review rows;
+    without it a new row is ranked by its author's followers alone.
+    """
+
+    def __init__(self, session: Session, clock: Any = utc_now, reach: ReachRule | None = None):
         self.session = session
         self.clock = clock
+        self.reach = reach or ReachRule()
 
     def _citizen_ids(self, post_ids: Sequence[int]) -> list[int]:
         if not post_ids:
@@ -82,18 +89,23 @@ class ReviewRepository:
         """Write the review row of citizen posts (state "new" if they have none) and refresh its urgency keys.
 
         Called when posts are first analysed (in that transaction) and after a correction that moves a post
-        in the urgency order; state, assignee and the last change are never touched. Returns rows written.
+        in the urgency order; state, assignee and the last change are never touched. A new row gets its
+        author's reach rank; an existing row keeps its own (`storage.reach.refresh_reach` maintains it, with
+        the configured weights, when the author changes). Returns rows written.
         """
         if not post_ids:
             return 0
         stmt = (select(PostRow.id, PostRow.created_at, AnalysisRow.category, AnalysisRow.sentiment, AnalysisRow.flags,
-                       AnalysisRow.analyzed_at)
+                       AnalysisRow.analyzed_at, PostRow.platform, PostRow.author_id)
                 .select_from(PostRow).outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
                 .where(PostRow.id.in_(sorted(set(post_ids))), PostRow.is_own.is_(False)))
+        found = self.session.execute(stmt).all()
+        ranks = author_ranks(self.session, self.reach, {(r.platform, r.author_id) for r in found})
         rows = []
-        for pid, created_at, category, sentiment, flags, analyzed_at in self.session.execute(stmt):
+        for pid, created_at, category, sentiment, flags, analyzed_at, platform, author_id in found:
             tier, due_at = urgency_keys(created_at, category, sentiment, flags)
             rows.append({"post_id": pid, "state": "new", "assignee_id": None, "tier": tier, "due_at": due_at,
+                         "reach_rank": ranks.get((platform, author_id), self.reach.rank(None, None)),
                          "updated_at": analyzed_at or self.clock(), "updated_by": None})
         if not rows:
             return 0

@@ -22,10 +22,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Config, business_calendar
+from analyzers.segments import NO_PROFILE, Segmenter
+from bot.config import Config, business_calendar, segmenter
 from bot.web import templating
 from bot.web.security import AttemptLimiter, Passwords
 from domain.business_calendar import BusinessCalendar
+from storage.reach import ReachRule
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 STATIC_DIR = Path(__file__).with_name("static")
@@ -107,6 +109,21 @@ class WebContext:
     def calendar(self) -> BusinessCalendar:
         """The configured business calendar (zone, office hours, holidays), the one the weekly report uses."""
         return business_calendar(self.config)
+
+    @cached_property
+    def segmenter(self) -> Segmenter:
+        """The configured audience segments (ids, Spanish labels, priorities), as the poll places authors."""
+        return segmenter(self.config)
+
+    @property
+    def segment_choices(self) -> tuple[str, ...]:
+        """The values of the inbox's segment filter: the configured segments, then "sin perfil"."""
+        return (*(sid for sid, _ in self.segmenter.segments), NO_PROFILE)
+
+    @cached_property
+    def reach(self) -> ReachRule:
+        """The segments' priorities for the reach rank of the urgency order (storage/reach.py)."""
+        return ReachRule({sid: self.segmenter.priority(sid) for sid, _ in self.segmenter.segments})
 
     @property
     def topics(self) -> tuple[str, ...]:

@@ -4,23 +4,27 @@ A value the app no longer knows (a category, topic, state or order renamed since
 dropped, so a stale bookmark still opens the inbox. A value that can never be valid (an id that is not an
 ASCII number within BIGINT, a date that is not AAAA-MM-DD or lies outside the years date arithmetic can
 handle) raises `InvalidParameter`, which the app answers with a 400 page naming the parameter. NUL
-characters are removed from every value (PostgreSQL refuses them).
+characters are removed from every value (PostgreSQL refuses them). The audience segment (`segmento`) follows
+the same split: a snake_case id no longer configured is dropped, anything else that is not a segment id at
+all is refused.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from bot.web.inputs import day_param, id_param, without_nul
+from bot.web.inputs import InvalidParameter, day_param, id_param, without_nul
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage.inbox_filters import SORTS, InboxFilters, IncidentScope
 from storage.review_changes import REVIEW_STATES
 
 STATE_CHOICES = ("pending", *REVIEW_STATES, "all")
 MAX_QUERY_CHARS = 200
+SEGMENT_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")  # analyzers/segments.py's id shape
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class FilterParams:
     tema: str = ""
     sentimiento: str = ""
     alerta: str = ""
+    segmento: str = ""
     estado: str = "pending"
     asignado: str = ""
     desde: str = ""
@@ -42,7 +47,8 @@ class FilterParams:
     orden: str = "recent"
 
     @classmethod
-    def from_query(cls, params: object, topics: tuple[str, ...] = ()) -> FilterParams:
+    def from_query(cls, params: object, topics: tuple[str, ...] = (),
+                   segments: tuple[str, ...] = ()) -> FilterParams:
         get = params.get  # type: ignore[attr-defined]
 
         def pick(name: str, allowed: tuple[str, ...] | None = None, default: str = "") -> str:
@@ -58,6 +64,7 @@ class FilterParams:
             tema=pick("tema", topics) if topics else pick("tema")[:64],
             sentimiento=pick("sentimiento", SENTIMENTS),
             alerta=pick("alerta", (*CRISIS_FLAGS, "any")),
+            segmento=_segment(pick("segmento"), segments),
             estado=pick("estado", STATE_CHOICES, "pending"),
             asignado=_assignee(pick("asignado")),
             desde=day_param("desde", pick("desde")),
@@ -82,6 +89,7 @@ class FilterParams:
             topic=self.tema or None,
             sentiment=self.sentimiento or None,
             flag=self.alerta or None,
+            segment=self.segmento or None,
             state=self.estado,
             assignee=assignee,
             date_from=_local_midnight(self.desde, tz),
@@ -101,6 +109,15 @@ class FilterParams:
     def active(self) -> bool:
         """True when anything beyond the default view (pending, newest first) is selected."""
         return self != FilterParams(orden=self.orden)
+
+
+def _segment(value: str, known: tuple[str, ...]) -> str:
+    """A configured segment id or "sin_perfil"; "" when empty or no longer configured; else InvalidParameter."""
+    if not value:
+        return ""
+    if not SEGMENT_ID.fullmatch(value):
+        raise InvalidParameter("El parámetro «segmento» no es una audiencia válida: elija una de la lista.")
+    return value if value in known else ""
 
 
 def _assignee(value: str) -> str:

@@ -138,7 +138,7 @@ def cursor_param(token: str | None, sort: str) -> str | None:
 def _cursor_values_ok(values: list[object]) -> bool:
     ids = [v for v in values[1:] if isinstance(v, int)]
     moments = [v for v in values[1:] if isinstance(v, datetime)]
-    tier_ok = values[0] != "urgency" or 0 <= ids[0] <= MAX_TIER
+    tier_ok = values[0] != "urgency" or all(0 <= v <= MAX_TIER for v in ids[:2])  # tier, reach rank
     return (tier_ok and 1 <= ids[-1] <= MAX_ID and len(moments) == 1 and moments[0].tzinfo is not None
             and MIN_DAY <= moments[0].date() <= MAX_DAY)
 

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from analyzers.segments import NO_PROFILE
 from bot import labels
 from bot.spreadsheet import safe_cell
 from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
@@ -37,7 +38,8 @@ def parse_filters(request: Request, db: Session, user: CurrentUser,
                   query: Any = None) -> tuple[FilterParams, InboxFilters]:
     """Filters from the request's query string (or from `query`, e.g. a form's return_to)."""
     ctx = web(request)
-    params = FilterParams.from_query(query if query is not None else request.query_params, ctx.topics)
+    params = FilterParams.from_query(query if query is not None else request.query_params, ctx.topics,
+                                     ctx.segment_choices)
     scope = InboxRepository(db).incident_scope(int(params.incidente)) if params.incidente else None
     if params.incidente and scope is None:
         params = replace(params, incidente="")  # an unknown incident: show the plain inbox
@@ -65,6 +67,7 @@ def row_context(request: Request, db: Session, user: CurrentUser, params: Filter
         if row.state in ("new", "in_progress") else None,
         "categories": CATEGORIES,
         "sentiments": SENTIMENTS,
+        "segment_label": ctx.segmenter.label,
     }
 
 
@@ -88,6 +91,7 @@ def inbox(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)
         "done": _done_count(request.query_params.get("hecho", "")),
         "accounts": [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(ctx.config.accounts, p)],
         "topics": ctx.topics,
+        "segments": ctx.segment_choices,
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "_results.html", data)
@@ -152,7 +156,7 @@ def bulk(
     chosen = sorted(set(ids or []))[:MAX_BULK]
     if not chosen:
         raise HTTPException(400, "Seleccione al menos una publicación.")
-    changed = _bulk_apply(ReviewRepository(db, web(request).clock), chosen, action, user)
+    changed = _bulk_apply(ReviewRepository(db, web(request).clock, web(request).reach), chosen, action, user)
     db.commit()
     web(request).counts_changed()
     params, _ = params_from_return_to(request, db, user, return_to)
@@ -161,7 +165,8 @@ def bulk(
 
 
 CSV_COLUMNS = ("id", "fecha", "plataforma", "cuenta", "autor", "tipo", "texto", "enlace", "categoria",
-               "sentimiento", "puntaje_sentimiento", "temas", "alertas", "estado", "asignado", "vence")
+               "sentimiento", "puntaje_sentimiento", "temas", "alertas", "estado", "asignado", "vence",
+               "audiencia", "seguidores")
 
 
 @router.get("/inbox/export.csv")
@@ -200,4 +205,6 @@ def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
         None if row.sentiment_score is None else round(row.sentiment_score, 2), ", ".join(row.topics),
         ", ".join(labels.label(labels.FLAG_ES, f) for f in row.flags), labels.label(labels.STATE_ES, row.state),
         row.assignee_name or "", due.due.isoformat() if due else "",
+        ctx.segmenter.label(row.profile.segment if row.profile else NO_PROFILE),
+        "" if row.profile is None or row.profile.followers is None else row.profile.followers,
     ]

@@ -34,6 +34,11 @@ ReturnTo = Annotated[str, Form(max_length=4000)]
 View = Annotated[str, Form(max_length=8)]
 
 
+def _reviews(request: Request, db: Session) -> ReviewRepository:
+    ctx = web(request)
+    return ReviewRepository(db, ctx.clock, ctx.reach)
+
+
 def _post_context(request: Request, db: Session, user: CurrentUser, post_id: int) -> dict[str, object]:
     ctx = web(request)
     repo = InboxRepository(db)
@@ -55,6 +60,7 @@ def _post_context(request: Request, db: Session, user: CurrentUser, post_id: int
         "sentiments": SENTIMENTS,
         "all_topics": topics,
         "is_citizen": not detail.is_own,
+        "segment_label": ctx.segmenter.label,
     }
 
 
@@ -97,7 +103,7 @@ def _correct(request: Request, db: Session, user: Any, post_id: int, field: str,
              allowed: tuple[str, ...], unknown: str, done: str, view: str, return_to: str) -> Response:
     if value not in allowed:
         raise HTTPException(400, unknown)
-    result = ReviewRepository(db, web(request).clock).correct([post_id], field, value, user.username)
+    result = _reviews(request, db).correct([post_id], field, value, user.username)
     _not_found_or_skipped(result.skipped)
     db.commit()
     return _after_change(request, db, user, post_id, view, return_to, done)
@@ -128,7 +134,7 @@ def toggle_topic(request: Request, post_id: PathId, user: EditorChange, db: Anno
     if toggle not in web(request).topics and toggle not in current:
         raise HTTPException(400, "Tema desconocido.")
     new = [t for t in current if t != toggle] if toggle in current else [*current, toggle]
-    if not ReviewRepository(db, web(request).clock).set_topics(post_id, new, user.username):
+    if not _reviews(request, db).set_topics(post_id, new, user.username):
         _not_found_or_skipped([post_id])
     db.commit()
     return _after_change(request, db, user, post_id, view, return_to, "Temas actualizados.")
@@ -143,7 +149,7 @@ def set_state(request: Request, post_id: PathId, user: EditorChange, db: Annotat
               value: Annotated[str, Form()], view: View = "post", return_to: ReturnTo = "") -> Response:
     if value not in REVIEW_STATES:
         raise HTTPException(400, "Estado desconocido.")
-    result = ReviewRepository(db, web(request).clock).set_state([post_id], value, user.username)
+    result = _reviews(request, db).set_state([post_id], value, user.username)
     _not_found_or_skipped(result.skipped)
     db.commit()
     response = _after_change(request, db, user, post_id, view, return_to, STATE_MESSAGES[value])
@@ -186,7 +192,7 @@ def undo_state(request: Request, post_id: PathId, user: EditorChange,
         raise HTTPException(404, "Esa publicación no existe.")
     ctx = web(request)
     previous = _undoable(db, post_id, user, ctx.clock())
-    result = ReviewRepository(db, ctx.clock).set_state([post_id], previous, user.username)
+    result = _reviews(request, db).set_state([post_id], previous, user.username)
     _not_found_or_skipped(result.skipped)
     db.commit()
     log.info("state change undone", post_id=post_id, user=user.username, state=previous)
@@ -204,7 +210,7 @@ def assign(request: Request, post_id: PathId, user: EditorChange, db: Annotated[
     if value not in ("", "me", "none") and target is None:
         raise HTTPException(400, "Asignación no válida.")
     try:
-        result = ReviewRepository(db, web(request).clock).assign([post_id], target, user.username)
+        result = _reviews(request, db).assign([post_id], target, user.username)
     except ValueError:
         raise HTTPException(400, "Esa persona no existe o está desactivada.") from None
     _not_found_or_skipped(result.skipped)
@@ -220,7 +226,7 @@ def add_note(request: Request, post_id: PathId, user: EditorChange, db: Annotate
     text = without_nul(text)
     if not text.strip():
         raise HTTPException(400, "La nota está vacía.")
-    if not ReviewRepository(db, web(request).clock).add_note(post_id, text, user.username):
+    if not _reviews(request, db).add_note(post_id, text, user.username):
         raise HTTPException(404, "Esa publicación no existe.")
     db.commit()
     return _after_change(request, db, user, post_id, view, return_to, "Nota guardada.")

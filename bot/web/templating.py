@@ -44,6 +44,20 @@ def number(value: float | int | None, decimals: int = 0) -> str:
     return text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def followers(value: int | None) -> str:
+    """A follower count the Spanish way, short: 850, 12,3 mil, 456 mil, 1,2 M; "—" when unknown."""
+    if value is None:
+        return "—"
+    if value < 1000:
+        return number(value)
+    if value < 1_000_000:
+        short, unit = value / 1000, "mil"
+    else:
+        short, unit = value / 1_000_000, "M"
+    text = number(short, 1) if short < 100 else number(int(short))
+    return f"{text.removesuffix(',0')} {unit}"
+
+
 def percent(value: float | None, decimals: int = 0) -> str:
     return "—" if value is None else f"{number(100 * value, decimals)} %"
 
@@ -82,6 +96,7 @@ def environment(templates_dir: Path, tz: ZoneInfo) -> Environment:
         return ""
 
     env.filters.update(local=local, ago=ago, safe_url=safe_url, number=number, percent=percent, key_es=describe_key,
+                       followers=followers,
                        highlight=highlight,
                        topic_es=topic_name,
                        tojson_attr=lambda v: json.dumps(v, ensure_ascii=True))

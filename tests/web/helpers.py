@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, select
 
+from bot.config import Config, segmenter
 from bot.web.app import fast_passwords
-from domain import Alert, Platform, Post, PostKind, TextAnalysis
-from storage.models import PostEventRow
+from domain import Alert, Author, Platform, Post, PostKind, TextAnalysis
+from storage.models import AuthorRow, PostEventRow
+from storage.reach import ReachRule, refresh_reach
 from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import UserRepository
@@ -30,6 +32,7 @@ class Seeded:
     ids: dict[str, int]  # name -> post id
     users: dict[str, int]  # role -> user id
     incident: int
+    authors: dict[str, int] = field(default_factory=dict)  # post name -> its author's profile row id
 
 
 def citizen(n: int, text: str, *, minutes_ago: int, platform: Platform = Platform.X,
@@ -56,6 +59,34 @@ def analyse(uow: UnitOfWork, results: list[tuple[int, TextAnalysis]]) -> None:
     assert uow.session is not None
     inserted = uow.analyses.insert_new(results, NOW)
     ReviewRepository(uow.session, lambda: NOW).sync_rows(sorted(inserted))
+
+
+def profile(n: int, *, followers: int | None = None, bio: str | None = None, platform: Platform = Platform.X,
+            handle: str | None = None, verified: str | None = None) -> Author:
+    """The public profile of `citizen(n, …)`'s author."""
+    return Author(platform=platform, author_id=f"a-{n}", handle=handle or f"ciudadano{n}", seen_at=NOW,
+                  display_name=f"Persona {n}", description=bio, verified_type=verified, followers=followers,
+                  following=10, post_count=100, location="Bogotá", website=None,
+                  profile_url=f"https://x.com/ciudadano{n}")
+
+
+def reach_rule(config: Config | None = None) -> ReachRule:
+    seg = segmenter(config or Config())
+    return ReachRule({sid: seg.priority(sid) for sid, _ in seg.segments})
+
+
+def add_profiles(engine: Engine, authors: list[Author], config: Config | None = None) -> dict[str, int]:
+    """Store profiles as the poll does (placed by the configured segments) and let the posts' reach follow;
+    returns author_id -> profile row id."""
+    seg = segmenter(config or Config())
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        result = uow.authors.upsert(authors, seg.place, seg.version, NOW)
+        refresh_reach(uow.session, reach_rule(config), result.changed or [a.key for a in authors])
+        rows = uow.session.execute(select(AuthorRow.author_id, AuthorRow.id)
+                                   .where(AuthorRow.author_id.in_([a.author_id for a in authors]))).all()
+        uow.commit()
+    return {author_id: row_id for author_id, row_id in rows}
 
 
 def seed(engine: Engine) -> Seeded:
@@ -92,7 +123,12 @@ def seed(engine: Engine) -> Seeded:
         for role in ("viewer", "community_manager", "admin"):
             made[role] = users.add(role.replace("_", ""), f"Persona {role}", role, passwords.hash(PASSWORD)).id
         uow.commit()
-    return Seeded(ids, made, incident.id)
+    # Two authors have a profile: the complaint's is a journalist (priority 3), the question's a citizen.
+    rows = add_profiles(engine, [
+        profile(2, followers=12_345, bio="Periodista de tecnología en Radio Vereda"),
+        profile(3, followers=850, bio="Mamá y estudiante", platform=Platform.FACEBOOK),
+    ])
+    return Seeded(ids, made, incident.id, {"complaint": rows["a-2"], "question": rows["a-3"]})
 
 
 def username(role: str) -> str:

@@ -66,6 +66,7 @@ INBOX_PARAMS = {
     "estado": st.sampled_from(["pending", *REVIEW_STATES, "all"]), "asignado": st.sampled_from(["yo", "1", "2"]),
     "desde": st.just("2026-11-01"), "hasta": st.just("2026-11-30"), "q": st.sampled_from(["señal", "trámite"]),
     "incidente": st.just("1"), "orden": st.sampled_from(SORTS), "cursor": CURSORS, "hecho": st.just("3"),
+    "segmento": st.sampled_from(["medios_periodistas", "ciudadania", "sin_perfil"]),
 }
 
 
@@ -132,8 +133,8 @@ def test_any_query_on_any_page_is_answered_safely(admin: TestClient, seeded_any:
 @settings(FUZZ, max_examples=80 * SCALE)
 @given(data=st.data())
 def test_any_id_in_a_path_is_answered_safely(admin: TestClient, seeded_any: Seeded, data: st.DataObject) -> None:
-    route = data.draw(st.sampled_from(["/posts/{}", "/incidents/{}"]), label="route")
-    ids = [*seeded_any.ids.values(), seeded_any.incident]
+    route = data.draw(st.sampled_from(["/posts/{}", "/incidents/{}", "/authors/{}"]), label="route")
+    ids = [*seeded_any.ids.values(), seeded_any.incident, *seeded_any.authors.values()]
     path = route.format(data.draw(_segment(ids), label="id"))
     response = admin.get(path, headers=data.draw(HTMX_HEADERS), follow_redirects=False)
     assert_safe(response, path)
@@ -159,6 +160,7 @@ POST_FORMS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "/admin/users/{}/password": {"password": st.just("una-clave-bastante-larga")},
     "/admin/users": {"username": st.sampled_from(["nueva", "otra.persona"]), "role": st.sampled_from(ROLES),
                      "password": st.just("una-clave-bastante-larga"), "display_name": st.just("Ana")},
+    "/authors/{}/segment": {"segment": st.sampled_from(["", "academia", "medios_periodistas", "sin_perfil"])},
     "/inbox/bulk": {"action": st.sampled_from([f"state:{s}" for s in REVIEW_STATES] + ["assign:me", "assign:2",
                                                                                        "category:queja"])},
 }
@@ -178,6 +180,8 @@ def _form(route: str) -> st.SearchStrategy[dict[str, Any]]:
 def _path_ids(route: str, s: Seeded) -> list[int]:
     if route.startswith("/admin/users/{}/password"):
         return [s.users["viewer"], s.users["community_manager"]]  # the admin's own would end this session
+    if route.startswith("/authors/"):
+        return list(s.authors.values())
     return list(s.users.values()) if route.startswith("/admin/") else list(s.ids.values())
 
 

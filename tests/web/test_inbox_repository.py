@@ -169,10 +169,11 @@ def test_thread_includes_the_ministry_reply(engine: Engine) -> None:
 
 
 def test_cursor_round_trip_and_garbage() -> None:
-    token = encode_cursor(["urgency", 1, NOW.isoformat(), 42])
-    assert decode_cursor(token, "urgency") == ["urgency", 1, NOW, 42]
-    assert decode_cursor(encode_cursor(["urgency", 1, "2026-11-20T17:00:00", 42]), "urgency") is None  # naive
+    token = encode_cursor(["urgency", 1, 4, NOW.isoformat(), 42])
+    assert decode_cursor(token, "urgency") == ["urgency", 1, 4, NOW, 42]
+    assert decode_cursor(encode_cursor(["urgency", 1, 4, "2026-11-20T17:00:00", 42]), "urgency") is None  # naive
     assert decode_cursor(encode_cursor(["urgency", 1, 20000.5, 42]), "urgency") is None  # an old bookmark
+    assert decode_cursor(encode_cursor(["urgency", 1, NOW.isoformat(), 42]), "urgency") is None  # before reach
     assert decode_cursor(token, "recent") is None  # a bookmark of the other order is ignored
     assert decode_cursor("not-base64!!", "recent") is None
     assert decode_cursor(encode_cursor(["recent", "yesterday", 1]), "recent") is None

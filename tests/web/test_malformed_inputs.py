@@ -67,7 +67,11 @@ GET_CASES = [
     ("/inbox?cursor=" + _raw_cursor(["recent", "0001-01-01T00:00:00+00:00", 1]), 400, "enlace de página"),
     ("/inbox?cursor=" + _raw_cursor(["recent", "2026-01-01T00:00:00", 1]), 400, "enlace de página"),  # naive
     ("/inbox?cursor=" + _raw_cursor(["recent", "2026-01-01T00:00:00+00:00", 2**70]), 400, "enlace de página"),
-    ("/inbox?orden=urgency&cursor=" + _raw_cursor(["urgency", 2**40, "2026-01-01T00:00:00+00:00", 1]), 400,
+    ("/inbox?orden=urgency&cursor=" + _raw_cursor(["urgency", 2**40, 0, "2026-01-01T00:00:00+00:00", 1]), 400,
+     "enlace de página"),
+    ("/inbox?orden=urgency&cursor=" + _raw_cursor(["urgency", 1, 2**40, "2026-01-01T00:00:00+00:00", 1]), 400,
+     "enlace de página"),  # reach rank out of SMALLINT
+    ("/inbox?orden=urgency&cursor=" + _raw_cursor(["urgency", 1, -1, "2026-01-01T00:00:00+00:00", 1]), 400,
      "enlace de página"),
     ("/inbox?cursor=" + base64.urlsafe_b64encode(b"[" * 300).decode(), 400, "enlace de página"),
     ("/inbox?cursor=" + _raw_cursor("recent"), 400, "enlace de página"),
@@ -95,7 +99,7 @@ def test_the_apps_own_cursor_and_week_links_still_work(client_any) -> None:  # t
     viewer = client_any("viewer")
     cursor = encode_cursor(["recent", NOW.isoformat(), 3])
     assert viewer.get(f"/inbox?estado=all&cursor={cursor}").status_code == 200
-    urgency = encode_cursor(["urgency", 1, NOW.isoformat(), 3])
+    urgency = encode_cursor(["urgency", 1, 29, NOW.isoformat(), 3])
     assert viewer.get(f"/inbox?estado=all&orden=urgency&cursor={urgency}").status_code == 200
 
 

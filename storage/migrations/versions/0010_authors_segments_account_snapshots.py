@@ -79,9 +79,24 @@ def upgrade() -> None:
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('views', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('reach', sa.BigInteger(), nullable=True))
+    # The inbox's urgency order weighs the author's reach (storage/reach.py): a stored rank, 0 = widest, in
+    # the urgency index after the tier. No author has a profile yet, so every row starts at the worst rank
+    # (11, the server default: no table rewrite); `storage.reach.refresh_reach` rewrites it as profiles come.
+    with op.batch_alter_table('post_reviews', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('reach_rank', sa.SmallInteger(), server_default='11', nullable=False))
+        batch_op.drop_index('ix_post_reviews_urgency')
+        batch_op.create_index('ix_post_reviews_urgency', ['state', 'tier', 'reach_rank', 'due_at', 'post_id'],
+                              unique=False)
+    # An author's posts (the author page, and the reach refresh when a profile changes).
+    op.create_index('ix_posts_author', 'posts', ['platform', 'author_id', 'created_at'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_posts_author', table_name='posts')
+    with op.batch_alter_table('post_reviews', schema=None) as batch_op:
+        batch_op.drop_index('ix_post_reviews_urgency')
+        batch_op.create_index('ix_post_reviews_urgency', ['state', 'tier', 'due_at', 'post_id'], unique=False)
+        batch_op.drop_column('reach_rank')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_column('reach')
         batch_op.drop_column('views')
