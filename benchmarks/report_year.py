@@ -77,8 +77,19 @@ BOGOTA_OFFSET = -5 * 3600  # the generator's clock only; the report uses the con
 
 POST_COLUMNS = ("id", "platform", "external_id", "kind", "account", "author_id", "author_handle", "text", "lang",
                 "created_at", "url", "in_reply_to_id", "conversation_id", "is_own", "likes", "reposts", "replies",
-                "quotes", "bookmarks", "impressions", "reactions", "comments", "shares", "saves", "raw",
-                "collected_at", "updated_at")
+                "quotes", "bookmarks", "impressions", "reactions", "comments", "shares", "saves", "views", "reach",
+                "raw", "collected_at", "updated_at")
+AUTHOR_COLUMNS = ("id", "platform", "author_id", "handle", "display_name", "description", "verified_type", "followers",
+                  "following", "post_count", "profile_url", "first_seen", "last_seen", "refreshed_at", "segment",
+                  "segment_rule")
+SNAPSHOT_COLUMNS = ("id", "platform", "account", "day", "followers", "following", "post_count", "taken_at")
+# Audience segments of the synthetic authors (config ids) and their shares; the rest of the authors posting
+# (PROFILED_SHARE) have a profile, the others none yet ("sin perfil").
+SEGMENT_SHARE = {"ciudadania": 0.80, "medios_periodistas": 0.04, "gobierno_y_politica": 0.03,
+                 "operadores_y_empresas_tic": 0.02, "academia": 0.03, "influenciadores": 0.03,
+                 "entidades_gubernamentales": 0.02, "sector_tic": 0.03}
+PROFILED_SHARE = 0.85
+FOLLOWERS_START = {"x": 1_450_000, "facebook": 820_000, "instagram": 310_000}
 ANALYSIS_COLUMNS = ("post_id", "lang", "sentiment", "sentiment_score", "category", "topics", "flags", "rules",
                     "version", "analyzed_at")
 
@@ -200,11 +211,11 @@ def generate_year(total: int, year: int) -> Year:
         ("likes", (0, 2), 250, 0.6), ("reposts", (0,), 60, 0.1), ("replies", (0,), 25, 0.2),
         ("quotes", (0,), 4, 0.02), ("bookmarks", (0,), 15, 0.05), ("reactions", (1,), 180, 0.4),
         ("comments", (1, 2), 40, 0.0), ("shares", (1,), 30, 0.0), ("saves", (2,), 35, 0.0),
-        ("impressions", (0, 1, 2), 20000, 300),
+        ("impressions", (0,), 20000, 300), ("views", (1, 2), 15000, 0), ("reach", (2,), 9000, 0),
     ):
         reported = np.isin(platform, platforms)
-        if name == "impressions":
-            reported &= (platform == 0) | big
+        if name in ("views", "reach"):  # Meta reports them for the Page's and account's own media only
+            reported &= big
         mean = np.where(big, own_mean, np.where(own, own_mean / 40, citizen_mean))
         values = rng.poisson(mean)
         metrics[name] = np.where(reported, values, -1)
@@ -244,7 +255,7 @@ def _rows(y: Year, lo: int, hi: int, pg: bool) -> tuple[list[tuple[Any, ...]], l
             f"https://example.invalid/{platform}/{ext}", f"b{reply_to}" if reply_to >= 0 else None,
             f"b{y.conversation[g]}", yes if own else no,
             *(metric_lists[m][i] for m in ("likes", "reposts", "replies", "quotes", "bookmarks", "impressions",
-                                           "reactions", "comments", "shares", "saves")),
+                                           "reactions", "comments", "shares", "saves", "views", "reach")),
             '{"synthetic": true}', now, now,
         ))
         topic, flag = y.topic[g], y.flag[g]
@@ -257,7 +268,46 @@ def _rows(y: Year, lo: int, hi: int, pg: bool) -> tuple[list[tuple[Any, ...]], l
     return posts, analyses, labels
 
 
+def author_rows(y: Year, year: int, pg: bool) -> list[tuple[Any, ...]]:
+    """A public profile for most (platform, citizen) pairs that post, with a segment and followers."""
+    rng = np.random.default_rng(SEED + 1)
+    citizen = y.author >= 0
+    pairs = np.unique(y.platform[citizen].astype(np.int64) * 10_000_000 + y.author[citizen])
+    pairs = pairs[rng.random(pairs.size) < PROFILED_SHARE]
+    segments = rng.choice(list(SEGMENT_SHARE), size=pairs.size, p=list(SEGMENT_SHARE.values()))
+    followers = rng.lognormal(np.log(300), 2.0, size=pairs.size).astype(np.int64)
+    stamp = _stamps(np.array([datetime(year, 1, 1, tzinfo=UTC).timestamp()]), pg)[0]
+    rows = []
+    for i, (pair, segment, fans) in enumerate(zip(pairs.tolist(), segments.tolist(), followers.tolist(),
+                                                 strict=True)):
+        platform, number = str(PLATFORMS[pair // 10_000_000]), pair % 10_000_000
+        boost = 200 if segment in ("medios_periodistas", "influenciadores") else 1
+        rows.append((i + 1, platform, f"c{number}", f"c{number}", f"Autor sintético {number}", "perfil sintético",
+                     None, int(fans * boost), 150, 1000, f"https://example.invalid/{platform}/c{number}", stamp,
+                     stamp, stamp, segment, f"bench:{segment}"))
+    return rows
+
+
+def snapshot_rows(year: int, pg: bool) -> list[tuple[Any, ...]]:
+    """One follower count per ministry account and day of the year, growing a little each day."""
+    rng = np.random.default_rng(SEED + 2)
+    rows = []
+    first = date(year, 1, 1)
+    for platform, account in ACCOUNTS.items():
+        fans = FOLLOWERS_START[platform]
+        for d in range((date(year + 1, 1, 1) - first).days):
+            day = first + timedelta(days=d)
+            fans += int(rng.normal(fans * 0.0004, fans * 0.0002))
+            taken = _stamps(np.array([datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp()]), pg)[0]
+            rows.append((len(rows) + 1, platform, account, day.isoformat(), fans, 300, 20_000 + d, taken))
+    return rows
+
+
 SECONDARY = {"posts": [ix for ix in PostRow.__table__.indexes], "analyses": list(AnalysisRow.__table__.indexes)}
+
+
+def year_of(y: Year) -> int:
+    return datetime.fromtimestamp(float(np.median(y.epoch)), UTC).year
 
 
 def load(engine: Engine, y: Year) -> None:
@@ -285,8 +335,19 @@ def load(engine: Engine, y: Year) -> None:
             raw.commit()
             print(f"  loaded {hi:,} / {y.size:,} posts", end="\r", flush=True)
         print()
+        for table, columns, rows in (("authors", AUTHOR_COLUMNS, author_rows(y, year_of(y), pg)),
+                                     ("account_snapshots", SNAPSHOT_COLUMNS, snapshot_rows(year_of(y), pg))):
+            if pg:
+                with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                                rows)
+            raw.commit()
         if pg:
-            cur.execute("SELECT setval(pg_get_serial_sequence('posts', 'id'), (SELECT max(id) FROM posts))")
+            for table in ("posts", "authors", "account_snapshots"):
+                cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             raw.commit()
     finally:
         raw.close()

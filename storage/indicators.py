@@ -51,6 +51,10 @@ from storage.models import (
 INTERACTION_METRICS: tuple[str, ...] = (
     "likes", "reposts", "replies", "quotes", "bookmarks", "reactions", "comments", "shares", "saves",
 )
+# How many saw a post, each platform's own measure, never added together: X's impressions, Meta's views
+# (Facebook and Instagram; they replaced Facebook's post_impressions, retired on 2025-11-15) and Instagram's
+# reach (unique accounts). Not interactions.
+AUDIENCE_MEASURES: tuple[str, ...] = ("impressions", "views", "reach")
 CLOSED_REVIEW_STATES = ("attended", "not_applicable")
 
 
@@ -155,9 +159,11 @@ class ActivityRow:
     category: str | None
     posts: int
     metrics: Mapping[str, int] = field(default_factory=dict)  # interaction counters summed (absent: 0)
-    impressions: int = 0
-    with_impressions: int = 0  # posts whose platform reported impressions
-    impression_interactions: int = 0  # interactions of those posts (for interactions per impression)
+    # per audience measure (AUDIENCE_MEASURES) reported by the platform: its sum, how many posts reported it,
+    # and those posts' interactions (for interactions per impression/view/reached account); absent: none did
+    measures: Mapping[str, int] = field(default_factory=dict)
+    measured_posts: Mapping[str, int] = field(default_factory=dict)
+    measured_interactions: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def interactions(self) -> int:
@@ -177,9 +183,11 @@ def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]])
     computed arithmetically over one range scan; otherwise posts are joined to the table of day ranges.
     """
     metric_sums = [func.sum(getattr(PostRow, m)).label(m) for m in INTERACTION_METRICS]
-    measures = (func.count().label("n"), *metric_sums, func.sum(PostRow.impressions).label("impressions"),
-                func.count(PostRow.impressions).label("with_impressions"),
-                func.sum(case((PostRow.impressions.is_not(None), engagement()), else_=0)).label("imp_eng"))
+    eng = engagement()
+    audience = [agg for m in AUDIENCE_MEASURES for agg in (
+        func.sum(getattr(PostRow, m)).label(f"{m}_sum"), func.count(getattr(PostRow, m)).label(f"{m}_posts"),
+        func.sum(case((getattr(PostRow, m).is_not(None), eng), else_=0)).label(f"{m}_eng"))]
+    measures = (func.count().label("n"), *metric_sums, *audience)
     keys = (PostRow.platform, PostRow.account, PostRow.is_own, PostRow.kind, AnalysisRow.sentiment,
             AnalysisRow.category)
     if uniform_days(days):
@@ -206,8 +214,9 @@ def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]])
             day=int(m["idx"]), platform=m["platform"], account=m["account"], is_own=bool(m["is_own"]),
             kind=m["kind"], sentiment=m["sentiment"], category=m["category"], posts=int(m["n"]),
             metrics={name: int(m[name] or 0) for name in INTERACTION_METRICS},
-            impressions=int(m["impressions"] or 0), with_impressions=int(m["with_impressions"]),
-            impression_interactions=int(m["imp_eng"] or 0),
+            measures={a: int(m[f"{a}_sum"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
+            measured_posts={a: int(m[f"{a}_posts"]) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
+            measured_interactions={a: int(m[f"{a}_eng"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
         ))
     return out
 
@@ -403,6 +412,12 @@ class NotablePost:
     created_at: datetime
     interactions: int
     impressions: int | None
+    views: int | None = None
+    reach: int | None = None
+
+    def audience(self) -> dict[str, int]:
+        """The audience measures its platform reported (AUDIENCE_MEASURES order)."""
+        return {m: v for m in AUDIENCE_MEASURES if (v := getattr(self, m)) is not None}
 
 
 def top_own_posts(session: Session, start: datetime, end: datetime, limit: int = 10,
@@ -411,13 +426,13 @@ def top_own_posts(session: Session, start: datetime, end: datetime, limit: int =
     eng = engagement().label("eng")
     stmt = (
         select(PostRow.platform, PostRow.account, PostRow.external_id, PostRow.author_handle, PostRow.text,
-               PostRow.url, PostRow.created_at, eng, PostRow.impressions)
+               PostRow.url, PostRow.created_at, eng, PostRow.impressions, PostRow.views, PostRow.reach)
         .where(_in_range(start, end), PostRow.is_own == true(), PostRow.kind == "own_post",
                *([PostRow.platform == platform] if platform else []))
         .order_by(eng.desc(), PostRow.created_at, PostRow.id)
         .limit(limit)
     )
-    return [NotablePost(*row[:7], int(row[7]), row[8]) for row in session.execute(stmt)]
+    return [NotablePost(*row[:7], int(row[7]), *row[8:]) for row in session.execute(stmt)]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -270,8 +270,62 @@ def weekly_trend(r: WeeklyReport) -> Chart | None:
                  f"semana del informe{gap}.", _png(fig))
 
 
+def segment_volumes(r: WeeklyReport) -> Chart | None:
+    """Citizen posts per audience segment, this week next to the previous one."""
+    pairs = [(now, before) for now, before in r.segments() if now.posts or before.posts]
+    if not any(now.posts for now, _ in pairs):
+        return None
+    fig = _figure(height=1.0 + 0.42 * len(pairs))
+    ax = fig.add_subplot()
+    ys = range(len(pairs))
+    ax.barh([y + 0.2 for y in ys], [now.posts for now, _ in pairs], 0.4, label="Esta semana", color="#0b5cab")
+    if r.has_previous:
+        ax.barh([y - 0.2 for y in ys], [before.posts for _, before in pairs], 0.4, label="Semana anterior",
+                color="#a9c4e6")
+    ax.set_yticks(list(ys), [now.label for now, _ in pairs])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(FuncFormatter(_es_number))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _legend_above(ax, ncols=2)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
+    ax.set_axisbelow(True)
+    return Chart("segmentos", "Publicaciones ciudadanas por segmento de audiencia",
+                 "Barras horizontales por segmento de audiencia de las publicaciones ciudadanas de esta semana y "
+                 "de la anterior.", _png(fig))
+
+
+def followers_over_time(r: WeeklyReport) -> Chart | None:
+    """One small line chart per ministry account: its daily followers over the trend's weeks."""
+    accounts = [a for a in r.followers if len(a.series) >= 2]
+    if not accounts:
+        return None
+    cols = min(3, len(accounts))
+    rows = math.ceil(len(accounts) / cols)
+    fig = _figure(height=2.6 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    first = r.period.days[0]
+    for ax, a in zip(axes.flat, accounts, strict=False):
+        xs = [(s.day - first).days for s in a.series]
+        ax.plot(xs, [s.followers for s in a.series], color=PLATFORM_COLORS.get(a.platform, "#0b5cab"),
+                linewidth=1.6)
+        ax.axvspan(0, len(r.period.days) - 1, color="#eef0f3", zorder=0)
+        ax.set_title(f"{PLATFORM_ES.get(a.platform, a.platform)} · {a.account}", fontsize=9)
+        ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
+        ticks = sorted({x for x in xs if x % 14 == 0} | {xs[-1]})
+        ax.set_xticks(ticks, [short_day(first + timedelta(days=x)) for x in ticks], rotation=90)
+        ax.tick_params(labelsize=7)
+        _style(ax)
+    for ax in list(axes.flat)[len(accounts):]:
+        ax.set_visible(False)
+    fig.supxlabel("Seguidores por día · sombreado: semana del informe", fontsize=8, color="#555")
+    return Chart("seguidores", "Seguidores de las cuentas del Ministerio",
+                 "Un gráfico de líneas por cuenta con sus seguidores diarios de las últimas semanas; la semana del "
+                 "informe aparece sombreada.", _png(fig))
+
+
 def all_charts(r: WeeklyReport) -> dict[str, Chart]:
     """Every chart that has data, by key."""
-    charts = [f(r) for f in (weekly_trend, daily_interactions, daily_mentions, sentiment_over_time, pqrsd_mix,
-                             response_times, top_topics)]
+    charts = [f(r) for f in (weekly_trend, daily_interactions, followers_over_time, daily_mentions,
+                             segment_volumes, sentiment_over_time, pqrsd_mix, response_times, top_topics)]
     return {c.key: c for c in charts if c is not None}

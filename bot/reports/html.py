@@ -18,15 +18,17 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.labels import CATEGORY_ES, LEVEL_ES, PLATFORM_ES
+from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, LEVEL_ES, PLATFORM_ES
 from bot.reports.charts import Chart
 from bot.reports.model import (
     DUE_SOON_BUSINESS_DAYS,
     Kpi,
+    SegmentSection,
     Table,
     WeeklyReport,
     long_day,
     period_text,
+    segment_sections,
     short_day,
 )
 
@@ -187,6 +189,14 @@ def headline(r: WeeklyReport) -> list[str]:
         f"de {es_int(c.unique_citizens)} personas distintas; el tono negativo fue del "
         f"{es_pct(k['tono_negativo'].current)}{_vs(k['tono_negativo'])}.",
     ]
+    fans = k["seguidores"]
+    if fans.current is not None:
+        growth = k["seguidores_nuevos"].current
+        grew = "" if growth is None else f" ({'+' if growth >= 0 else MINUS}{es_int(abs(growth))} en la semana)"
+        rate = k["tasa_interaccion_seguidores"].current
+        lines.append(f"Las cuentas del Ministerio suman {es_int(fans.current)} seguidores{grew}"
+                     + (f"; la tasa de interacción por seguidor fue del {es_pct(rate, 2)}." if rate is not None
+                        else "."))
     s = c.responses
     if s.received:
         timing = (f", con una mediana de primera respuesta de {es_hours(k['mediana_primera_respuesta_h'].current)} "
@@ -241,6 +251,31 @@ def headline(r: WeeklyReport) -> list[str]:
         lines.append(f"La publicación propia con más interacciones ({es_int(top.interactions)}, "
                      f"{PLATFORM_ES.get(top.platform, top.platform)}): «{clip(top.text, 110)}».")
     return lines
+
+
+def segment_text(s: SegmentSection) -> str:
+    """One segment's week in a sentence: volume and people, tone, PQRSD, against the previous week."""
+    now, before = s.now, s.before
+    change = ""
+    if before.posts:
+        diff = 100.0 * (now.posts - before.posts) / before.posts
+        change = f" ({'+' if diff >= 0 else MINUS}{es_num(abs(diff))} % frente a la semana anterior)"
+    elif now.posts:
+        change = " (la semana anterior: ninguna)"
+    text = (f"{es_int(now.posts)} publicaciones de {es_int(now.authors)} "
+            f"{'autor' if now.authors == 1 else 'autores'}{change}.")
+    if now.analysed:
+        text += (f" Tono: {es_pct(now.sentiment_share('negative'))} negativo, "
+                 f"{es_pct(now.sentiment_share('neutral'))} neutral y {es_pct(now.sentiment_share('positive'))} "
+                 "positivo")
+        if before.analysed:
+            text += f" (negativo la semana anterior: {es_pct(before.sentiment_share('negative'))})"
+        text += "."
+    mix = sorted(((n, c) for c, n in now.categories.items() if n), reverse=True)
+    if mix:
+        text += " PQRSD: " + ", ".join(f"{CATEGORY_ES.get(c, c).lower()} {es_int(n)}" for n, c in mix[:4])
+        text += f"; {es_int(now.questions)} con plazo legal de respuesta (semana anterior: {es_int(before.questions)})."
+    return text
 
 
 def comparison_text(r: WeeklyReport) -> str:
@@ -310,7 +345,8 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "change_class": change_class, "incident_text": lambda inc: incident_text(r, inc),
         "platform_es": PLATFORM_ES, "category_es": CATEGORY_ES, "holidays": r.holidays_in_period(),
         "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime, "comparison": comparison_text(r),
-        "due_soon_days": DUE_SOON_BUSINESS_DAYS,
+        "due_soon_days": DUE_SOON_BUSINESS_DAYS, "segment_sections": segment_sections(r),
+        "segment_text": segment_text, "audience_es": AUDIENCE_MEASURE_ES,
     }
     return _environment().get_template("report.html.j2").render(**context)
 

@@ -51,8 +51,9 @@ POSTS = [
     post("own-x", X, OWN, at(2026, 11, 16, 10), own=True,
          metrics=Metrics(likes=10, reposts=2, replies=3, quotes=1, bookmarks=4, impressions=1000)),
     post("own-fb", FB, OWN, at(2026, 11, 17, 9), own=True,
-         metrics=Metrics(reactions=7, comments=5, shares=2, impressions=500)),
-    post("own-ig", IG, OWN, at(2026, 11, 22, 23, 30), own=True, metrics=Metrics(likes=9, comments=1, saves=2)),
+         metrics=Metrics(reactions=7, comments=5, shares=2, views=500)),
+    post("own-ig", IG, OWN, at(2026, 11, 22, 23, 30), own=True,
+         metrics=Metrics(likes=9, comments=1, saves=2, views=300, reach=120)),
     post("r-1", X, R, at(2026, 11, 16, 12), own=True, reply_to="c-1", conv="c-1",
          metrics=Metrics(likes=1, impressions=50)),
     post("r-2", X, R, at(2026, 11, 24, 9), own=True, reply_to="c-2", conv="c-2"),  # next week
@@ -186,8 +187,9 @@ def test_notable_posts_threads_incidents_and_problems(db):
         threads = q.busiest_threads(s, WEEK.utc_start, WEEK.utc_end)
         incidents = q.incidents_between(s, WEEK.utc_start, WEEK.utc_end)
         problems = q.collection_problems(s, WEEK.utc_start, WEEK.utc_end)
-    assert [(p.external_id, p.interactions, p.impressions) for p in top] == [
-        ("own-x", 20, 1000), ("own-fb", 14, 500), ("own-ig", 12, None)]
+    assert [(p.external_id, p.interactions, p.audience()) for p in top] == [
+        ("own-x", 20, {"impressions": 1000}), ("own-fb", 14, {"views": 500}),
+        ("own-ig", 12, {"views": 300, "reach": 120})]
     [thread] = threads  # only the Facebook post has more than one citizen post
     assert (thread.platform, thread.conversation_id, thread.posts, thread.citizens, thread.negative) == (
         "facebook", "own-fb", 3, 2, 0)
@@ -201,7 +203,10 @@ def test_report_model_figures(db):
         r = build_report(uow.session, WEEK, AS_OF, CAL)
     c = r.current
     assert (c.posts, c.citizen_posts, c.own_posts, c.own_replies, c.interactions) == (12, 8, 3, 1, 47)
-    assert c.impressions == 1500 and c.interaction_rate_on_impressions == pytest.approx(34 / 1500)
+    # each platform's own measure, over own posts only (r-1's 50 impressions are a reply's), never summed
+    audience = {k: (a.total, a.posts, a.interactions) for k, a in c.audience().items()}
+    assert audience == {("x", "impressions"): (1000, 1, 20), ("facebook", "views"): (500, 1, 14),
+                        ("instagram", "views"): (300, 1, 12), ("instagram", "reach"): (120, 1, 12)}
     assert c.unique_citizens == 6
     assert dict(c.sentiment()) == {"negative": 3, "neutral": 3, "positive": 1, "sin_analizar": 1}
     assert c.sentiment_share("negative") == pytest.approx(3 / 7)
@@ -222,7 +227,15 @@ def test_report_model_figures(db):
     assert kpis["menciones_recibidas"].change.pct == pytest.approx(500 / 3)
     assert kpis["tasa_respuesta"].current == 0.4 and kpis["tasa_respuesta"].previous == 0.0  # 2 of 5 PQRSD
     assert kpis["interacciones_por_publicacion"].current == pytest.approx(46 / 3)
-    assert kpis["tasa_interaccion_seguidores"].current is None
+    assert "impresiones" not in kpis  # the former sum of X impressions and Meta views is gone
+    assert (kpis["impresiones_x"].current, kpis["visualizaciones_facebook"].current,
+            kpis["visualizaciones_instagram"].current, kpis["alcance_instagram"].current) == (1000, 500, 300, 120)
+    assert kpis["tasa_interaccion_impresiones_x"].current == pytest.approx(20 / 1000)
+    assert kpis["tasa_interaccion_visualizaciones_facebook"].current == pytest.approx(14 / 500)
+    assert kpis["tasa_interaccion_alcance_instagram"].current == pytest.approx(12 / 120)
+    assert kpis["impresiones_x"].previous is None  # no own post the week before: no figure, not 0
+    assert kpis["tasa_interaccion_seguidores"].current is None  # no follower snapshot stored
+    assert "sin datos" in kpis["tasa_interaccion_seguidores"].note
     # a platform-day with no posts is a possible collection gap: X had posts Mon, Thu, Fri and Sun only
     x_gaps = [g.day.isoformat() for g in r.gaps() if g.platform == "x"]
     assert x_gaps == ["2026-11-17", "2026-11-18", "2026-11-21"]

@@ -90,7 +90,8 @@ def test_html_reads_like_a_report(sample_report, expected):
     assert '<html lang="es">' in html
     assert "Informe semanal de redes sociales" in html and "del 16 al 22 de noviembre de 2026" in html
     for section in ("resumen", "indicadores", "interacciones", "conversacion", "tono", "pqrsd", "temas",
-                    "respuesta", "incidentes", "destacadas", "conversaciones", "pendientes", "cobertura"):
+                    "respuesta", "incidentes", "destacadas", "conversaciones", "pendientes", "cobertura",
+                    "audiencias", "autores-influyentes"):
         assert f'<section id="{section}">' in html
     assert f"registraron {es(expected['interactions'])} interacciones" in html
     assert f"publicó {es(expected['citizens'])} menciones y comentarios" in html
@@ -100,7 +101,11 @@ def test_html_reads_like_a_report(sample_report, expected):
     # notable posts link to the platform; charts are embedded PNGs; nothing is loaded from elsewhere
     assert 'href="https://example.invalid/instagram/mintic_colombia/' in html
     images = re.findall(r'<img src="([^"]+)"', html)
-    assert len(images) == 6 and all(src.startswith("data:image/png;base64,") for src in images)
+    charts = set(re.findall(r'<figure class="chart" id="grafico-([a-z_]+)"', html))
+    assert {"interacciones_diarias", "menciones_diarias", "segmentos", "sentimiento_diario", "pqrsd",
+            "tiempos_respuesta", "temas"} <= charts  # and the followers' when the sample has snapshots
+    assert len(images) == len(charts) and all(src.startswith("data:image/png;base64,") for src in images)
+    assert "ninguna fuente conectada informa" not in html
     assert "<script" not in html and "<link" not in html and "@import" not in html
     assert not re.search(r'src="(?!data:)', html) and "url(" not in html
 

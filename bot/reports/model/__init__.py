@@ -12,11 +12,14 @@ shown as 0 %), and what is known about missing data is listed
 - report.py: `WeeklyReport` (the key indicators, data gaps, the summary kept in report_runs);
 - build.py: `build_report`, which runs the queries and gathers a `WeeklyReport`;
 - trend.py: the key indicators of the last weeks (`build_trend`);
-- tables.py: the indicator tables (one CSV each, and the HTML report's tables).
+- audience.py: citizen posts per audience segment, the ministry accounts' followers;
+- tables.py, audience_tables.py (+ columns.py): the indicator tables (one CSV each, and the HTML report's tables).
 
 The writers import from here; the Spanish labels are bot/labels.py's.
 """
 
+from bot.reports.model.audience import AccountFollowers, SegmentFigures
+from bot.reports.model.audience_tables import SegmentSection, segment_sections
 from bot.reports.model.build import build_report
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS, DeadlineStats, Pending, deadline_windows
 from bot.reports.model.figures import PeriodFigures, period_figures
@@ -29,6 +32,7 @@ __all__ = [
     "DUE_SOON_BUSINESS_DAYS",
     "TREND_KEYS",
     "TREND_WEEKS",
+    "AccountFollowers",
     "Column",
     "DataGap",
     "DeadlineStats",
@@ -36,6 +40,8 @@ __all__ = [
     "Pending",
     "Period",
     "PeriodFigures",
+    "SegmentFigures",
+    "SegmentSection",
     "Table",
     "TrendWeek",
     "WeeklyReport",
@@ -47,6 +53,7 @@ __all__ = [
     "period_figures",
     "period_text",
     "report_tables",
+    "segment_sections",
     "short_day",
     "trend_source_text",
     "week_period",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,11 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from analyzers.indicators import QUESTION_CATEGORIES, deadline_days
+from bot.reports.model.audience import TOP_AUTHORS, TOP_AUTHORS_PER_SEGMENT, account_followers
 from bot.reports.model.figures import PeriodFigures, period_figures
 from bot.reports.model.periods import Period
 from bot.reports.model.report import WeeklyReport
 from bot.reports.model.trend import TREND_WEEKS, build_trend
 from domain.business_calendar import BusinessCalendar
+from storage import audience_indicators as aq
 from storage import indicators as q
 
 PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed
@@ -39,7 +41,8 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
                  previous_summary: Mapping[str, Any] | None = None,
                  frozen: Mapping[str, Any] | None = None,
                  history: Mapping[str, Mapping[str, Any]] | None = None,
-                 trend_weeks: int = TREND_WEEKS) -> WeeklyReport:
+                 trend_weeks: int = TREND_WEEKS,
+                 segments: Sequence[tuple[str, str]] = ()) -> WeeklyReport:
     """Gather every figure of `period` (and the previous period) known at `as_of`.
 
     The previous period is compared at equal maturity: with `previous_summary` (its report_runs.summary,
@@ -48,6 +51,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
     `frozen` (this period's own stored summary) re-runs a report with the figures it gave then: its moment
     and its key figures (counters are not versioned, so only the stored figures can be reproduced exactly).
     `history` (stored summaries by week label) feeds the trend of the last `trend_weeks` weeks.
+    `segments`: the configured audience segments as (id, label) pairs, in the order the report shows them.
     """
     if frozen is not None:
         as_of = datetime.fromisoformat(frozen["as_of"])
@@ -80,6 +84,13 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
         problems=q.collection_problems(session, start, end),
         stored_first=first, stored_last=last,
         previous_as_of=previous_as_of, stored_previous=previous_summary, frozen=frozen,
+        segment_labels=tuple(segments),
+        influential=aq.influential_authors(session, start, end, limit=TOP_AUTHORS,
+                                           per_segment=TOP_AUTHORS_PER_SEGMENT),
     )
+    # followers: the daily snapshots of the trend's span (and a week before it, for that week's growth)
+    first_day = period.days[0] - timedelta(days=7 * max(trend_weeks, 2))
+    snapshots = aq.follower_snapshots(session, first_day, period.days[-1], as_of)
+    report.followers = account_followers(snapshots, period, current, before, has_previous=report.has_previous)
     report.trend = build_trend(session, report, history or {}, trend_weeks)
     return report

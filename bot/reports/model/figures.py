@@ -21,6 +21,7 @@ from bot.reports.model.deadlines import (
 )
 from bot.reports.model.periods import Period
 from domain.business_calendar import BusinessCalendar
+from storage import audience_indicators as aq
 from storage import indicators as q
 
 
@@ -37,6 +38,8 @@ class PeriodFigures:
     responses_by_platform: dict[str, ResponseStats]
     responses_by_category: dict[str, ResponseStats]
     incidents: list[q.IncidentInfo] = field(default_factory=list)
+    # citizen posts per (audience segment, platform); summed over segments, `authors` gives `citizens`
+    segments: list[aq.SegmentRow] = field(default_factory=list)
     # legal deadlines that fell in the period (questions received earlier), and the period's own questions
     deadlines: DeadlineStats | None = None
     deadlines_by_platform: dict[str, DeadlineStats] = field(default_factory=dict)
@@ -90,11 +93,10 @@ class PeriodFigures:
         return out
 
     def by_account(self) -> dict[tuple[str, str], dict[str, Any]]:
-        """Per (platform, account): own posts, replies, interactions by type, impressions, citizen posts."""
+        """Per (platform, account): own posts, replies, interactions by type, audience measures, citizen posts."""
         out: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: {
             "own_posts": 0, "own_replies": 0, "interactions": 0, "post_interactions": 0,
-            "metrics": Counter(), "impressions": 0, "with_impressions": 0, "impressions_interactions": 0,
-            "citizen_posts": 0, "received": Counter(),
+            "metrics": Counter(), "audience": {}, "citizen_posts": 0, "received": Counter(),
         })
         for r in self.activity:
             acc = out[(r.platform, r.account)]
@@ -104,25 +106,23 @@ class PeriodFigures:
                 acc["metrics"].update(r.metrics)
                 if r.kind == "own_post":
                     acc["post_interactions"] += r.interactions
-                    acc["impressions"] += r.impressions
-                    acc["with_impressions"] += r.with_impressions
-                    acc["impressions_interactions"] += r.impression_interactions
+                    _add_audience(acc["audience"], r)
             else:
                 acc["citizen_posts"] += r.posts
                 acc["received"][r.kind] += r.posts
         return dict(out)
 
-    @property
-    def impressions(self) -> int | None:
-        """Impressions of own posts, None when no platform reported any."""
-        known = sum(r.with_impressions for r in self.own if r.kind == "own_post")
-        return sum(r.impressions for r in self.own if r.kind == "own_post") if known else None
+    def audience(self) -> dict[tuple[str, str], Audience]:
+        """Own posts' audience per (platform, measure) the platform reported; never summed across either."""
+        out: dict[tuple[str, str], Audience] = {}
+        for r in self.own:
+            if r.kind == "own_post":
+                _add_audience(out, r)
+        return out
 
-    @property
-    def interaction_rate_on_impressions(self) -> float | None:
-        """Interactions per impression, over the own posts whose platform reported impressions."""
-        rows = [r for r in self.own if r.kind == "own_post"]
-        return ratio(sum(r.impression_interactions for r in rows), sum(r.impressions for r in rows))
+    def own_post_interactions_of(self, platform: str, account: str) -> int:
+        return sum(r.interactions for r in self.own if r.kind == "own_post" and (r.platform, r.account) == (
+            platform, account))
 
     def daily(self, value: Any, *, own: bool | None = None) -> dict[tuple[int, str], int]:
         """Sum of `value(row)` per (day index, platform)."""
@@ -173,6 +173,30 @@ class PeriodFigures:
         return total
 
 
+@dataclass(frozen=True)
+class Audience:
+    """One audience measure (impressions, views or reach) of a platform's own posts in a period."""
+
+    platform: str
+    measure: str  # one of storage.indicators.AUDIENCE_MEASURES
+    total: int
+    posts: int  # own posts whose platform reported the measure
+    interactions: int  # those posts' interactions
+
+    @property
+    def interaction_rate(self) -> float | None:
+        """Interactions per impression / view / account reached, over the posts that reported the measure."""
+        return ratio(self.interactions, self.total)
+
+
+def _add_audience(out: dict[Any, Audience], r: q.ActivityRow) -> None:
+    for m, posts in r.measured_posts.items():
+        key = (r.platform, m)
+        was = out.get(key) or Audience(r.platform, m, 0, 0, 0)
+        out[key] = Audience(r.platform, m, was.total + r.measures.get(m, 0), was.posts + posts,
+                            was.interactions + r.measured_interactions.get(m, 0))
+
+
 def _scoped(t: q.Timings, make: Any) -> tuple[Any, dict[str, Any], dict[str, Any]]:
     """`make(indexes)` for all posts, per platform and per category."""
     by_platform: dict[str, list[int]] = defaultdict(list)
@@ -201,10 +225,15 @@ def period_figures(session: Session, period: Period, as_of: datetime, calendar: 
     cohort = q.deadline_cohort(session, deadline_windows(calendar, start, end))
     deadlines = _scoped(cohort, lambda idx: deadline_stats(cohort, idx, as_of, calendar))
     pending = _scoped(timings, lambda idx: pending_stats(timings, idx, as_of, calendar, soon_days))
+    segments = aq.segment_activity(session, start, end)
+    citizens: Counter[str] = Counter()
+    for row in segments:  # the same distinct authors per platform as q.unique_citizens, from this pass
+        citizens[row.platform] += row.authors
     return PeriodFigures(
         period=period,
         activity=q.activity_by_day(session, period.day_ranges()),
-        citizens=q.unique_citizens(session, start, end),
+        citizens=dict(citizens),
+        segments=segments,
         labels=q.label_counts(session, start, end),
         timings=timings,
         responses=response_stats(timings.received, timings.first_reply, timings.categories, as_of, calendar),

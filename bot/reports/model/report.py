@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -11,12 +11,30 @@ from typing import Any
 from analyzers.indicators import Change, hours, ratio
 from analyzers.settings import topic_name
 from bot.alerts.spike_keys import describe_key
+from bot.labels import AUDIENCE_MEASURE_ES, PLATFORM_ES
+from bot.reports.model.audience import (
+    AccountFollowers,
+    SegmentFigures,
+    engagement_per_follower,
+    net_new_followers,
+    segment_figures,
+    segment_order,
+    total_followers,
+)
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
 from domain.business_calendar import BusinessCalendar
+from storage import audience_indicators as aq
 from storage import indicators as q
 
+# Audience measures shown per platform, in this order (storage.indicators.AUDIENCE_MEASURES); KPI keys use
+# the Spanish word so they never collide with the former mixed "impresiones" key of stored summaries.
+AUDIENCE_ORDER = (("x", "impressions"), ("facebook", "views"), ("instagram", "views"), ("instagram", "reach"))
+AUDIENCE_KEY = {"impressions": "impresiones", "views": "visualizaciones", "reach": "alcance"}
+AUDIENCE_NOTE = {"impressions": "veces que se mostraron, según X",
+                 "views": "veces que se mostraron o reprodujeron, según Meta",
+                 "reach": "cuentas distintas que las vieron, según Instagram"}
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
 
 
@@ -84,6 +102,11 @@ class WeeklyReport:
     # A re-run of a week already reported (without --force): the key figures it gave then (its summary).
     frozen: Mapping[str, Any] | None = None
     trend: list[TrendWeek] = field(default_factory=list)  # oldest first, ending with this period
+    # Audiences: the configured segments as (id, label) pairs, the period's most followed citizen authors,
+    # and the ministry accounts' followers.
+    segment_labels: Sequence[tuple[str, str]] = ()
+    influential: list[aq.AuthorActivity] = field(default_factory=list)
+    followers: list[AccountFollowers] = field(default_factory=list)
 
     # --- data quality ---------------------------------------------------------------------------------
 
@@ -174,12 +197,8 @@ class WeeklyReport:
                 prev(lambda f: f.own_replies), "n", "up"),
             Kpi("interacciones_por_publicacion", "Interacciones por publicación propia", interactions_per_post(c),
                 prev(interactions_per_post), "x", "up"),
-            Kpi("impresiones", "Impresiones de las publicaciones propias", c.impressions,
-                prev(lambda f: f.impressions), "n", "up", "solo donde la plataforma las informa"),
-            Kpi("tasa_interaccion_impresiones", "Tasa de interacción sobre impresiones",
-                c.interaction_rate_on_impressions, prev(lambda f: f.interaction_rate_on_impressions), "pct", "up"),
-            Kpi("tasa_interaccion_seguidores", "Tasa de interacción por seguidor", None, None, "pct", "up",
-                "no disponible: ninguna fuente conectada informa el número de seguidores"),
+            *self._audience_kpis(),
+            *self._follower_kpis(),
             Kpi("menciones_recibidas", "Menciones y comentarios recibidos", c.citizen_posts,
                 prev(lambda f: f.citizen_posts), "n"),
             Kpi("ciudadanos_unicos", "Ciudadanos únicos", c.unique_citizens, prev(lambda f: f.unique_citizens), "n"),
@@ -222,6 +241,54 @@ class WeeklyReport:
                 sum(self.overdue_counts.values()), None, "n", "down",
                 f"a la fecha del informe ({self.as_of_local:%d/%m/%Y %H:%M})"),
         ]
+
+    def audience_keys(self) -> list[tuple[str, str]]:
+        """(platform, measure) pairs reported by own posts this period or the previous one, in a fixed order:
+        X impressions, Facebook views, Instagram views, Instagram reach, then any other pair."""
+        seen = set(self.current.audience()) | (set(self.before.audience()) if self.has_previous else set())
+        known = [k for k in AUDIENCE_ORDER if k in seen]
+        return known + sorted(seen - set(known))
+
+    def _audience_kpis(self) -> list[Kpi]:
+        """Each platform's own audience measure and interactions per unit of it: never added together."""
+        now, before = self.current.audience(), self.before.audience() if self.has_previous else None
+        out = []
+        for platform, measure in self.audience_keys():
+            name = AUDIENCE_MEASURE_ES.get(measure, measure)
+            where = PLATFORM_ES.get(platform, platform)
+            # a week whose posts did not report the measure has no figure ("—"), not 0
+            a, b = now.get((platform, measure)), (before or {}).get((platform, measure))
+            out.append(Kpi(f"{AUDIENCE_KEY.get(measure, measure)}_{platform}",
+                           f"{name} de las publicaciones propias en {where}", a.total if a else None,
+                           b.total if b else None, "n", "up", AUDIENCE_NOTE.get(measure, "")))
+            out.append(Kpi(f"tasa_interaccion_{AUDIENCE_KEY.get(measure, measure)}_{platform}",
+                           f"Tasa de interacción sobre {name.lower()} en {where}",
+                           a.interaction_rate if a else None, b.interaction_rate if b else None, "pct", "up",
+                           f"interacciones ÷ {name.lower()}, publicaciones que informan el dato"))
+        return out
+
+    def _follower_kpis(self) -> list[Kpi]:
+        acc = self.followers
+        missing = "sin datos: no hay registros diarios de seguidores de las cuentas del Ministerio"
+        return [
+            Kpi("seguidores", "Seguidores de las cuentas del Ministerio", total_followers(acc),
+                total_followers(acc, previous=True), "n", "up",
+                "al cierre de la semana, suma de las cuentas" if acc else missing),
+            Kpi("seguidores_nuevos", "Nuevos seguidores (variación neta en la semana)", net_new_followers(acc),
+                net_new_followers(acc, previous=True), "n", "up", "" if acc else missing),
+            Kpi("tasa_interaccion_seguidores", "Tasa de interacción por seguidor", engagement_per_follower(acc),
+                engagement_per_follower(acc, previous=True) if self.has_previous else None, "pct", "up",
+                "interacciones de las publicaciones propias ÷ seguidores al cierre de la semana" if acc else missing),
+        ]
+
+    def segments(self) -> list[tuple[SegmentFigures, SegmentFigures]]:
+        """Per audience segment (config order, then "Sin perfil"): this period's figures and the previous one's."""
+        seen = [row.segment for row in self.current.segments] + [row.segment for row in self.before.segments]
+        order = segment_order(self.segment_labels, seen)
+        return list(zip(segment_figures(self.current, order), segment_figures(self.before, order), strict=True))
+
+    def segment_label(self, segment: str) -> str:
+        return dict(segment_order(self.segment_labels, [segment])).get(segment, segment)
 
     @property
     def as_of_local(self) -> datetime:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from analyzers.indicators import Change, ResponseStats, deadline_days, hours, ratio
 from bot.labels import (
+    AUDIENCE_MEASURE_ES,
     CATEGORY_ES,
     FLAG_ES,
     INTERACTION_TYPE_ES,
@@ -18,6 +18,8 @@ from bot.labels import (
     PLATFORM_ES,
     SENTIMENT_OR_UNANALYSED_ES,
 )
+from bot.reports.model.audience_tables import audience_tables
+from bot.reports.model.columns import Column, Table
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.report import WeeklyReport
 from bot.reports.model.trend import TREND_KEYS, trend_source_text
@@ -25,21 +27,6 @@ from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage import indicators as q
 
 ORDERED_SENTIMENTS = (*SENTIMENTS, "sin_analizar")
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str  # Spanish header
-    kind: str = "text"  # text | n | pct (0..1) | h (hours) | x (ratio) | date | datetime | url
-
-
-@dataclass(frozen=True)
-class Table:
-    key: str  # file stem of its CSV
-    title: str
-    columns: list[Column]
-    rows: list[list[Any]]
-    note: str = ""
 
 
 def _prev_pct(current: float | None, previous: float | None) -> float | None:
@@ -89,24 +76,51 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                         "Interacciones de las publicaciones y respuestas del Ministerio publicadas en la semana, "
                         "según los contadores que informa cada plataforma al momento de la última lectura."))
 
+    followers = {(a.platform, a.account): a for a in r.followers}
     rows = []
     for key in keys:
         now, before = acc_now.get(key), acc_prev.get(key)
         if not now or not (now["own_posts"] or now["own_replies"]):
             continue
+        fans = followers.get(key)
         rows.append([PLATFORM_ES.get(key[0], key[0]), key[1], now["own_posts"], now["own_replies"],
                      now["post_interactions"], ratio(now["post_interactions"], now["own_posts"]),
-                     now["impressions"] if now["with_impressions"] else None,
-                     ratio(now["impressions_interactions"], now["impressions"]) if now["with_impressions"] else None,
-                     ratio(before["post_interactions"], before["own_posts"]) if before else None])
+                     ratio(before["post_interactions"], before["own_posts"]) if before else None,
+                     fans.end.followers if fans and fans.end else None, fans.engagement_rate if fans else None])
     tables.append(Table("publicaciones_propias", "Publicaciones propias y tasa de interacción",
                         [Column("Plataforma"), Column("Cuenta"), Column("Publicaciones", "n"),
                          Column("Respuestas", "n"), Column("Interacciones", "n"),
-                         Column("Por publicación", "x"), Column("Impresiones", "n"),
-                         Column("Interacción / impresión", "pct"),
-                         Column("Por publicación, semana anterior", "x")], rows,
-                        "Interacciones por impresión: solo publicaciones cuya plataforma informa impresiones. "
-                        "Por seguidor: no disponible (ninguna fuente conectada informa seguidores)."))
+                         Column("Por publicación", "x"), Column("Por publicación, semana anterior", "x"),
+                         Column("Seguidores al cierre", "n"), Column("Interacción por seguidor", "pct")], rows,
+                        "Interacciones de las publicaciones propias (sin las respuestas). Interacción por seguidor: "
+                        "interacciones de las publicaciones propias ÷ seguidores de la cuenta al cierre de la "
+                        "semana. La audiencia (impresiones, visualizaciones, alcance) está en la tabla siguiente, "
+                        "con la medida que informa cada plataforma."))
+
+    audience_now = {(k, a.measure): a for k, acc in acc_now.items() for a in acc["audience"].values()}
+    audience_prev = {(k, a.measure): a for k, acc in acc_prev.items() for a in acc["audience"].values()}
+    order = {k: i for i, k in enumerate(r.audience_keys())}
+    rows = []
+    for (account_key, measure), a in sorted(audience_now.items(), key=lambda kv: (
+            order.get((kv[0][0][0], kv[0][1]), len(order)), kv[0])):
+        b = audience_prev.get((account_key, measure)) if r.has_previous else None
+        rows.append([PLATFORM_ES.get(a.platform, a.platform), account_key[1],
+                     AUDIENCE_MEASURE_ES.get(measure, measure), a.posts, a.total, a.interactions,
+                     a.interaction_rate, b.total if b else None, _prev_pct(a.total, b.total if b else None),
+                     b.interaction_rate if b else None])
+    tables.append(Table("alcance_publicaciones", "Impresiones, visualizaciones y alcance de las publicaciones "
+                        "propias (la medida de cada plataforma)",
+                        [Column("Plataforma"), Column("Cuenta"), Column("Medida"),
+                         Column("Publicaciones con el dato", "n"), Column("Total", "n"),
+                         Column("Interacciones de esas publicaciones", "n"),
+                         Column("Interacción por unidad de la medida", "pct"), Column("Semana anterior", "n"),
+                         Column("Variación (%)", "n1"), Column("Interacción por unidad, semana anterior", "pct")],
+                        rows,
+                        "Cada plataforma mide algo distinto y las cifras no se suman: X informa impresiones (veces "
+                        "que se mostró la publicación), Facebook e Instagram visualizaciones (veces que se mostró "
+                        "o reprodujo, repeticiones incluidas) e Instagram además alcance (cuentas distintas). "
+                        "Solo publicaciones propias (sin respuestas) cuya plataforma informó la medida."))
+    tables.extend(audience_tables(r))
 
     days = r.period.days
     inter_day = c.daily(lambda x: x.interactions, own=True)
@@ -268,11 +282,12 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                          Column("Esperado en el pico", "x")], rows))
 
     rows = [[PLATFORM_ES.get(t.platform, t.platform), t.account, t.created_at.astimezone(local), t.interactions,
-             t.impressions, t.text, t.url] for t in r.top_posts]
+             t.impressions, t.views, t.reach, t.text, t.url] for t in r.top_posts]
     tables.append(Table("publicaciones_destacadas", "Publicaciones propias con más interacciones",
                         [Column("Plataforma"), Column("Cuenta"), Column("Fecha", "datetime"),
-                         Column("Interacciones", "n"), Column("Impresiones", "n"), Column("Texto"),
-                         Column("Enlace", "url")], rows))
+                         Column("Interacciones", "n"), Column("Impresiones (X)", "n"),
+                         Column("Visualizaciones (Facebook, Instagram)", "n"), Column("Alcance (Instagram)", "n"),
+                         Column("Texto"), Column("Enlace", "url")], rows))
 
     rows = [[PLATFORM_ES.get(t.platform, t.platform), t.posts, t.citizens, ratio(t.negative, t.posts),
              t.first_at.astimezone(local), t.last_at.astimezone(local),
