@@ -10,23 +10,35 @@ Streams are one per (platform, watched account), e.g. ``sample:x:Ministerio_TIC`
 ``"<ISO created_at>|<external_id>"`` of the last entry served, so posts that share a timestamp are neither
 skipped nor served twice. Lines that cannot be read become `Rejected` entries placed in the timeline right
 after the valid line before them, so each is reported exactly once and never stops the rest of the file.
+
+Next to the posts, when present: `authors.jsonl` (one public profile per author, what that platform would tell)
+and `accounts.jsonl` (the watched accounts' follower counts, one a day). Each page carries the profiles of its
+posts' authors (`Batch.authors`, seen now), and a stream carries its account's daily count once the clock
+passes it (`Batch.snapshots`), placed in the timeline like a post so the bookmark serves it exactly once.
+A profile or count line that cannot be read is logged and skipped: it never costs a post.
 """
 
 from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from connectors.base import Batch, ConnectorError, Rejected
-from domain import Metrics, Platform, Post, PostKind, utc
+from domain import AccountSnapshot, Author, Metrics, Platform, Post, PostKind, utc
+
+log = structlog.get_logger("vigia.connectors.sample")
 
 STREAM_PREFIX = "sample"
 DEFAULT_PAGE_SIZE = 100
+AUTHORS_FILE = "authors.jsonl"  # next to the posts file
+ACCOUNTS_FILE = "accounts.jsonl"
 
 _REQUIRED = ("platform", "external_id", "kind", "account", "author_id", "author_handle", "text", "created_at")
 _OPTIONAL_STR = ("url", "lang", "in_reply_to_id", "conversation_id")
@@ -34,6 +46,10 @@ _KNOWN = frozenset((*_REQUIRED, *_OPTIONAL_STR, "is_own", "metrics", "raw"))
 _METRIC_NAMES = frozenset(Metrics.names())
 # Rejected lines with no valid line before them sort before every post.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+_PROFILE_STR = ("display_name", "description", "verified_type", "location", "website", "profile_url")
+_PROFILE_INT = ("followers", "following", "post_count")
+_PROFILE_KNOWN = frozenset(("platform", "author_id", "handle", *_PROFILE_STR, *_PROFILE_INT, "synthetic", "label"))
+_ACCOUNT_KNOWN = frozenset(("platform", "account", "taken_at", "followers", "following", "post_count", "synthetic"))
 
 
 # --- serialisation (the one JSON form of a Post; the generator uses it too) -------------------------
@@ -135,6 +151,65 @@ def _parse_aware(value: str, what: str) -> datetime:
     return dt.astimezone(UTC)
 
 
+def author_to_dict(author: Author) -> dict[str, Any]:
+    """An authors.jsonl line (without `seen_at`: the replay sees the profile when it serves the page)."""
+    out: dict[str, Any] = {"platform": Platform(author.platform).value, "author_id": author.author_id,
+                           "handle": author.handle}
+    for key in (*_PROFILE_STR, *_PROFILE_INT):
+        out[key] = getattr(author, key)
+    return out
+
+
+def author_from_dict(d: Any, seen_at: datetime) -> Author:
+    """Inverse of `author_to_dict` (`synthetic` and the hidden `label` are allowed and ignored)."""
+    _check(d, _PROFILE_KNOWN, ("platform", "author_id", "handle"), _PROFILE_STR, _PROFILE_INT)
+    return Author(platform=_platform(d["platform"]), author_id=d["author_id"], handle=d["handle"], seen_at=seen_at,
+                  **{k: d.get(k) for k in (*_PROFILE_STR, *_PROFILE_INT)})
+
+
+def snapshot_to_dict(snapshot: AccountSnapshot) -> dict[str, Any]:
+    return {"platform": Platform(snapshot.platform).value, "account": snapshot.account,
+            "taken_at": utc(snapshot.taken_at).isoformat(), "followers": snapshot.followers,
+            "following": snapshot.following, "post_count": snapshot.post_count}
+
+
+def snapshot_from_dict(d: Any) -> AccountSnapshot:
+    """Inverse of `snapshot_to_dict`; raises ValueError naming the offending field."""
+    _check(d, _ACCOUNT_KNOWN, ("platform", "account", "taken_at", "followers"), ("account", "taken_at"),
+           ("followers", "following", "post_count"))
+    return AccountSnapshot(platform=_platform(d["platform"]), account=d["account"],
+                           taken_at=_parse_aware(d["taken_at"], "taken_at"), followers=d["followers"],
+                           following=d.get("following"), post_count=d.get("post_count"))
+
+
+def _check(d: Any, known: frozenset[str], required: tuple[str, ...], strings: Iterable[str],
+           counts: Iterable[str]) -> None:
+    if not isinstance(d, Mapping):
+        raise ValueError(f"expected a JSON object, got {type(d).__name__}")
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ValueError(f"unknown field(s): {', '.join(unknown)}")
+    missing = [k for k in required if d.get(k) in (None, "")]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+    counts = tuple(counts)
+    for key in (*required, *strings):
+        value = d.get(key)
+        if key not in counts and value is not None and not isinstance(value, str):
+            raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
+    for key in counts:
+        value = d.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"field {key!r} must be a non-negative integer, got {value!r}")
+
+
+def _platform(value: Any) -> Platform:
+    try:
+        return Platform(value)
+    except ValueError:
+        raise ValueError(f"field 'platform' is {value!r}; allowed: {', '.join(p.value for p in Platform)}") from None
+
+
 # --- cursors -------------------------------------------------------------------------------------
 
 
@@ -160,6 +235,7 @@ class _Entry:
     key: tuple[datetime, str]
     post: Post | None = None
     rejected: Rejected | None = None
+    snapshot: AccountSnapshot | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +262,7 @@ class SampleReplayConnector:
         self._clock = clock
         self._page_size = page_size
         self._timelines: dict[str, _Timeline] | None = None  # loaded on first use, then kept
+        self._profiles: dict[tuple[str, str], Author] = {}  # (platform, author_id) -> profile (seen_at set per page)
 
     @staticmethod
     def stream_name(platform: Platform | str, account: str) -> str:
@@ -215,14 +292,34 @@ class SampleReplayConnector:
         for lo in range(start, stop, self._page_size):
             page = timeline.entries[lo : min(lo + self._page_size, stop)]
             last = page[-1].key
+            posts = tuple(e.post for e in page if e.post is not None)
             yield Batch(
                 stream=stream,
-                posts=tuple(e.post for e in page if e.post is not None),
+                posts=posts,
                 cursor=format_cursor(*last),
                 rejected=tuple(e.rejected for e in page if e.rejected is not None),
+                authors=self._authors_of(posts, now),
+                snapshots=tuple(e.snapshot for e in page if e.snapshot is not None),
             )
 
+    def _authors_of(self, posts: tuple[Post, ...], seen_at: datetime) -> tuple[Author, ...]:
+        """The profiles of the page's authors, seen now (each author once)."""
+        found: dict[tuple[str, str], Author] = {}
+        for post in posts:
+            key = (str(post.platform), post.author_id)
+            profile = self._profiles.get(key)
+            if profile is not None and key not in found:
+                found[key] = replace(profile, seen_at=seen_at)
+        return tuple(found.values())
+
     # --- loading ---------------------------------------------------------------------------------
+
+    def _read_profiles(self) -> dict[tuple[str, str], Author]:
+        authors = _read_lines(self._path.parent / AUTHORS_FILE, lambda d: author_from_dict(d, _BEGINNING))
+        return {a.key: a for a in authors}
+
+    def _read_accounts(self) -> list[AccountSnapshot]:
+        return _read_lines(self._path.parent / ACCOUNTS_FILE, snapshot_from_dict)
 
     def _load(self) -> dict[str, _Timeline]:
         if self._timelines is None:
@@ -270,6 +367,11 @@ class SampleReplayConnector:
         if valid:
             for stream, entry in _place_rejected(broken, valid, set(by_stream)):
                 by_stream[stream].append(entry)
+        self._profiles = self._read_profiles()
+        for snapshot in self._read_accounts():
+            stream = self.stream_name(snapshot.platform, snapshot.account)
+            if stream in by_stream:
+                by_stream[stream].append(_Entry(key=(snapshot.taken_at, "#followers"), snapshot=snapshot))
         timelines = {}
         for stream, entries in by_stream.items():
             entries.sort(key=lambda e: e.key)
@@ -279,6 +381,29 @@ class SampleReplayConnector:
                 times=tuple(e.key[0] for e in entries),
             )
         return timelines
+
+
+def _read_lines(path: Path, parse: Callable[[Any], Any]) -> list[Any]:
+    """The valid records of an optional side file (profiles, follower counts); bad lines are logged, skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        log.warning("sample side file unreadable; replaying without it", path=str(path), error=str(exc))
+        return []
+    records, bad = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(parse(json.loads(line)))
+        except (ValueError, TypeError) as exc:
+            bad.append(f"line {number}: {exc}")
+    if bad:
+        log.warning("sample side file has unreadable lines; they are skipped", path=str(path), count=len(bad),
+                    first=bad[:3])
+    return records
 
 
 def _place_rejected(

@@ -21,7 +21,7 @@ import random
 import re
 import sys
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -32,8 +32,18 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if __package__ in (None, ""):  # run as a script: make the repo's packages importable
     sys.path.insert(0, str(REPO_ROOT))
 
-from connectors.sample_replay import post_to_dict  # noqa: E402
+from connectors.sample_replay import ACCOUNTS_FILE, AUTHORS_FILE, post_to_dict  # noqa: E402
 from domain import Metrics, Platform, Post, PostKind  # noqa: E402
+from scripts.sample_profiles import (  # noqa: E402
+    CRISIS_VOICES,
+    MINISTRY_PROFILE,
+    ROSTER,
+    VOICE_BANK,
+    Voice,
+    daily_audience,
+    person_profile,
+    voice_profile,
+)
 
 GENERATOR = "scripts/generate_sample.py"
 DEFAULT_SEED = 20261116
@@ -887,6 +897,8 @@ class Sample:
     end: datetime  # next Monday 00:00 Bogotá, as UTC
     episodes: tuple[Episode, ...]
     posts: tuple[Post, ...]
+    authors: tuple[dict[str, Any], ...] = ()  # one public profile per (platform, author_id) of the posts
+    audience: tuple[dict[str, Any], ...] = ()  # the watched accounts' follower counts, one a day
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -917,7 +929,12 @@ class _Generator:
             self._episode(episode)
         self._ministry_replies()
         self._own_metrics()
-        return self._finish()
+        self._voices()  # last, on its own generator: the posts above stay exactly as they were
+        sample = self._finish()
+        audience = self._audience(sample.posts)
+        return Sample(seed=sample.seed, week=sample.week, start=sample.start, end=sample.end,
+                      episodes=sample.episodes, posts=sample.posts, authors=self._profiles(sample.posts, audience),
+                      audience=audience)  # fmt: skip
 
     # -- people --
 
@@ -945,6 +962,116 @@ class _Generator:
 
     def _pick_author(self) -> Author:
         return self.rng.choices(self.authors, weights=self.author_weights)[0]
+
+    # -- the segments' public voices --
+
+    def _voices(self) -> None:
+        """Press, officials, institutions, operators, the ICT sector, academia and influencers write on X too:
+        a few posts each over the week, some during the crises (after the spikes have opened), and the ministry
+        answers some of them. Drawn from their own generator, so the citizens' posts are untouched."""
+        rng = random.Random(f"{self.seed}:voices")
+        self.voices: dict[int, Voice] = {}
+        by_handle: dict[str, Author] = {}
+        for i, voice in enumerate(ROSTER):
+            author = Author(number=10_001 + i, handle=voice.handle, place=rng.choice(PLACES), strip_accents=0.0,
+                            lowercase=0.0, abbreviate=0.0, typo=0.0, emoji=0.0, hashtag=0.0, drop_opening_marks=0.0)
+            self.voices[author.number] = voice
+            by_handle[voice.handle] = author
+            fresh = [e for e in VOICE_BANK[voice.bank] if "{" in e[0] or e[0] not in self.seen_texts]
+            for tpl, category, topic, sentiment in rng.sample(fresh, min(voice.count, len(fresh))):
+                at = self._quiet_moment(rng)
+                text = self._voice_text(rng, tpl, author)
+                label = _label(category, topic, sentiment, (), None, "es")
+                self._voice_post(rng, voice, author, at, text, label)
+        for handle, episode_name, minutes, tpl, category, topic, sentiment, flags in CRISIS_VOICES:
+            episode = next(e for e in self.episodes if e.name == episode_name)
+            voice = self.voices[by_handle[handle].number]
+            at = episode.start + timedelta(minutes=minutes, seconds=rng.randint(0, 59))
+            label = _label(category, topic, sentiment, flags, episode_name, "es")
+            self._voice_post(rng, voice, by_handle[handle], at, self._voice_text(rng, tpl, by_handle[handle]), label)
+
+    def _quiet_moment(self, rng: random.Random) -> datetime:
+        """An office-hours moment of the week at least an hour away from the crises."""
+        while True:
+            day = rng.choices(range(7), weights=(1, 1, 1, 1, 1, 0.4, 0.3))[0]
+            at = _utc(self.monday_local + timedelta(days=day, hours=rng.uniform(7.0, 20.0)))
+            if all(not e.start - timedelta(hours=1) <= at < e.end + timedelta(hours=1) for e in self.episodes):
+                return at
+
+    def _voice_text(self, rng: random.Random, tpl: str, author: Author) -> str:
+        for attempt in range(20):
+            muni, depto = rng.choice(PLACES) if attempt else author.place
+            text = tpl.format(muni=muni, depto=depto)
+            if text not in self.seen_texts:
+                self.seen_texts.add(text)
+                return text
+        raise AssertionError(f"no unique text for {tpl!r}")  # a bug in the banks, not bad input
+
+    def _voice_post(self, rng: random.Random, voice: Voice, author: Author, at: datetime, text: str,
+                    label: dict[str, Any]) -> None:  # fmt: skip
+        kind = PostKind.MENTION if "@" + ACCOUNTS[Platform.X] in text else PostKind.SEARCH_HIT
+        draft = self._draft(Platform.X, kind, at.replace(microsecond=0), text, label, author)
+        impressions = int(voice.followers * rng.uniform(0.02, 0.12)) + rng.randint(50, 400)
+        likes = int(impressions * rng.uniform(0.004, 0.02))
+        draft.metrics = {"likes": likes, "reposts": int(likes * rng.uniform(0.1, 0.5)),
+                         "replies": int(likes * rng.uniform(0.05, 0.3)), "quotes": int(likes * rng.uniform(0, 0.1)),
+                         "bookmarks": int(likes * rng.uniform(0, 0.1)), "impressions": impressions}  # fmt: skip
+        if label["category"] not in ("peticion", "reclamo", "queja", "denuncia") or rng.random() > 0.6:
+            return
+        episode = label["episode"]
+        reply_at = draft.created_at + timedelta(minutes=rng.lognormvariate(math.log(25 if episode else 120), 0.7))
+        if reply_at >= self.end:
+            return
+        options = OWN_REPLY_BANK[episode or label["category"]]
+        if episode == "caida_plataforma_talento_ti":
+            recovered = next(e for e in self.episodes if e.name == episode).recovered_at
+            options = options[:1] if reply_at < recovered else options[1:]
+        body = rng.choice(options).format(to=f" @{author.handle}", link=f"{LINK}/{_slug(label['topic'] or 'pqrsd')}")
+        reply_label = {"category": None, "topic": label["topic"], "sentiment": NEU, "flags": [], "episode": episode,
+                       "lang": "es"}  # fmt: skip
+        reply = self._draft(Platform.X, PostKind.REPLY, reply_at, body, reply_label, None, parent=draft)
+        reply.metrics = {"likes": rng.randint(0, 40), "reposts": rng.randint(0, 5), "replies": rng.randint(0, 3),
+                         "quotes": 0, "bookmarks": rng.randint(0, 2), "impressions": rng.randint(300, 4000)}  # fmt: skip
+
+    # -- who the authors are, and how many follow the ministry --
+
+    def _audience(self, posts: Sequence[Post]) -> tuple[dict[str, Any], ...]:
+        rng = random.Random(f"{self.seed}:audience")
+        out = []
+        for platform in Platform:
+            own = sorted(p.created_at for p in posts if p.is_own and p.platform is platform)
+            for taken, followers, following, count in daily_audience(rng, platform.value, self.monday_local, own):
+                out.append({"platform": platform.value, "account": ACCOUNTS[platform],
+                            "taken_at": _utc(taken).isoformat(), "followers": followers, "following": following,
+                            "post_count": count, "synthetic": True})  # fmt: skip
+        return tuple(out)
+
+    def _profiles(self, posts: Sequence[Post], audience: Sequence[dict[str, Any]]) -> tuple[dict[str, Any], ...]:
+        """One public profile per author of the posts, with what each platform would tell: X the whole profile,
+        Facebook the name, Instagram the username. `label.segment` is the audience the default segment rules
+        give that profile (ground truth for tests)."""
+        rng = random.Random(f"{self.seed}:profiles")
+        influencers = rng.sample(range(40), 4)  # among the most active citizens
+        persons = {}
+        for i, author in enumerate(self.authors):
+            big = influencers.index(i) if i in influencers else None
+            persons[author.number] = person_profile(rng, author.handle, author.place, rng.choice(VEREDAS), big)
+        for number, voice in self.voices.items():
+            persons[number] = voice_profile(voice)
+        first_count = {a["platform"]: a for a in reversed(audience)}
+        profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        for post in posts:
+            key = (post.platform.value, post.author_id)
+            if key in profiles:
+                continue
+            if post.is_own:
+                start = first_count[post.platform.value]
+                person = dict(MINISTRY_PROFILE[post.platform.value], followers=start["followers"],
+                              following=start["following"], post_count=start["post_count"])
+            else:
+                person = persons[int(post.author_id.rsplit("-", 1)[1])]
+            profiles[key] = _platform_profile(post, person)
+        return tuple(profiles[k] for k in sorted(profiles))
 
     # -- ministry posts --
 
@@ -1375,6 +1502,26 @@ class _Generator:
 # --- small pure helpers -----------------------------------------------------------------------------
 
 
+def _platform_profile(post: Post, person: dict[str, Any]) -> dict[str, Any]:
+    """A profile line of authors.jsonl: what `post.platform` would give about `person`."""
+    out: dict[str, Any] = {"platform": post.platform.value, "author_id": post.author_id, "handle": post.author_handle}
+    if post.platform is Platform.X:
+        out.update({k: person.get(k) for k in ("display_name", "description", "verified_type", "followers",
+                                                "following", "post_count", "location", "website")})
+        out["profile_url"] = f"https://example.invalid/x/{post.author_handle}"
+        segment = person["segment"]
+    elif post.platform is Platform.FACEBOOK:
+        out["display_name"] = person.get("display_name")
+        segment = "ciudadania"  # a name alone matches no rule
+    else:
+        out["profile_url"] = f"https://example.invalid/instagram/{post.author_handle}"
+        segment = "ciudadania"
+    out["synthetic"] = True
+    out["label"] = {"segment": segment}
+    return out
+
+
+
 def _utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
@@ -1514,13 +1661,20 @@ def generate(seed: int = DEFAULT_SEED, week: str = DEFAULT_WEEK) -> Sample:
     return _Generator(seed, week).run()
 
 
+def _write_jsonl(path: Path, records: Iterable[dict[str, Any]]) -> None:
+    lines = (json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
+
+
 def write_sample(out: Path, seed: int = DEFAULT_SEED, week: str = DEFAULT_WEEK) -> tuple[Path, Path]:
-    """Write `week.jsonl` and `README.md` into `out`; returns both paths."""
+    """Write `week.jsonl`, `authors.jsonl`, `accounts.jsonl` and `README.md` into `out`; returns the posts'
+    file and the README."""
     sample = generate(seed, week)
     out.mkdir(parents=True, exist_ok=True)
     jsonl = out / "week.jsonl"
-    lines = (json.dumps(post_to_dict(p), ensure_ascii=False, separators=(",", ":")) for p in sample.posts)
-    jsonl.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
+    _write_jsonl(jsonl, (post_to_dict(p) for p in sample.posts))
+    _write_jsonl(out / AUTHORS_FILE, sample.authors)
+    _write_jsonl(out / ACCOUNTS_FILE, sample.audience)
     readme = out / "README.md"
     readme.write_text(render_readme(sample), encoding="utf-8", newline="\n")
     return jsonl, readme
@@ -1550,8 +1704,9 @@ def render_readme(sample: Sample) -> str:
         "# Sample week (SYNTHETIC DATA)",
         "",
         "**Everything in this folder is invented.** No real person, post, id or URL: authors are fake",
-        "(`*_synNNNN` handles, ids prefixed `synthetic-`), post ids are prefixed `syn-`, every URL points to",
-        "`example.invalid`, and each post's `raw` says `\"synthetic\": true`. It exists so that `python main.py demo`,",
+        "(`_syn` in every handle, ids prefixed `synthetic-`), post ids are prefixed `syn-`, every URL points to",
+        "`example.invalid` (but the profiles' invented `-syn.gov.co` / `-syn.edu.co` sites, see below), and each",
+        "post's `raw` and each profile say `\"synthetic\": true`. It exists so that `python main.py demo`,",
         "`run` on the embedded defaults and the tests can exercise the whole pipeline without credentials.",
         "",
         f"Generated by `python {GENERATOR} --seed {sample.seed} --week {sample.week}` (deterministic: the same",
@@ -1596,6 +1751,7 @@ def render_readme(sample: Sample) -> str:
         ]
     out += [
         "",
+        *_readme_people(sample),
         "## Hidden labels (ground truth, for tests only)",
         "",
         "Each post's `raw.label` holds `category` (PQRSD code; null for the ministry's own posts and replies),",
@@ -1616,6 +1772,47 @@ def render_readme(sample: Sample) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _readme_people(sample: Sample) -> list[str]:
+    """The README's section on the authors' profiles and the accounts' follower counts."""
+    segments = Counter((a["platform"], a["label"]["segment"]) for a in sample.authors)
+    voices = Counter(v.segment for v in ROSTER)
+    x_posts = Counter(p.author_handle for p in sample.posts if p.platform is Platform.X and not p.is_own)
+    voice_posts = sum(x_posts[v.handle] for v in ROSTER)
+    out = [
+        "## Authors and followers",
+        "",
+        f"- `{AUTHORS_FILE}`: {len(sample.authors)} public profiles, one per (platform, author_id) of the posts (the",
+        "  form of `connectors.sample_replay.author_to_dict`, plus `\"synthetic\": true` and a hidden `label.segment`).",
+        "  Each holds only what that platform would tell: X the whole profile (name, bio, verified type, followers,",
+        "  following, posts, location, website); Facebook a commenter's name; Instagram a username. Names are visibly",
+        "  fictional (Ficticia, Ejemplar, Sintética...); websites point to `example.invalid`, except the official",
+        "  domains the segment rules read (`.gov.co`, `.edu.co`), whose hosts carry `-syn` and exist nowhere.",
+        f"- {len(ROSTER)} invented public voices on X wrote {voice_posts} of the posts, some during the crises after",
+        "  their spikes opened: " + ", ".join(f"{k} {v}" for k, v in sorted(voices.items())) + ".",
+        "  A few very active citizens are influencers (tens of thousands of followers); most citizens have a",
+        "  sparse profile (often no bio, link or location).",
+        "- `label.segment` is the audience the default segment rules (config.yaml `segments:`) give the profile:",
+        "",
+        "| platform | segment | authors |",
+        "|---|---|---|",
+        *[f"| {pl} | {seg} | {n} |" for (pl, seg), n in sorted(segments.items())],
+        "",
+        f"- `{ACCOUNTS_FILE}`: the watched accounts' follower counts, one a day at 06:00 Bogotá (the form of",
+        "  `connectors.sample_replay.snapshot_to_dict`). Followers grow faster after Wednesday's outage and Friday's",
+        "  scam alert:",
+        "",
+        "| day (Bogotá) | " + " | ".join(f"{ACCOUNTS[p]} ({p.value})" for p in Platform) + " |",
+        "|---|" + "---|" * len(Platform),
+    ]
+    by_day: dict[str, dict[str, int]] = {}
+    for a in sample.audience:
+        local = datetime.fromisoformat(a["taken_at"]).astimezone(BOGOTA)
+        by_day.setdefault(f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d}", {})[a["platform"]] = a["followers"]
+    out += [f"| {day} | " + " | ".join(f"{counts[p.value]:,}" for p in Platform) + " |"
+            for day, counts in by_day.items()]
+    return [*out, ""]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,7 +36,7 @@ def test_demo_completes_and_prints_a_summary(demo_run):
     proc, _ = demo_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "SINTÉTICA" in proc.stdout
-    assert "Publicaciones almacenadas: 4449" in proc.stdout
+    assert "Publicaciones almacenadas: 4533" in proc.stdout
     assert "Incidentes de crisis detectados:" in proc.stdout
     summary = proc.stdout.split("Resumen de la demostración", 1)[1]
     # Spanish labels and names, as in the alerts

@@ -11,13 +11,19 @@ import pytest
 
 from connectors.base import Batch, ConnectorError
 from connectors.sample_replay import (
+    ACCOUNTS_FILE,
+    AUTHORS_FILE,
     SampleReplayConnector,
+    author_from_dict,
+    author_to_dict,
     format_cursor,
     parse_cursor,
     post_from_dict,
     post_to_dict,
+    snapshot_from_dict,
+    snapshot_to_dict,
 )
-from domain import Metrics, Platform, Post, PostKind
+from domain import AccountSnapshot, Author, Metrics, Platform, Post, PostKind
 
 T0 = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 X = "sample:x:Ministerio_TIC"
@@ -322,3 +328,78 @@ def test_replaying_the_bundled_week_in_15_minute_steps_serves_every_post_once():
                 seen += [p.key for p in batch.posts]
                 cursors[stream] = batch.cursor
     assert len(seen) == total == len(set(seen))
+
+
+# --- authors and follower counts -------------------------------------------------------------------
+
+
+def profile(n: int, platform: Platform = Platform.X, **kw) -> Author:
+    fields = {"platform": platform, "author_id": f"synthetic-{n}", "handle": f"ciudadano_syn{n:04d}", "seen_at": T0,
+              "display_name": f"Persona Ficticia {n}", "followers": 10 * n}
+    return Author(**(fields | kw))
+
+
+def write_side(path: Path, lines: list[dict | str]) -> None:
+    path.write_text("".join((json.dumps(x) if isinstance(x, dict) else x) + "\n" for x in lines), encoding="utf-8")
+
+
+def test_author_and_snapshot_lines_round_trip_and_name_what_is_wrong():
+    author = profile(3, description="Periodista", verified_type="blue", website="https://example.invalid/a")
+    line = json.loads(json.dumps(author_to_dict(author) | {"synthetic": True, "label": {"segment": "x"}}))
+    assert "seen_at" not in line and author_from_dict(line, T0) == author
+    snap = AccountSnapshot(Platform.X, "Ministerio_TIC", 1_000, T0, following=5, post_count=None)
+    assert snapshot_from_dict(json.loads(json.dumps(snapshot_to_dict(snap)))) == snap
+    for bad, message in (({"followers": -1}, "non-negative"), ({"handle": ""}, "missing"), ({"colour": 1}, "unknown"),
+                         ({"description": 5}, "string"), ({"platform": "tiktok"}, "platform")):
+        with pytest.raises(ValueError, match=message):
+            author_from_dict(author_to_dict(author) | bad, T0)
+    with pytest.raises(ValueError, match="UTC offset"):
+        snapshot_from_dict(snapshot_to_dict(snap) | {"taken_at": "2026-11-18T10:00:00"})
+
+
+def test_pages_carry_their_authors_profiles_seen_when_served(tmp_path):
+    path = write_jsonl(tmp_path / "week.jsonl", [make_post(1), make_post(2, minutes=1), make_post(1, minutes=2,
+                       external_id="syn-x-000003"), make_post(4, minutes=3, platform=Platform.FACEBOOK)])
+    write_side(tmp_path / AUTHORS_FILE, [
+        author_to_dict(profile(1)), author_to_dict(profile(4, platform=Platform.FACEBOOK)),
+        "{broken", json.dumps(author_to_dict(profile(9)) | {"followers": "muchos"})])  # skipped, never fatal
+    clock = Clock(T0 + timedelta(hours=1))
+    batches = list(SampleReplayConnector(path, clock, page_size=10).poll(X, None))
+    authors = [a for b in batches for a in b.authors]
+    assert [a.author_id for a in authors] == ["synthetic-1"]  # once per page; no profile for author 2
+    assert authors[0].seen_at == clock.now and authors[0].followers == 10
+    assert len([p for b in batches for p in b.posts]) == 3  # every post served
+    fb = list(SampleReplayConnector(path, clock).poll(FB, None))
+    assert [a.display_name for b in fb for a in b.authors] == ["Persona Ficticia 4"]
+
+
+def test_follower_counts_arrive_once_each_when_the_clock_passes_them(tmp_path):
+    path = write_jsonl(tmp_path / "week.jsonl", [make_post(i, minutes=60 * i) for i in range(4)])
+    counts = [AccountSnapshot(Platform.X, "Ministerio_TIC", 1_000 + i, T0 + timedelta(minutes=90 + 60 * i))
+              for i in range(2)]
+    other = AccountSnapshot(Platform.FACEBOOK, "MinTICColombia", 7, T0)  # no Facebook stream: ignored
+    write_side(tmp_path / ACCOUNTS_FILE, [snapshot_to_dict(s) for s in (*counts, other)])
+    clock = Clock(T0 + timedelta(minutes=100))
+    connector = SampleReplayConnector(path, clock, page_size=1)
+    batches, cursor = drain(connector, X, None)
+    assert [s.followers for b in batches for s in b.snapshots] == [1_000]
+    assert ids(batches) == ["syn-x-000000", "syn-x-000001"]
+    assert list(connector.poll(X, cursor)) == []  # served once
+    clock.now = T0 + timedelta(days=1)
+    batches, _ = drain(connector, X, cursor)
+    assert [s.followers for b in batches for s in b.snapshots] == [1_001]
+    assert ids(batches) == ["syn-x-000002", "syn-x-000003"]
+
+
+def test_the_bundled_week_gives_every_post_its_author_and_a_count_a_day():
+    path = REPO / "data" / "sample" / "week.jsonl"
+    clock = Clock(datetime(2026, 11, 23, 5, 0, tzinfo=UTC))
+    connector = SampleReplayConnector(path, clock)
+    for stream in connector.streams():
+        batches = list(connector.poll(stream, None))
+        posts = [p for b in batches for p in b.posts]
+        authors = {a.key for b in batches for a in b.authors}
+        assert {(str(p.platform), p.author_id) for p in posts} <= authors
+        snapshots = [s for b in batches for s in b.snapshots]
+        assert len(snapshots) == 7 and len({s.taken_at.date() for s in snapshots}) == 7
+        assert [s.followers for s in snapshots] == sorted(s.followers for s in snapshots)

@@ -137,7 +137,7 @@ def test_built_once_and_recorded(sample, tmp_path):
         row = uow.session.get(ReportRunRow, SAMPLE_WEEK)
         assert row.built_at is not None and row.posted_at is None  # Slack not configured: built, not posted
         assert f"informe-{SAMPLE_WEEK}.html" in row.files
-        assert row.summary["kpis"]["menciones_recibidas"] == 3617 and row.summary["slack"]["marker"]
+        assert row.summary["kpis"]["menciones_recibidas"] == 3683 and row.summary["slack"]["marker"]
     # a new output folder (e.g. var/ deleted) gets the files again, without re-posting anything
     moved = run_weekly_report(svc, SAMPLE_WEEK, out_dir=tmp_path / "elsewhere")
     assert moved.built and (tmp_path / "elsewhere" / SAMPLE_WEEK / html.name).exists()

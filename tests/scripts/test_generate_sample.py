@@ -7,6 +7,7 @@ import re
 import statistics
 from collections import Counter
 from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOPICS = set(gen.TOPIC_TITLES)
 URL = re.compile(r"\b(?:https?://|www\.)[^\s)]+", re.IGNORECASE)
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+SAMPLE_FILES = ("week.jsonl", "authors.jsonl", "accounts.jsonl", "README.md")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +52,7 @@ def local(p: Post) -> datetime:
 def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, written):
     again = tmp_path / "again"
     gen.main(["--out", str(again)])
-    for name in ("week.jsonl", "README.md"):
+    for name in SAMPLE_FILES:
         assert (again / name).read_bytes() == (written / name).read_bytes()
     other = tmp_path / "other"
     gen.write_sample(other, seed=7)
@@ -59,7 +61,7 @@ def test_same_seed_gives_identical_bytes_and_another_seed_does_not(tmp_path, wri
 
 def test_committed_sample_is_the_generators_default_output(written):
     """data/sample/ must be regenerated whenever the generator changes."""
-    for name in ("week.jsonl", "README.md"):
+    for name in SAMPLE_FILES:
         committed = REPO / "data" / "sample" / name
         assert committed.read_bytes() == (written / name).read_bytes(), f"re-run scripts/generate_sample.py ({name})"
 
@@ -273,3 +275,87 @@ def test_bad_week_is_refused_with_a_usage_error(tmp_path, week, capsys):
     assert exit_info.value.code == 2
     assert "week" in capsys.readouterr().err
     assert not (tmp_path / "week.jsonl").exists()
+
+
+# --- authors and the accounts' followers -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def profiles(written) -> list[dict]:
+    return [json.loads(line) for line in (written / "authors.jsonl").open(encoding="utf-8")]
+
+
+def _author(line: dict):
+    from connectors.sample_replay import author_from_dict
+
+    fields = {k: v for k, v in line.items() if k not in ("synthetic", "label")}
+    return author_from_dict(fields, datetime(2026, 11, 16, tzinfo=BOGOTA))
+
+
+def test_every_author_has_one_synthetic_profile_with_what_its_platform_tells(posts, profiles):
+    keys = [(p["platform"], p["author_id"]) for p in profiles]
+    assert len(keys) == len(set(keys)) and set(keys) == {(p.platform.value, p.author_id) for p in posts}
+    for line in profiles:
+        author = _author(line)
+        assert line["synthetic"] is True and ("_syn" in author.handle or author.handle in gen.ACCOUNTS.values())
+        if author.platform is Platform.X:
+            assert author.display_name and author.followers is not None and author.verified_type is not None
+            assert author.profile_url == f"https://example.invalid/x/{author.handle}"
+        else:  # Facebook gives a commenter's name, Instagram a username: nothing more
+            assert author.followers is None and author.description is None and author.website is None
+            assert (author.display_name is not None) == (author.platform is Platform.FACEBOOK)
+        for url in (author.website, author.profile_url):
+            assert url is None or url.startswith("https://example.invalid/") or re.fullmatch(
+                r"https://www\.[a-z-]+-syn\.(gov|edu)\.co(/[a-z/-]*)?", url), url
+    x = [line for line in profiles if line["platform"] == "x" and line["author_id"].startswith("synthetic-x-0")]
+    share = lambda key: sum(1 for line in x if line[key]) / len(x)  # noqa: E731
+    assert 0.3 < share("description") < 0.8 and 0.3 < share("location") < 0.8 and share("website") < 0.15
+
+
+def test_every_audience_segment_is_in_the_sample_where_the_default_rules_place_it(profiles):
+    from bot.config import segmenter
+
+    rules = segmenter(None)
+    placed = Counter()
+    for line in profiles:
+        placement = rules.place(_author(line))
+        assert placement.segment == line["label"]["segment"], (line["handle"], placement)
+        placed[placement.segment] += 1
+    wanted = {"medios_periodistas", "gobierno_y_politica", "entidades_gubernamentales", "operadores_y_empresas_tic",
+              "sector_tic", "academia", "influenciadores", "ciudadania"}
+    assert wanted <= set(placed) and all(placed[s] >= 2 for s in wanted), placed
+    assert placed["ciudadania"] > 0.8 * len(profiles)  # most authors are ordinary citizens
+    official = {line["website"] for line in profiles if (line.get("website") or "").endswith(".gov.co")}
+    assert len(official) >= 3
+
+
+def test_public_voices_write_in_their_own_voice_and_during_the_crises_only_after_the_spikes_open(posts):
+    by_handle = {v.handle: v for v in gen.ROSTER}
+    voiced = [p for p in posts if p.author_handle in by_handle]
+    assert {p.author_handle for p in voiced} == set(by_handle)
+    assert all(p.platform is Platform.X and p.kind in (PostKind.MENTION, PostKind.SEARCH_HIT) for p in voiced)
+    episodes = {e.name: e for e in gen.episodes_for(datetime(2026, 11, 16, tzinfo=BOGOTA))}
+    for p in voiced:
+        name = p.raw["label"]["episode"]
+        if name is None:  # an hour away from either crisis
+            assert all(abs((p.created_at - e.start).total_seconds()) > 3600 and
+                       not e.start <= p.created_at < e.end + timedelta(hours=1) for e in episodes.values())
+        else:
+            assert episodes[name].start + timedelta(hours=1) <= p.created_at < episodes[name].end
+    assert sum(p.raw["label"]["episode"] is not None for p in voiced) == len(gen.CRISIS_VOICES)
+    answered = {p.in_reply_to_id for p in posts if p.is_own and p.kind is PostKind.REPLY}
+    assert any(p.external_id in answered for p in voiced)
+
+
+def test_the_ministry_accounts_have_one_follower_count_a_day_growing_most_after_the_crises(written):
+    lines = [json.loads(line) for line in (written / "accounts.jsonl").open(encoding="utf-8")]
+    assert {(a["platform"], a["account"]) for a in lines} == {(p.value, h) for p, h in gen.ACCOUNTS.items()}
+    for platform in Platform:
+        mine = [a for a in lines if a["platform"] == platform.value]
+        days = [datetime.fromisoformat(a["taken_at"]).astimezone(BOGOTA) for a in mine]
+        assert [d.weekday() for d in days] == list(range(7)) and all(d.hour == 6 for d in days)
+        followers = [a["followers"] for a in mine]
+        growth = [b - a for a, b in pairwise(followers)]
+        assert all(g > 0 for g in growth)
+        assert growth[2] == max(growth) and growth[4] > statistics.median(growth)  # Thu: the outage; Sat: the scam
+        assert all(a["synthetic"] is True for a in mine)
