@@ -261,8 +261,10 @@ SAME_RESULTS = [
 ]
 
 
-def _walk_pages(engine: Engine, filters: InboxFilters, common_term: int, limit: int) -> tuple[list[Any], bool]:
-    """Every page of a search (rows and bookmarks), and whether the term counted as common."""
+def _walk_pages(engine: Engine, filters: InboxFilters, common_term: int, limit: int,
+                max_pages: int | None = None) -> tuple[list[Any], bool]:
+    """Every page of a search (rows and bookmarks; the first `max_pages` only if given), and whether the term
+    counted as common."""
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
         repo = InboxRepository(uow.session)
@@ -271,7 +273,7 @@ def _walk_pages(engine: Engine, filters: InboxFilters, common_term: int, limit: 
         while True:
             page = repo.page(filters, cursor, limit=limit)
             pages.append((page.rows, page.next_cursor))
-            if page.next_cursor is None:
+            if page.next_cursor is None or len(pages) == max_pages:
                 return pages, repo._common_term(filters)
             cursor = page.next_cursor
 
@@ -286,8 +288,9 @@ def test_a_common_term_gives_the_same_pages_by_either_path(engine: Engine) -> No
     for filters in SAME_RESULTS:
         for limit in (3, 50):
             rare, rare_common = _walk_pages(engine, filters, 10**9, limit)
-            common, common_common = _walk_pages(engine, filters, 1, limit)
-            assert common == rare, (filters, limit)
+            # PostgreSQL: one path whatever the threshold, so its first two pages suffice to show it.
+            common, common_common = _walk_pages(engine, filters, 1, limit, max_pages=None if sqlite else 2)
+            assert common == (rare if sqlite else rare[:2]), (filters, limit)
             assert not rare_common
             assert rare[0][0] or filters.q == "xyzzy", filters  # the comparison is not between empty lists
             term = fold_search_text(filters.q.strip())
