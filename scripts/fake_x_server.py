@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.x_api import FakeXApi, XApiServer
+from tests.fakes.x_api import PROFILES, FakeXApi, XApiServer
 
 CITIZEN_TEXTS = [
     "llevo 3 días sin internet en el Centro Digital de la vereda, ¿quién responde?",
@@ -60,6 +60,10 @@ def seed(fake: FakeXApi, handle: str, mentions: int, rng: random.Random) -> str:
             fake.post(f"ciudadano_{rng.randint(1, 400)}", text, at=at)
     for i, text in enumerate(SEARCH_TEXTS):
         fake.post(f"medio_{i}", text, at=now - timedelta(hours=2, minutes=i))
+    # The invented public profiles of the fake (press, an official, a city hall, an operator), so the authors
+    # Vigía stores from this server fall in several audience segments.
+    for i, username in enumerate(name for name in PROFILES if name != handle.lower()):
+        fake.post(username, f"@{handle} {rng.choice(CITIZEN_TEXTS)}", at=now - timedelta(hours=1, minutes=7 * i))
     return own_ids[-1]
 
 

@@ -60,7 +60,7 @@ def test_authors_come_with_their_posts_fields_mapped_as_x_sends_them(x):
     assert ana.seen_at == x.clock()
 
     city = authors["alcaldia_ficticia"]
-    assert city.verified_type == "government" and city.website == "https://www.villaficticia.gov.co"
+    assert city.verified_type == "government" and city.website == "https://www.villaficticia-syn.gov.co"
     assert authors["telco_ficticia"].verified_type == "business"
     assert authors["concejal_beto"].website is None and authors["concejal_beto"].description.startswith("Concejal")
     plain = authors["ciudadano_sinperfil"]

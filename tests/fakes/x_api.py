@@ -171,7 +171,7 @@ PROFILES: dict[str, dict[str, Any]] = {
                                        "Opiniones propias."),
     "alcaldia_ficticia": dict(name="Alcaldía de Villa Ficticia", verified_type="government", followers=85_400,
                               following=310, posts=12_780, listed=240, location="Villa Ficticia, Nariño",
-                              url="https://www.villaficticia.gov.co",
+                              url="https://www.villaficticia-syn.gov.co",
                               description="Cuenta oficial de la Alcaldía Municipal de Villa Ficticia."),
     "concejal_beto": dict(name="Beto Ejemplar", verified_type="blue", followers=18_900, following=1_022,
                           posts=9_310, listed=45, location="Pasto, Nariño",
