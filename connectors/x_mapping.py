@@ -79,8 +79,12 @@ def read_page(body: Any) -> PageContent:
     errors = body.get("errors", [])
     if not isinstance(includes, dict) or not isinstance(meta, dict) or not isinstance(errors, list):
         raise MalformedPage("'includes', 'meta' or 'errors' has the wrong type")
-    users = {u["id"]: u for u in includes.get("users", []) or [] if isinstance(u, dict) and _is_id(u.get("id"))}
+    # A broken expansion costs the profiles or the parents, never the posts: anything but a list reads as empty.
+    raw_users = includes.get("users") or []
+    users = {u["id"]: u for u in (raw_users if isinstance(raw_users, list) else [])
+             if isinstance(u, dict) and _is_id(u.get("id"))}
     referenced_list = includes.get("tweets") or includes.get("posts") or []
+    referenced_list = referenced_list if isinstance(referenced_list, list) else []
     referenced = {t["id"]: t for t in referenced_list if isinstance(t, dict) and _is_id(t.get("id"))}
     token = meta.get("next_token")
     if token is not None and (not isinstance(token, str) or not token):

@@ -198,3 +198,19 @@ def test_requests_per_page_did_not_grow_with_the_profile_fields(monkeypatch):
         finally:
             harness.close()
     assert counts["old"] == counts["new"] == [1 + 3, 1, 1, 2]
+
+
+@pytest.mark.parametrize("users", [5, "users", {"id": "1"}, [None, 3, {"id": "no-id", "username": "x"}]])
+def test_a_broken_includes_users_costs_the_profiles_never_the_posts(users):
+    from datetime import UTC, datetime
+
+    from connectors.x_mapping import MapContext, map_page, read_page
+    from connectors.x_profiles import page_authors
+
+    body = {"data": [{"id": "1900000000000000001", "author_id": "42", "text": f"@{HANDLE} hola",
+                      "created_at": "2026-11-16T14:00:00.000Z"}],
+            "includes": {"users": users, "posts": "broken"}, "meta": {"result_count": 1}}
+    page = read_page(body)
+    mapped = map_page(page, MapContext(stream=MENTIONS, role="mention", account=HANDLE, account_id="7"))
+    assert [p.external_id for p in mapped.posts] == ["1900000000000000001"] and mapped.rejected == ()
+    assert page_authors(mapped.posts, page.users, datetime(2026, 11, 16, 15, tzinfo=UTC), MENTIONS) == ()
