@@ -32,6 +32,9 @@ PENDING_RULE = "pending"  # override removed without a placement at hand: the ne
 
 PROFILE_FIELDS = ("handle", "display_name", "description", "verified_type", "followers", "following",
                   "post_count", "location", "website", "profile_url")
+# Reads select plain rows of these columns, never ORM objects: the upserts write by primary key without
+# synchronising the session, so no stale object can be read back (only set_override loads one, afresh).
+_COLUMNS = tuple(AuthorRow.__table__.c)
 _WRITABLE = (*PROFILE_FIELDS, "first_seen", "last_seen", "refreshed_at", "segment", "segment_rule",
              "segment_rules_version")
 
@@ -75,12 +78,12 @@ class AuthorUpsert:
     changed: tuple[Key, ...] = ()
 
 
-def _row_to_author(row: AuthorRow) -> Author:
+def _row_to_author(row: Any) -> Author:  # an AuthorRow or a plain row of the table
     return Author(platform=Platform(row.platform), author_id=row.author_id, seen_at=row.refreshed_at,
                   **{name: getattr(row, name) for name in PROFILE_FIELDS})
 
 
-def _stored(row: AuthorRow) -> StoredAuthor:
+def _stored(row: Any) -> StoredAuthor:
     return StoredAuthor(row.id, _row_to_author(row), row.first_seen, row.last_seen, row.segment, row.segment_rule,
                         row.segment_override, row.segment_rules_version)
 
@@ -107,11 +110,11 @@ class AuthorRepository:
         """Store new authors and keep known ones current without a write per post.
 
         Several profiles of one author in `authors`: the newest `seen_at` wins. A known author's profile is
-        rewritten when the stored one is at least a day old (by `now`) and this one was observed later (so a
-        backfill of old payloads never overwrites a fresher profile); a field the platform did not give (None)
-        keeps its stored value. `first_seen` moves back whenever an earlier sighting arrives; `last_seen`
-        moves forward at most daily. The segment is placed again when the profile is rewritten or the rules'
-        version changed; an admin's override always wins.
+        rewritten when the stored one is at least a day old, both by `now` and by when this one was observed
+        (so a backfill walking old payloads rewrites it at most once per day of them, and never with an older
+        profile); a field the platform did not give (None) keeps its stored value. `first_seen` moves back
+        whenever an earlier sighting arrives; `last_seen` moves forward at most daily. The segment is placed
+        again when a profile field changed or the rules' version did; an admin's override always wins.
         """
         newest: dict[Key, Author] = {}
         earliest: dict[Key, datetime] = {}
@@ -142,20 +145,20 @@ class AuthorRepository:
             changes.append(values)
             if values["segment"] != row.segment or values["followers"] != row.followers:
                 changed.append(key)
-        for chunk in _chunks(changes):
-            self.session.execute(update(AuthorRow), list(chunk))  # executemany by primary key
+        for chunk in _chunks(changes):  # executemany by primary key; no ORM object of these rows is loaded
+            self.session.execute(update(AuthorRow).execution_options(synchronize_session=False), list(chunk))
         return AuthorUpsert(len(inserted), refreshed, replaced, len(changes), tuple(changed))
 
-    def _rows_for(self, keys: Sequence[Key]) -> dict[Key, AuthorRow]:
+    def _rows_for(self, keys: Sequence[Key]) -> dict[Key, Any]:
         by_platform: dict[str, list[str]] = {}
         for platform, author_id in keys:
             by_platform.setdefault(platform, []).append(author_id)
         out: dict[Key, AuthorRow] = {}
         for platform, ids in by_platform.items():
             for chunk in _chunks(ids):
-                stmt = (select(AuthorRow).where(AuthorRow.platform == platform, AuthorRow.author_id.in_(chunk))
-                        .execution_options(populate_existing=True))
-                for row in self.session.scalars(stmt):
+                stmt = select(*_COLUMNS).where(AuthorRow.platform == platform,
+                                                            AuthorRow.author_id.in_(chunk))
+                for row in self.session.execute(stmt):
                     out[(row.platform, row.author_id)] = row
         return out
 
@@ -179,11 +182,12 @@ class AuthorRepository:
         return inserted
 
     @staticmethod
-    def _change(row: AuthorRow, seen: Author, first: datetime, place: Place, rules_version: str,
+    def _change(row: Any, seen: Author, first: datetime, place: Place, rules_version: str,
                 now: datetime) -> tuple[dict[str, Any], bool, bool] | None:
         """The new values of a known author's row, or None when nothing needs writing."""
         values = {name: getattr(row, name) for name in _WRITABLE}
-        refresh = row.refreshed_at <= now - REFRESH_EVERY and seen.seen_at > row.refreshed_at
+        # a day old by the clock and by the observations (a backfill walking old payloads: once per day of them)
+        refresh = row.refreshed_at <= now - REFRESH_EVERY and seen.seen_at >= row.refreshed_at + REFRESH_EVERY
         if refresh:
             for name in PROFILE_FIELDS:
                 given = getattr(seen, name)
@@ -194,7 +198,8 @@ class AuthorRepository:
             values["first_seen"] = first
         if seen.seen_at >= row.last_seen + REFRESH_EVERY or (refresh and seen.seen_at > row.last_seen):
             values["last_seen"] = seen.seen_at
-        replace = refresh or row.segment_rules_version != rules_version
+        profile_changed = any(values[name] != getattr(row, name) for name in PROFILE_FIELDS)
+        replace = profile_changed or row.segment_rules_version != rules_version
         if replace:
             profile = Author(platform=seen.platform, author_id=row.author_id, seen_at=values["refreshed_at"],
                              **{name: values[name] for name in PROFILE_FIELDS})
@@ -280,11 +285,11 @@ class AuthorRepository:
         Returns (how many, the last id looked at; None when none is left). Overrides keep their segment and
         only take the new version. A row once done no longer matches, so an interrupted run simply resumes.
         """
-        stmt = (select(AuthorRow)
+        stmt = (select(*_COLUMNS)
                 .where(AuthorRow.id > after_id,
                        or_(AuthorRow.segment_rules_version.is_(None), AuthorRow.segment_rules_version != rules_version))
                 .order_by(AuthorRow.id).limit(limit))
-        rows = list(self.session.scalars(stmt))
+        rows = list(self.session.execute(stmt))
         if not rows:
             return 0, None
         changes = []
@@ -292,7 +297,7 @@ class AuthorRepository:
             segment, rule = _placed(_row_to_author(row), row.segment_override, place)
             changes.append({"id": row.id, "segment": segment, "segment_rule": rule,
                             "segment_rules_version": rules_version})
-        self.session.execute(update(AuthorRow), changes)
+        self.session.execute(update(AuthorRow).execution_options(synchronize_session=False), changes)
         return len(rows), rows[-1].id
 
     def outdated_count(self, rules_version: str) -> int:
@@ -305,8 +310,8 @@ class AuthorRepository:
     # --- reads --------------------------------------------------------------------------------------------
 
     def get(self, platform: str, author_id: str) -> StoredAuthor | None:
-        row = self.session.scalars(
-            select(AuthorRow).where(AuthorRow.platform == platform, AuthorRow.author_id == author_id)
+        row = self.session.execute(
+            select(*_COLUMNS).where(AuthorRow.platform == platform, AuthorRow.author_id == author_id)
         ).first()
         return _stored(row) if row else None
 
@@ -317,9 +322,9 @@ class AuthorRepository:
     def by_handle(self, platform: str, handle: str) -> list[StoredAuthor]:
         """Authors of `platform` whose handle is `handle` (case ignored, leading @ dropped); for the CLI."""
         wanted = handle.lstrip("@").lower()
-        stmt = (select(AuthorRow).where(AuthorRow.platform == platform, func.lower(AuthorRow.handle) == wanted)
+        stmt = (select(*_COLUMNS).where(AuthorRow.platform == platform, func.lower(AuthorRow.handle) == wanted)
                 .order_by(AuthorRow.id))
-        return [_stored(r) for r in self.session.scalars(stmt)]
+        return [_stored(r) for r in self.session.execute(stmt)]
 
     def count(self) -> int:
         return self.session.scalar(select(func.count()).select_from(AuthorRow)) or 0

@@ -213,3 +213,20 @@ def test_snapshots_one_per_local_day_first_kept_and_idempotent(engine):
         uow.commit()
         rows = [(r.day, r.followers, r.taken_at) for r in uow.authors.snapshots("x", "Ministerio_TIC")]
     assert rows == [("2026-11-16", 990, earlier.taken_at), ("2026-11-17", 1010, next_day.taken_at)]
+
+
+def test_a_refresh_that_finds_the_same_profile_does_not_place_again(engine):
+    calls: list[str] = []
+
+    def counting(a: Author) -> tuple[str, str]:
+        calls.append(a.author_id)
+        return place_v1(a)
+
+    upsert(engine, [author(1)], counting)
+    result = upsert(engine, [author(1, seen=T0 + timedelta(days=1))], counting)
+    assert (result.refreshed, result.replaced, result.touched, result.changed) == (1, 0, 1, ())
+    assert calls == ["1001"] and stored(engine, 1).author.seen_at == T0 + timedelta(days=1)
+    # a backfill walking older payloads of the same day: neither a rewrite nor a placement
+    result = upsert(engine, [author(1, seen=T0 + timedelta(days=1, hours=20), followers=5)], counting,
+                    now=T0 + timedelta(days=30))
+    assert (result.refreshed, result.touched) == (0, 0) and calls == ["1001"]
