@@ -45,8 +45,6 @@ INTERACTION_TYPE_ES = {**METRIC_ES, "bookmarks": "Guardados (X)", "saves": "Guar
 # How many saw a post, by each platform's own measure (storage.indicators.AUDIENCE_MEASURES): X counts
 # impressions, Meta views (Facebook and Instagram) and Instagram also reach (unique accounts).
 AUDIENCE_MEASURE_ES = {"impressions": "Impresiones", "views": "Visualizaciones", "reach": "Alcance"}
-# Posts whose author has no stored profile yet: never counted in a segment (storage.audience_indicators).
-NO_PROFILE_ES = "Sin perfil"
 DAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
              "noviembre", "diciembre")

@@ -10,6 +10,7 @@ primary key) and join the authors table once per author, not once per post (the 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -17,27 +18,18 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from domain import CATEGORIES, SENTIMENTS
+from domain import SENTIMENTS
 from storage.models import AccountSnapshotRow, AnalysisRow, AuthorRow, PostRow
 
 NO_PROFILE = "sin_perfil"  # posts whose author has no row in `authors` yet
 
 
-def _per_author(start: datetime, end: datetime) -> Any:
-    """Citizen posts of [start, end) per (platform, author_id): posts, sentiments and categories counted."""
-    counts = [func.sum(case((AnalysisRow.sentiment == s, 1), else_=0)).label(f"s_{s}") for s in SENTIMENTS]
-    counts += [func.sum(case((AnalysisRow.category == c, 1), else_=0)).label(f"c_{c}") for c in CATEGORIES]
-    return (
-        select(PostRow.platform, PostRow.author_id, func.count().label("n"), *counts)
-        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false())
-        .group_by(PostRow.platform, PostRow.author_id)
-        .subquery("per_author")
-    )
+def _citizen_posts(start: datetime, end: datetime) -> tuple[Any, ...]:
+    return PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false()
 
 
-def _author_join(per: Any) -> Any:
-    return and_(AuthorRow.platform == per.c.platform, AuthorRow.author_id == per.c.author_id)
+def _author_join(platform: Any, author_id: Any) -> Any:
+    return and_(AuthorRow.platform == platform, AuthorRow.author_id == author_id)
 
 
 @dataclass(frozen=True)
@@ -59,27 +51,38 @@ class SegmentRow:
 def segment_activity(session: Session, start: datetime, end: datetime) -> list[SegmentRow]:
     """Citizen posts of [start, end) per (audience segment, platform): authors, posts, tone and PQRSD mix.
 
-    Summed over segments, `authors` is the platform's unique citizens (author ids are per platform).
+    Two grouped passes over the period's citizen posts (the `created_at` range): posts per (segment, platform,
+    sentiment, category), each post looking its author up through the unique (platform, author_id) index;
+    and the distinct authors per platform, each looked up once. Summed over segments, `authors` is the
+    platform's unique citizens (author ids are per platform), so `unique_citizens` need not run too.
     """
-    per = _per_author(start, end)
     segment = func.coalesce(AuthorRow.segment, literal(NO_PROFILE)).label("segment")
-    sums = [func.sum(getattr(per.c, f"s_{s}")).label(f"s_{s}") for s in SENTIMENTS]
-    sums += [func.sum(getattr(per.c, f"c_{c}")).label(f"c_{c}") for c in CATEGORIES]
-    stmt = (
-        select(segment, per.c.platform, func.count().label("authors"), func.sum(per.c.n).label("n"), *sums)
-        .select_from(per)
-        .outerjoin(AuthorRow, _author_join(per))
-        .group_by(segment, per.c.platform)
+    mix = (
+        select(segment, PostRow.platform, AnalysisRow.sentiment, AnalysisRow.category, func.count())
+        .select_from(PostRow)
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .outerjoin(AuthorRow, _author_join(PostRow.platform, PostRow.author_id))
+        .where(*_citizen_posts(start, end))
+        .group_by(segment, PostRow.platform, AnalysisRow.sentiment, AnalysisRow.category)
     )
-    out = []
-    for row in session.execute(stmt):
-        m = row._mapping
-        out.append(SegmentRow(
-            segment=m["segment"], platform=m["platform"], authors=int(m["authors"]), posts=int(m["n"] or 0),
-            sentiments={s: int(m[f"s_{s}"] or 0) for s in SENTIMENTS if m[f"s_{s}"]},
-            categories={c: int(m[f"c_{c}"] or 0) for c in CATEGORIES if m[f"c_{c}"]},
-        ))
-    return out
+    acc: dict[tuple[str, str], dict[str, Any]] = {}
+    for seg, platform, sentiment, category, n in session.execute(mix):
+        a = acc.setdefault((seg, platform), {"posts": 0, "sentiments": {}, "categories": {}})
+        a["posts"] += int(n)
+        if sentiment is not None:
+            a["sentiments"][sentiment] = a["sentiments"].get(sentiment, 0) + int(n)
+        if category is not None:
+            a["categories"][category] = a["categories"].get(category, 0) + int(n)
+    people = select(PostRow.platform, PostRow.author_id).where(*_citizen_posts(start, end)).distinct().subquery()
+    authors = (
+        select(segment, people.c.platform, func.count())
+        .select_from(people)
+        .outerjoin(AuthorRow, _author_join(people.c.platform, people.c.author_id))
+        .group_by(segment, people.c.platform)
+    )
+    counts = {(seg, platform): int(n) for seg, platform, n in session.execute(authors)}
+    return [SegmentRow(seg, platform, counts.get((seg, platform), 0), a["posts"], a["sentiments"], a["categories"])
+            for (seg, platform), a in acc.items()]
 
 
 @dataclass(frozen=True)
@@ -96,41 +99,65 @@ class AuthorActivity:
     profile_url: str | None
     posts: int
     sentiments: dict[str, int]  # analysed posts per sentiment
-    rank: int  # 1 = the most followed author of the period
-    segment_rank: int  # 1 = the most followed of its segment
+    rank: int | None  # 1 = the most followed author of the period; None: outside the overall top
+    segment_rank: int | None  # 1 = the most followed of its segment; None: outside its segment's top
 
 
-def influential_authors(session: Session, start: datetime, end: datetime, *, limit: int = 25,
-                        per_segment: int = 5) -> list[AuthorActivity]:
+def influential_authors(session: Session, start: datetime, end: datetime, segments: Iterable[str], *,
+                        limit: int = 25, per_segment: int = 5) -> list[AuthorActivity]:
     """Citizen authors who posted in [start, end), most followers first: the `limit` most followed overall
-    plus the `per_segment` most followed of each segment (authors without a profile have no follower count
-    and are left out). Ties: more posts in the period, then platform and id.
+    plus the `per_segment` most followed of each of `segments` (authors without a profile have no follower count
+    and are left out; authors whose count is unknown come last). Ties: platform and id.
+
+    Walks the authors by followers (`ix_authors_followers`) and keeps those with a citizen post in the period
+    (one probe of `ix_posts_author` each), so it stops after a few hundred authors instead of grouping every
+    post of the period; then counts the posts and tone of the few authors kept.
     """
-    per = _per_author(start, end)
-    order = (AuthorRow.followers.desc().nulls_last(), per.c.n.desc(), per.c.platform, per.c.author_id)
-    ranked = (
-        select(per.c.platform, per.c.author_id, AuthorRow.handle, AuthorRow.display_name, AuthorRow.segment,
-               AuthorRow.followers, AuthorRow.verified_type, AuthorRow.profile_url, per.c.n,
-               *[getattr(per.c, f"s_{s}") for s in SENTIMENTS],
-               func.row_number().over(order_by=order).label("rank"),
-               func.row_number().over(partition_by=AuthorRow.segment, order_by=order).label("segment_rank"))
-        .select_from(per)
-        .join(AuthorRow, _author_join(per))
-        .subquery("ranked")
-    )
-    stmt = (select(ranked).where(or_(ranked.c.rank <= limit, ranked.c.segment_rank <= per_segment))
-            .order_by(ranked.c.rank))
+    def posted() -> Any:
+        return (select(literal(1)).select_from(PostRow)
+                .where(_author_join(PostRow.platform, PostRow.author_id), *_citizen_posts(start, end))
+                .correlate(AuthorRow).exists())
+
+    cols = (AuthorRow.platform, AuthorRow.author_id, AuthorRow.handle, AuthorRow.display_name, AuthorRow.segment,
+            AuthorRow.followers, AuthorRow.verified_type, AuthorRow.profile_url)
+    order = (AuthorRow.followers.desc(), AuthorRow.platform, AuthorRow.author_id)
+    known = AuthorRow.followers.is_not(None)
+    found = list(session.execute(select(*cols).where(known, posted()).order_by(*order).limit(limit)))
+    if len(found) < limit:  # then authors whose follower count is unknown
+        found += session.execute(select(*cols).where(AuthorRow.followers.is_(None), posted())
+                                 .order_by(AuthorRow.platform, AuthorRow.author_id).limit(limit - len(found)))
+    per: dict[str, list[Any]] = {}
+    for seg in sorted(set(segments) - {NO_PROFILE}):
+        rows = list(session.execute(select(*cols).where(AuthorRow.segment == seg, known, posted())
+                                    .order_by(*order).limit(per_segment)))
+        if len(rows) < per_segment:
+            rows += session.execute(select(*cols).where(AuthorRow.segment == seg, AuthorRow.followers.is_(None),
+                                                        posted()).order_by(AuthorRow.platform, AuthorRow.author_id)
+                                    .limit(per_segment - len(rows)))
+        per[seg] = rows
+    keys = {(r.platform, r.author_id) for r in found} | {(r.platform, r.author_id) for rs in per.values() for r in rs}
+    if not keys:
+        return []
+    sums = [func.sum(case((AnalysisRow.sentiment == s, 1), else_=0)) for s in SENTIMENTS]
+    stats = {(p, a): (int(n), [int(v or 0) for v in vs]) for p, a, n, *vs in session.execute(
+        select(PostRow.platform, PostRow.author_id, func.count(), *sums)
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .where(or_(*(and_(PostRow.platform == p, PostRow.author_id == a) for p, a in sorted(keys))),
+               *_citizen_posts(start, end))
+        .group_by(PostRow.platform, PostRow.author_id))}
+    rank = {(r.platform, r.author_id): i for i, r in enumerate(found, 1)}
+    seg_rank = {(r.platform, r.author_id): i for rs in per.values() for i, r in enumerate(rs, 1)}
+    rows = {(r.platform, r.author_id): r for r in [*found, *(r for rs in per.values() for r in rs)]}
     out = []
-    for row in session.execute(stmt):
-        m = row._mapping
+    for key, r in rows.items():
+        n, sentiments = stats.get(key, (0, [0] * len(SENTIMENTS)))
         out.append(AuthorActivity(
-            platform=m["platform"], author_id=m["author_id"], handle=m["handle"], display_name=m["display_name"],
-            segment=m["segment"], followers=None if m["followers"] is None else int(m["followers"]),
-            verified_type=m["verified_type"], profile_url=m["profile_url"], posts=int(m["n"]),
-            sentiments={s: int(m[f"s_{s}"] or 0) for s in SENTIMENTS}, rank=int(m["rank"]),
-            segment_rank=int(m["segment_rank"]),
-        ))
-    return out
+            platform=r.platform, author_id=r.author_id, handle=r.handle, display_name=r.display_name,
+            segment=r.segment, followers=None if r.followers is None else int(r.followers),
+            verified_type=r.verified_type, profile_url=r.profile_url, posts=n,
+            sentiments=dict(zip(SENTIMENTS, sentiments, strict=True)), rank=rank.get(key),
+            segment_rank=seg_rank.get(key)))
+    return sorted(out, key=lambda a: (a.rank or len(rank) + 1, a.segment, a.segment_rank or 0))
 
 
 @dataclass(frozen=True)

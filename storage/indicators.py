@@ -183,10 +183,13 @@ def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]])
     computed arithmetically over one range scan; otherwise posts are joined to the table of day ranges.
     """
     metric_sums = [func.sum(getattr(PostRow, m)).label(m) for m in INTERACTION_METRICS]
+    # Interactions per impression/view/reach are only reported for the ministry's posts: the interactions are
+    # added up for those rows only (is_own tested first: citizens' rows, most of them, skip the sum).
     eng = engagement()
     audience = [agg for m in AUDIENCE_MEASURES for agg in (
         func.sum(getattr(PostRow, m)).label(f"{m}_sum"), func.count(getattr(PostRow, m)).label(f"{m}_posts"),
-        func.sum(case((getattr(PostRow, m).is_not(None), eng), else_=0)).label(f"{m}_eng"))]
+        func.sum(case((PostRow.is_own == false(), 0), (getattr(PostRow, m).is_not(None), eng),
+                      else_=0)).label(f"{m}_eng"))]
     measures = (func.count().label("n"), *metric_sums, *audience)
     keys = (PostRow.platform, PostRow.account, PostRow.is_own, PostRow.kind, AnalysisRow.sentiment,
             AnalysisRow.category)

@@ -26,8 +26,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from sqlalchemy import select
 
-from bot import config as bot_config
-from bot.config import business_calendar
+from bot.config import business_calendar, segmenter
 from bot.reports.charts import all_charts
 from bot.reports.html import render_html, render_pdf
 from bot.reports.model import (
@@ -49,18 +48,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("vigia.reports")
 
-
-
-def segment_labels(config: Any) -> list[tuple[str, str]]:
-    """The configured audience segments as (id, label) pairs, in config order ([] when none are configured).
-
-    Read through `bot.config.segmenter(config).segments` (items with `.id`/`.label`, or pairs).
-    """
-    segmenter = getattr(bot_config, "segmenter", None)  # the builder lands with analyzers/segments.py
-    if segmenter is None:
-        return []
-    return [(item.id, item.label) if hasattr(item, "id") else (item[0], item[1])
-            for item in segmenter(config).segments]
 
 
 def parse_week(label: str, tz: object) -> Period:
@@ -155,7 +142,7 @@ def build_files(svc: Services, period: Period, target: Path, *, pdf: bool | None
                    uow.session.scalars(select(ReportRunRow).where(ReportRunRow.week.in_(labels))) if row.built_at}
         report = build_report(uow.session, period, as_of, business_calendar(config),
                               previous_summary=history.get(period.previous().label), frozen=frozen,
-                              history=history, segments=segment_labels(config))
+                              history=history, segments=segmenter(config).segments)
     seconds["indicators"] = clock() - started
     step = clock()
     charts = all_charts(report)

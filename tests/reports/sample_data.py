@@ -55,7 +55,31 @@ def store(engine: Engine, posts: list[Post], analyses: dict[tuple[str, str], Tex
 def load_sample_week(engine: Engine) -> list[Post]:
     posts = sample_posts()
     store(engine, posts)
+    load_sample_profiles(engine)
     return posts
+
+
+def load_sample_profiles(engine: Engine) -> None:
+    """The sample's public profiles, placed by the default segment rules, and the accounts' daily followers."""
+    from analyzers.segments import Segmenter
+    from bot.config import segmenter
+    from connectors.sample_replay import author_from_dict, snapshot_from_dict
+
+    seen = datetime(2026, 11, 16, 5, tzinfo=UTC)
+    with (SAMPLE.with_name("authors.jsonl")).open(encoding="utf-8") as fh:
+        authors = [author_from_dict(json.loads(line), seen) for line in fh if line.strip()]
+    with (SAMPLE.with_name("accounts.jsonl")).open(encoding="utf-8") as fh:
+        snapshots = [snapshot_from_dict(json.loads(line)) for line in fh if line.strip()]
+    rules: Segmenter = segmenter(None)
+
+    def place(author: Any) -> tuple[str, str]:
+        placed = rules.place(author)
+        return placed.segment, placed.rule
+
+    with UnitOfWork(engine) as uow:
+        uow.authors.upsert(authors, place, rules.version, seen)
+        uow.authors.save_snapshots(snapshots)
+        uow.commit()
 
 
 def services(engine: Engine, out_dir: Path, clock: Any, *, sinks: dict[str, Any] | None = None,

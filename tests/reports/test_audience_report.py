@@ -164,15 +164,16 @@ def test_segment_figures_against_the_previous_week(db):
 def test_influential_authors_ranked_by_followers(db):
     with UnitOfWork(db) as uow:
         s = uow.session
-        every = aq.influential_authors(s, WEEK.utc_start, WEEK.utc_end)
-        few = aq.influential_authors(s, WEEK.utc_start, WEEK.utc_end, limit=1, per_segment=1)
+        segments = [sid for sid, _ in SEGMENTS]
+        every = aq.influential_authors(s, WEEK.utc_start, WEEK.utc_end, segments)
+        few = aq.influential_authors(s, WEEK.utc_start, WEEK.utc_end, segments, limit=1, per_segment=1)
     # u1 and u2 on X, i1 on Instagram, f1 (followers unknown) last; no ministry, no author without profile
     assert [(a.handle, a.platform, a.followers, a.posts, a.rank, a.segment_rank) for a in every] == [
         ("u1", "x", 400_000, 2, 1, 1), ("u2", "x", 50_000, 1, 2, 1), ("i1", "instagram", 1_200, 1, 3, 1),
         ("f1", "facebook", None, 1, 4, 2)]
     assert every[0].sentiments == {"negative": 2, "neutral": 0, "positive": 0}
-    # the overall first, plus the first of each segment: f1 is second among ciudadania
-    assert [a.handle for a in few] == ["u1", "u2", "i1"]
+    # the overall first, plus the first of each segment (by segment id): f1 is second among ciudadania
+    assert [(a.handle, a.rank, a.segment_rank) for a in few] == [("u1", 1, 1), ("i1", None, 1), ("u2", None, 1)]
 
 
 def test_influential_table_and_csv(db, tmp_path):

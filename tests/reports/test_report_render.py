@@ -46,9 +46,9 @@ def test_report_renders_in_chromium_with_its_charts(sample_report):
     png = ARTIFACTS / f"report-{SAMPLE_WEEK}.png"
     png.unlink(missing_ok=True)
     html = sample_report.target / f"informe-{SAMPLE_WEEK}.html"
-    assert screenshot(html, png, width=1280, height=6000)
+    assert screenshot(html, png, width=1280, height=9000)  # down to the tone chart, past the audience tables
     image = Image.open(png)
-    assert image.size == (1280, 6000)
+    assert image.size == (1280, 9000)
     assert png.stat().st_size > 150_000  # a page of text, tables and charts, not a blank or error page
     colours = image.convert("RGB").reduce(4).getcolors(maxcolors=1_000_000) or []
     assert len(colours) > 500  # anti-aliased text and charts: many distinct colours
@@ -62,7 +62,8 @@ def test_pdf_is_a_multi_page_document(sample_report):
     assert pdf.startswith(b"%PDF-")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
     assert pages >= 4
-    assert pdf.count(b"/Subtype /Image") + pdf.count(b"/Subtype/Image") >= 6  # the charts are in it
+    assert pdf.count(b"/Subtype /Image") + pdf.count(b"/Subtype/Image") >= 8  # the charts are in it (with the
+    # audience segments' and the followers')
 
 
 def test_report_csvs_neutralise_formulas_and_script_links_and_keep_numbers(tmp_path):

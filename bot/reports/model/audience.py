@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from analyzers.indicators import ratio
-from bot.labels import NO_PROFILE_ES
+from analyzers.segments import NO_PROFILE_LABEL
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
 from domain.legal_terms import TERM_CATEGORIES
 from storage import audience_indicators as aq
 
-NO_PROFILE = aq.NO_PROFILE
+NO_PROFILE = aq.NO_PROFILE  # == analyzers.segments.NO_PROFILE (storage may not import analyzers)
 TOP_AUTHORS = 25  # rows of "Autores más influyentes" (and its CSV)
 TOP_AUTHORS_PER_SEGMENT = 5
 
@@ -56,7 +56,7 @@ def segment_order(configured: Sequence[tuple[str, str]], seen: Iterable[str]) ->
     out = [(sid, label) for sid, label in configured if sid != NO_PROFILE]
     known = {sid for sid, _ in out}
     out += [(sid, sid) for sid in sorted(set(seen) - known - {NO_PROFILE})]
-    return [*out, (NO_PROFILE, NO_PROFILE_ES)]
+    return [*out, (NO_PROFILE, NO_PROFILE_LABEL)]
 
 
 def segment_figures(figures: PeriodFigures, order: Sequence[tuple[str, str]]) -> list[SegmentFigures]:

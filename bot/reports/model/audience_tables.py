@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from analyzers.indicators import Change, ratio
 from bot.labels import CATEGORY_ES, PLATFORM_ES
-from bot.reports.model.audience import NO_PROFILE, TOP_AUTHORS, TOP_AUTHORS_PER_SEGMENT, SegmentFigures
+from bot.reports.model.audience import NO_PROFILE, TOP_AUTHORS_PER_SEGMENT, SegmentFigures
 from bot.reports.model.columns import Column, Table
 from bot.reports.model.report import WeeklyReport
 from domain import CATEGORIES
@@ -43,8 +43,8 @@ class SegmentSection:
 def segment_sections(r: WeeklyReport) -> list[SegmentSection]:
     out = []
     for now, before in r.segments():
-        rows = [_author_cells(a) for a in r.influential if a.segment == now.segment
-                and a.segment_rank <= TOP_AUTHORS_PER_SEGMENT]
+        rows = [_author_cells(a) for a in sorted((a for a in r.influential if a.segment == now.segment
+                                                  and a.segment_rank is not None), key=lambda a: a.segment_rank)]
         note = ("Autores sin perfil almacenado: no se conoce su número de seguidores ni su segmento."
                 if now.segment == NO_PROFILE else "Los más seguidos del segmento que publicaron en la semana.")
         out.append(SegmentSection(now, before, Table(f"autores_segmento_{now.segment}", f"Autores más seguidos: "
@@ -91,8 +91,8 @@ def audience_tables(r: WeeklyReport) -> list[Table]:
 
     per_segment = TOP_AUTHORS_PER_SEGMENT
     rows = [[s.now.label, i, *_author_cells(a)] for s in segment_sections(r)
-            for i, a in enumerate((a for a in r.influential if a.segment == s.now.segment
-                                   and a.segment_rank <= per_segment), 1)]
+            for i, a in enumerate(sorted((a for a in r.influential if a.segment == s.now.segment
+                                          and a.segment_rank is not None), key=lambda a: a.segment_rank), 1)]
     tables.append(Table("autores_por_segmento", "Autores más seguidos de cada segmento",
                         [Column("Segmento"), Column("Posición en el segmento", "n"), *AUTHOR_COLUMNS], rows,
                         f"Hasta {per_segment} por segmento, entre los que publicaron en la semana."))
@@ -102,7 +102,7 @@ def audience_tables(r: WeeklyReport) -> list[Table]:
              label(a.segment), a.followers, a.verified_type or "", a.posts, a.sentiments.get("negative", 0),
              a.sentiments.get("neutral", 0), a.sentiments.get("positive", 0),
              ratio(a.sentiments.get("negative", 0), sum(a.sentiments.values())), a.profile_url]
-            for a in sorted(r.influential, key=lambda a: a.rank) if a.rank <= TOP_AUTHORS]
+            for a in r.influential if a.rank is not None]
     tables.append(Table("autores_influyentes", "Autores más influyentes de la semana",
                         [Column("Posición", "n"), Column("Plataforma"), Column("Usuario"), Column("Nombre"),
                          Column("Segmento"), Column("Seguidores", "n"), Column("Verificación"),

@@ -85,8 +85,8 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
         stored_first=first, stored_last=last,
         previous_as_of=previous_as_of, stored_previous=previous_summary, frozen=frozen,
         segment_labels=tuple(segments),
-        influential=aq.influential_authors(session, start, end, limit=TOP_AUTHORS,
-                                           per_segment=TOP_AUTHORS_PER_SEGMENT),
+        influential=aq.influential_authors(session, start, end, {row.segment for row in current.segments},
+                                           limit=TOP_AUTHORS, per_segment=TOP_AUTHORS_PER_SEGMENT),
     )
     # followers: the daily snapshots of the trend's span (and a week before it, for that week's growth)
     first_day = period.days[0] - timedelta(days=7 * max(trend_weeks, 2))
