@@ -8,7 +8,12 @@ that column: PostgreSQL's GIN index serves the LIKE as is; on SQLite the same co
 `posts_fts` trigram table (see `_text_search`).
 
 The audience segment filter is a condition on the author's profile (`authors`, joined on platform and
-author id through its unique index); `NO_PROFILE` ("sin_perfil") means the author has no profile row yet.
+author id); `NO_PROFILE` ("sin_perfil") means the author has no profile row yet. A segment with many authors
+(the public) is checked post by post while the list walks its index (an EXISTS probe of the authors' unique
+index: its posts are everywhere, a page is found in the newest few hundred). A sparse segment (press,
+officials: `sparse_segment`) is found the other way round, like the text search's candidates: the posts of
+its authors, through `ix_authors_segment` and `ix_posts_author`, as an `id IN (…)` set, so a page never means
+walking a million posts to find the few dozen of theirs.
 
 Bookmarks (`encode_cursor` / `decode_cursor`) are keyset positions, not offsets: `(created_at, id)` for the
 newest-first list, `(tier, reach_rank, due_at, id)` for the urgency order.
@@ -79,8 +84,15 @@ def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
     return exists().where(*cond)
 
 
-def _segment_condition(segment: str) -> ColumnElement[bool]:
-    """The author's profile is in `segment` (EXISTS on `uq_authors_platform_author_id`: one probe per post)."""
+def _segment_condition(segment: str, sparse: bool) -> ColumnElement[bool]:
+    """The author's profile is in `segment`: per post (an EXISTS probe), or for a sparse segment as the set of
+    its authors' posts (see the module's docstring)."""
+    if sparse and segment != NO_PROFILE:
+        theirs = aliased(PostRow)
+        return P.id.in_(select(theirs.id).select_from(AuthorRow)
+                        .join(theirs, and_(theirs.platform == AuthorRow.platform,
+                                           theirs.author_id == AuthorRow.author_id))
+                        .where(AuthorRow.segment == segment))
     profile = exists().where(AuthorRow.platform == P.platform, AuthorRow.author_id == P.author_id)
     if segment == NO_PROFILE:
         return ~profile
@@ -151,8 +163,9 @@ class InboxQuery:
     """
 
     def __init__(self, filters: InboxFilters, dialect: str = "postgresql", state_index: bool = False,
-                 text_index: bool = False):
+                 text_index: bool = False, sparse_segment: bool = False):
         self.f = filters
+        self.sparse_segment = sparse_segment  # the segment has few authors: find their posts from them
         self.sqlite = dialect == "sqlite"
         self.text_index = text_index and self.sqlite  # the `posts_fts` table exists (SQLite only)
         # The newest-first list finds its page by walking created_at (recent posts are mostly pending), but
@@ -177,7 +190,7 @@ class InboxQuery:
             if value and name not in skip:
                 cond.append(self._dense(column) == value)
         if f.segment and "segment" not in skip:
-            cond.append(_segment_condition(f.segment))
+            cond.append(_segment_condition(f.segment, self.sparse_segment))
         if f.topic and "topic" not in skip:
             cond.append(_label_exists("topic", f.topic))
         if f.flag and "flag" not in skip:

@@ -25,6 +25,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from storage.inbox_filters import (
+    NO_PROFILE,
     POSTS_FTS,
     SORTS,
     A,
@@ -150,6 +151,7 @@ class InboxRepository:
     def __init__(self, session: Session):
         self.session = session
         self.dialect = session.get_bind().dialect.name
+        self._segment_sizes: dict[str, int] = {}
 
     @cached_property
     def _text_index(self) -> bool:
@@ -162,9 +164,24 @@ class InboxRepository:
     # A search term with at least this many trigram candidates is "common" (SQLite): see `_common_term`.
     common_term = 2000
 
+    # A segment with fewer profiles than this is "sparse": its posts are found from its authors (inbox_filters).
+    sparse_authors = 5000
+
     def _query(self, filters: InboxFilters, state_index: bool = False, text_index: bool | None = None) -> InboxQuery:
         text_index = self._text_index if text_index is None else text_index
-        return InboxQuery(filters, self.dialect, state_index=state_index, text_index=text_index)
+        sparse = filters.segment is not None and self._sparse_segment(filters.segment)
+        return InboxQuery(filters, self.dialect, state_index=state_index, text_index=text_index, sparse_segment=sparse)
+
+    def _sparse_segment(self, segment: str) -> bool:
+        """Whether the segment has fewer than `sparse_authors` profiles: a bounded count on `ix_authors_segment`
+        (1-2 ms at most), once per repository (one request)."""
+        if segment == NO_PROFILE:
+            return False
+        if segment not in self._segment_sizes:
+            probe = select(AuthorRow.id).where(AuthorRow.segment == segment).limit(self.sparse_authors)
+            self._segment_sizes[segment] = int(self.session.scalar(select(func.count()).select_from(probe.subquery()))
+                                               or 0)
+        return self._segment_sizes[segment] < self.sparse_authors
 
     def _common_term(self, filters: InboxFilters) -> bool:
         """Whether the search term has `common_term` trigram candidates or more (SQLite's trigram table).
