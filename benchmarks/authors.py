@@ -11,7 +11,7 @@ Seeds posts whose stored X payloads carry their authors' user objects (as the X 
 
     python benchmarks/authors.py                                   # SQLite file under var/bench/
     python benchmarks/authors.py --posts 200000 --authors 50000
-    python benchmarks/authors.py --database-url postgresql+psycopg://root@127.0.0.1:5432/bench
+    python benchmarks/authors.py --database-url postgresql+psycopg://root@127.0.0.1:5432/bench  # schema bench_authors
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import insert, text
+from sqlalchemy import create_engine, insert, text
 
 from bot.bootstrap import resegment_authors
 from bot.commands.authors import backfill_authors
@@ -96,9 +96,11 @@ def main() -> None:
     else:
         url = args.database_url
     engine = db.create_db_engine(url)
-    if engine.dialect.name == "postgresql":
+    if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
         with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            conn.execute(text("DROP SCHEMA IF EXISTS bench_authors CASCADE; CREATE SCHEMA bench_authors"))
+        engine.dispose()
+        engine = create_engine(db.normalise_url(url), connect_args={"options": "-csearch_path=bench_authors,public"})
     db.upgrade(engine)
     rules = segmenter(None)
     print(f"{engine.dialect.name}: seeding {args.posts} posts by {args.authors} authors ...", flush=True)
