@@ -110,7 +110,7 @@ def fmt_value(value: Any, kind: str) -> str:
 def kpi_value(k: Kpi, value: float | None = None, *, current: bool = True) -> str:
     v = (k.current if current else k.previous) if value is None else value
     if v is None:
-        return "no disponible" if "no disponible" in k.note else "—"
+        return "sin datos" if k.note.startswith("sin datos") else "no disponible" if "no disponible" in k.note else "—"
     return {"n": es_int, "pct": es_pct, "h": es_hours, "x": lambda x: es_num(x)}[k.unit](v)
 
 

@@ -264,3 +264,6 @@ def test_no_snapshot_says_sin_datos(engine):
     kpi = {k.key: k for k in r.kpis()}["tasa_interaccion_seguidores"]
     assert kpi.current is None and kpi.note.startswith("sin datos")
     assert r.followers == [] and [now.segment for now, _ in r.segments()] == ["sin_perfil"]
+    html = render_html(r, all_charts(r), report_tables(r), generated_at=AS_OF)
+    assert "Sin datos: no hay registros diarios de seguidores" in html
+    assert '<td class="num strong">sin datos</td>' in html  # the KPI, not a dash and never 0
