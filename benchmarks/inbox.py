@@ -199,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--reuse", action="store_true", help="reuse an already-seeded database of that size")
     parser.add_argument("--seed", type=int, default=20261120)
+    parser.add_argument("--only", default="", help="comma-separated scenario name prefixes to run (baselines and "
+                        "the unfiltered lists always run), e.g. --only segment,author")
     args = parser.parse_args(argv)
 
     url = db.normalise_url(args.database_url)
@@ -307,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
          counts("/inbox/counts?estado=all&desde=2026-11-09&hasta=2026-11-15")),
         ("counts: segment medios_periodistas (uncached)", counts("/inbox/counts?segmento=medios_periodistas")),
     ]
+    if args.only:
+        keep = ("baseline", "inbox: pending, newest first", "inbox: urgency order (pending)",
+                *(p.strip() for p in args.only.split(",") if p.strip()))
+        scenarios = [(name, call) for name, call in scenarios if name.startswith(keep)]
     print(f"\n{engine.dialect.name}, {args.posts:,} posts, {args.repeat} requests per scenario (after one warm-up); "
           f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'scenario':<46} {'median ms':>10} {'p95 ms':>9}  target")

@@ -18,11 +18,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AuthorRow, PostReviewRow, PostRow
+
+
+class _Segments(Protocol):
+    """What the rule needs of `analyzers.segments.Segmenter` (storage does not import analyzers)."""
+
+    segments: tuple[tuple[str, str], ...]
+
+    def priority(self, segment: str) -> int: ...
+
 
 MAX_WEIGHT = 3  # the segments' highest priority (analyzers/segments.py PRIORITIES; storage cannot import it)
 FOLLOWER_BANDS = (10_000, 100_000)  # band 1 from 10,000 followers, band 2 from 100,000
@@ -46,6 +56,11 @@ class ReachRule:
     """The segments' priorities (segment id -> 0…3, from config via `bot.config.segmenter`); unknown ids weigh 0."""
 
     weights: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, segments: _Segments) -> ReachRule:
+        """The rule of a segmenter (`bot.config.segmenter(config)`: its segment ids and their priorities)."""
+        return cls({sid: segments.priority(sid) for sid, _ in segments.segments})
 
     def rank(self, segment: str | None, followers: int | None) -> int:
         if segment is None:

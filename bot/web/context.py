@@ -123,7 +123,7 @@ class WebContext:
     @cached_property
     def reach(self) -> ReachRule:
         """The segments' priorities for the reach rank of the urgency order (storage/reach.py)."""
-        return ReachRule({sid: self.segmenter.priority(sid) for sid, _ in self.segmenter.segments})
+        return ReachRule.of(self.segmenter)
 
     @property
     def topics(self) -> tuple[str, ...]:

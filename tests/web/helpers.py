@@ -71,8 +71,7 @@ def profile(n: int, *, followers: int | None = None, bio: str | None = None, pla
 
 
 def reach_rule(config: Config | None = None) -> ReachRule:
-    seg = segmenter(config or Config())
-    return ReachRule({sid: seg.priority(sid) for sid, _ in seg.segments})
+    return ReachRule.of(segmenter(config or Config()))
 
 
 def add_profiles(engine: Engine, authors: list[Author], config: Config | None = None) -> dict[str, int]:
