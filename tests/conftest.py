@@ -21,28 +21,18 @@ PG_SKIP_REASON = (
 )
 
 
-# Fixtures built once per module or session and costly (the demo run takes minutes): under pytest-xdist
-# (`--dist loadgroup`, see scripts/test.sh) every test using one runs on the same worker, so it is built once,
-# and these groups start first, so the longest job does not begin last.
-SHARED_FIXTURE_GROUPS = {
-    "demo_run": "demo",
-    "sample_db": "sample-week",
-    "written": "generated-sample",
-}
+# Tests using a costly module or session fixture (the demo run takes minutes) run first, so that under
+# pytest-xdist the longest job does not begin last. scripts/test.sh distributes whole files (`--dist loadfile`),
+# which keeps a module fixture on one worker; `--dist loadgroup` would not help: with pytest 9.2 xdist 3.8
+# ignores xdist_group marks (pytest-dev/pytest-xdist#1386).
+COSTLY_SHARED_FIXTURES = ("demo_run", "sample_db", "written")
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    grouped: list[pytest.Item] = []
-    for item in items:
-        names = getattr(item, "fixturenames", ())
-        group = next((g for fixture, g in SHARED_FIXTURE_GROUPS.items() if fixture in names), None)
-        if group is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
-            grouped.append(item)
-    # A stable order (every xdist worker must collect the same list): grouped tests first, in their order.
-    chosen = set(map(id, grouped))
-    items[:] = grouped + [item for item in items if id(item) not in chosen]
+    costly = [item for item in items if set(getattr(item, "fixturenames", ())) & set(COSTLY_SHARED_FIXTURES)]
+    # A stable order (every xdist worker must collect the same list): those tests first, in their order.
+    chosen = set(map(id, costly))
+    items[:] = costly + [item for item in items if id(item) not in chosen]
 
 
 @pytest.fixture(scope="session")
