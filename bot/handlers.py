@@ -22,12 +22,15 @@ from bot.alerts.delivery import flush_outbox
 from bot.alerts.incidents import Transition, apply_transition
 from bot.alerts.problems import problem_failed, problems_recovered
 from bot.alerts.spike_keys import bucket_start, keys_for
+from bot.detector_cache import CachedDetector
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
+from storage.repositories import DetectorHead, DetectorSave, StaleDetectorState
 from storage.review_changes import ReviewRepository
 
 if TYPE_CHECKING:
     from bot.services import Services
+    from storage.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("vigia.handlers")
 
@@ -148,76 +151,132 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
 # --- spikes and alerts ----------------------------------------------------------------------------------
 
 
-def _detector_state(svc: Services, stored: dict[str, Any]) -> tuple[SpikeDetector, datetime | None]:
+def _detector_state(svc: Services, stored: dict[str, Any], revision: int) -> CachedDetector:
     episode = stored.get("episode_start")
     detector = SpikeDetector.from_state(svc.config.spikes, stored["detector"])
-    return detector, datetime.fromisoformat(episode) if episode else None
+    return CachedDetector(detector, datetime.fromisoformat(episode) if episode else None, revision)
+
+
+def _current_detectors(uow: UnitOfWork, svc: Services,
+                       heads: dict[str, DetectorHead]) -> dict[str, CachedDetector]:
+    """The detectors in memory that are still the stored revision; the others are read from the database.
+
+    A key read again gets the head read with its state (they agree even if another process saved in between).
+    """
+    detectors: dict[str, CachedDetector] = {}
+    for key, head in heads.items():
+        item = svc.detectors.get(key, head.revision)
+        if item is not None:
+            detectors[key] = item
+    stale = [key for key in heads if key not in detectors]
+    if stale:
+        for key, (head, stored) in uow.spikes.load_states(stale).items():
+            heads[key] = head
+            detectors[key] = _detector_state(svc, stored, head.revision)
+            svc.detectors.loaded(key, detectors[key])
+        for key in stale:
+            if key not in detectors:  # its row went away since the heads were read: not evaluated this time
+                del heads[key]
+    return detectors
 
 
 def evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Event]:
-    """Run the detector over every closed bucket, bucket by bucket across keys, and apply the policy."""
+    """Run the detector over every closed bucket, bucket by bucket across keys, and apply the policy.
+
+    The detectors stay in memory between steps (`svc.detectors`); a save refused because another process
+    saved the same key since it was read (StaleDetectorState) rolls everything back and the step is run
+    again on what that process stored.
+    """
+    try:
+        return _evaluate_spikes(cmd, svc)
+    except StaleDetectorState as exc:
+        log.warning("detector state saved by another process meanwhile; evaluating again", error=str(exc))
+        return _evaluate_spikes(cmd, svc)
+
+
+def _evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.Event]:
     bucket = timedelta(minutes=svc.config.spikes.bucket_minutes)
     closed_until = bucket_start(cmd.now - timedelta(seconds=svc.config.alerts.bucket_close_delay_seconds),
                                 bucket)  # buckets starting before this have ended
     out: list[events.Event] = []
     with svc.uow() as uow:
         wanted = set(svc.spike_keys)
-        rows = {row.key: row for row in uow.spikes.states() if row.key in wanted}
-        missing = [key for key in svc.spike_keys if key not in rows]
+        heads = {key: head for key, head in uow.spikes.heads().items() if key in wanted}
+        missing = [key for key in svc.spike_keys if key not in heads]
         if missing:  # keys new to this database start learning from now on
             fresh = {"detector": SpikeDetector(svc.config.spikes).to_state(), "episode_start": None}
             for key in missing:
                 uow.spikes.ensure_state(key, fresh, closed_until)
             uow.commit()
-            rows = {row.key: row for row in uow.spikes.states() if row.key in wanted}
-        if not rows:
+            heads = {key: head for key, head in uow.spikes.heads().items() if key in wanted}
+        if not heads:
             return []
-        detectors = {key: _detector_state(svc, row.state) for key, row in rows.items()}
-        levels = {key: row.level for key, row in rows.items()}
-        next_bucket = {key: max(row.next_bucket, closed_until - MAX_CATCH_UP) for key, row in rows.items()}
+        if min(head.next_bucket for head in heads.values()) >= closed_until:
+            return []  # nothing closed since the last step: no detector is read
+        detectors = _current_detectors(uow, svc, heads)
+        next_bucket = {key: max(head.next_bucket, closed_until - MAX_CATCH_UP) for key, head in heads.items()}
         start = min(next_bucket.values())
-        if start >= closed_until:
-            return []
-        counts = uow.spikes.counts_for_keys(list(rows), start, closed_until)
-        alerts: list[tuple[Alert, int | None]] = []
-        moment = start
-        while moment < closed_until:
-            for key in rows:
-                if next_bucket[key] > moment:
-                    continue
-                detector, episode = detectors[key]
-                verdict = detector.update(moment, counts[key].get(moment, 0))
-                previous = levels[key]
-                level = verdict.level if verdict.in_spike else "none"
-                if verdict.in_spike and previous != "none":
-                    level = max(previous, verdict.level, key=lambda lv: ("none", "aviso", "critico").index(lv))
-                if level != previous:
-                    transition = Transition(key, moment, bucket, previous, level, verdict.in_spike,
-                                            verdict.value, verdict.expected)
-                    cooldown = timedelta(minutes=svc.config.alerts.cooldown_minutes)
-                    for alert in apply_transition(uow, transition, svc.config.tz, svc.config.alerts.inbox_url,
-                                                  cooldown, segments=svc.segmenter):
-                        alerts.append((alert, alert.details.get("incident")))
-                    out.append(events.SpikeDetected(key, moment, level, previous, verdict.value,
-                                                    verdict.expected, verdict.score))
-                    episode = moment if previous == "none" else (None if level == "none" else episode)
-                    levels[key] = level
-                detectors[key] = (detector, episode)
-                next_bucket[key] = moment + bucket
-            moment += bucket
-        uow.spikes.save_states([
-            (key, {"detector": detector.to_state(), "episode_start": episode.isoformat() if episode else None},
-             next_bucket[key], levels[key])
-            for key, (detector, episode) in detectors.items()
-        ])
-        for alert, incident_id in alerts:
-            for sink in svc.sinks_for(alert.channel):
-                uow.alerts.add(alert, sink.name, incident_id)
-            out.append(events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title))
-        uow.commit()
+        try:
+            out = _run_buckets(uow, svc, cmd, heads, detectors, next_bucket, start, closed_until)
+            uow.commit()
+        except BaseException:
+            svc.detectors.forget(detectors)  # their memory may be ahead of what the database kept
+            raise
     return out
 
 
+def _run_buckets(uow: UnitOfWork, svc: Services, cmd: events.EvaluateSpikes, heads: dict[str, DetectorHead],
+                 detectors: dict[str, CachedDetector], next_bucket: dict[str, datetime], start: datetime,
+                 closed_until: datetime) -> list[events.Event]:
+    """Advance the detectors, apply the policy, and stage states, incidents and alerts in `uow` (no commit).
+
+    Only the keys that moved are saved; the in-memory copies are re-tagged with the revision they will have
+    once the caller commits (the caller drops them all if it does not).
+    """
+    bucket = timedelta(minutes=svc.config.spikes.bucket_minutes)
+    out: list[events.Event] = []
+    levels = {key: head.level for key, head in heads.items()}
+    episodes = {key: item.episode for key, item in detectors.items()}
+    counts = uow.spikes.counts_for_keys(list(heads), start, closed_until)
+    alerts: list[tuple[Alert, int | None]] = []
+    moment = start
+    while moment < closed_until:
+        for key in heads:
+            if next_bucket[key] > moment:
+                continue
+            verdict = detectors[key].detector.update(moment, counts[key].get(moment, 0))
+            previous = levels[key]
+            level = verdict.level if verdict.in_spike else "none"
+            if verdict.in_spike and previous != "none":
+                level = max(previous, verdict.level, key=lambda lv: ("none", "aviso", "critico").index(lv))
+            if level != previous:
+                transition = Transition(key, moment, bucket, previous, level, verdict.in_spike,
+                                        verdict.value, verdict.expected)
+                cooldown = timedelta(minutes=svc.config.alerts.cooldown_minutes)
+                for alert in apply_transition(uow, transition, svc.config.tz, svc.config.alerts.inbox_url,
+                                              cooldown, segments=svc.segmenter):
+                    alerts.append((alert, alert.details.get("incident")))
+                out.append(events.SpikeDetected(key, moment, level, previous, verdict.value,
+                                                verdict.expected, verdict.score))
+                episode = episodes[key]
+                episodes[key] = moment if previous == "none" else (None if level == "none" else episode)
+                levels[key] = level
+            next_bucket[key] = moment + bucket
+        moment += bucket
+    moved = [key for key, head in heads.items() if next_bucket[key] != head.next_bucket or levels[key] != head.level]
+    uow.spikes.save_states([
+        DetectorSave(key, {"detector": detectors[key].detector.to_state(),
+                           "episode_start": episodes[key].isoformat() if episodes[key] else None},
+                     next_bucket[key], levels[key], heads[key].revision)
+        for key in moved
+    ])
+    for key in moved:
+        svc.detectors.put(key, CachedDetector(detectors[key].detector, episodes[key], heads[key].revision + 1))
+    for alert, incident_id in alerts:
+        for sink in svc.sinks_for(alert.channel):
+            uow.alerts.add(alert, sink.name, incident_id)
+        out.append(events.AlertRaised(alert.key, alert.kind, alert.severity, alert.title))
+    return out
 
 
 def notify_outbox(event: events.AlertRaised, svc: Services) -> list[events.Event]:

@@ -22,6 +22,7 @@ from bot.alerts.sinks import AlertSink
 from bot.clock import Clock, system_clock
 from bot.config import Config, Secrets
 from bot.config import segmenter as build_segmenter
+from bot.detector_cache import DetectorCache
 from connectors.base import Connector
 from storage.unit_of_work import UnitOfWork
 
@@ -51,6 +52,7 @@ class Services:
     rng: random.Random = field(default_factory=random.Random)  # jitter of operational back-off
     wall_clock: Clock = system_clock  # real time for delivery back-off and leases, even in a replay
     delivery: DeliveryState = field(default_factory=DeliveryState)
+    detectors: DetectorCache = field(default_factory=DetectorCache)  # spike detectors kept between steps
     # places authors in audience segments; built from `config` when not given, so the two always agree
     segmenter: Segmenter = None  # type: ignore[assignment]
 

@@ -284,6 +284,8 @@ class DetectorStateRow(Base):
     next_bucket: Mapped[datetime] = mapped_column(UTCDateTime())  # the first bucket not yet evaluated
     level: Mapped[str] = mapped_column(String(16), default="none")  # alert level last announced
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # migration 0011: +1 on every save; a process keeping detectors in memory reloads a key whose revision moved
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 # --- community managers' inbox (web app) ---------------------------------------------------------------

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -454,6 +454,31 @@ class IncidentRepository:
         return list(self.session.scalars(select(IncidentRow).order_by(IncidentRow.id)))
 
 
+class StaleDetectorState(Exception):
+    """A detector state changed in the database after it was read: the caller must read it again."""
+
+
+@dataclass(frozen=True)
+class DetectorHead:
+    """A detector state row without its state: enough to tell whether a copy in memory is still current."""
+
+    key: str
+    revision: int
+    next_bucket: datetime  # the first bucket not yet evaluated
+    level: str  # alert level last announced
+
+
+@dataclass(frozen=True)
+class DetectorSave:
+    """One detector state to store, and the revision it was read at (the save is refused if that moved)."""
+
+    key: str
+    state: dict[str, Any]
+    next_bucket: datetime
+    level: str
+    revision: int
+
+
 class SpikeRepository:
     """Bucket counts and detector states for the spike detector."""
 
@@ -481,18 +506,53 @@ class SpikeRepository:
             out[key][bucket] = count
         return out
 
-    def save_states(self, states: Sequence[tuple[str, dict[str, Any], datetime, str]]) -> None:
-        """Save many detector states in one executemany."""
+    def save_states(self, states: Sequence[DetectorSave]) -> None:
+        """Save many detector states in one executemany, each only if it is still at the revision it was read at.
+
+        Every save bumps the revision. A row another process saved in the meantime raises StaleDetectorState
+        (nothing of it is kept once the caller rolls back), instead of silently overwriting that work.
+        """
         if not states:
             return
-        now = utc_now()
-        self.session.execute(
-            update(DetectorStateRow),
-            [{"key": k, "state": st, "next_bucket": nb, "level": lv, "updated_at": now} for k, st, nb, lv in states],
+        table = DetectorStateRow.__table__
+        stmt = (
+            update(table)
+            .where(table.c.key == bindparam("b_key"), table.c.revision == bindparam("b_revision"))
+            .values(state=bindparam("b_state", type_=table.c.state.type),
+                    next_bucket=bindparam("b_next", type_=table.c.next_bucket.type),
+                    level=bindparam("b_level"), updated_at=bindparam("b_now", type_=table.c.updated_at.type),
+                    revision=table.c.revision + 1)
         )
+        now = utc_now()
+        result = self.session.execute(stmt, [
+            {"b_key": s.key, "b_revision": s.revision, "b_state": s.state, "b_next": s.next_bucket,
+             "b_level": s.level, "b_now": now} for s in states
+        ])
+        if result.rowcount != len(states):  # type: ignore[attr-defined]
+            raise StaleDetectorState(f"{len(states) - result.rowcount} of {len(states)} detector states were "  # type: ignore[attr-defined]
+                                     "saved by another process since they were read")
 
     def states(self) -> list[DetectorStateRow]:
         return list(self.session.scalars(select(DetectorStateRow).order_by(DetectorStateRow.key)))
+
+    def heads(self) -> dict[str, DetectorHead]:
+        """Every key's revision, next bucket and level, by key (the order keys are evaluated in), without the
+        state's JSON: what a step needs to know."""
+        t = DetectorStateRow
+        stmt = select(t.key, t.revision, t.next_bucket, t.level).order_by(t.key)
+        return {key: DetectorHead(key, revision, next_bucket, level)
+                for key, revision, next_bucket, level in self.session.execute(stmt)}
+
+    def load_states(self, keys: Sequence[str]) -> dict[str, tuple[DetectorHead, dict[str, Any]]]:
+        """The stored state of these keys, with the head it belongs to (read together, so they agree)."""
+        t = DetectorStateRow
+        out: dict[str, tuple[DetectorHead, dict[str, Any]]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            stmt = select(t.key, t.revision, t.next_bucket, t.level, t.state).where(
+                t.key.in_(list(keys[start:start + _CHUNK])))
+            for key, revision, next_bucket, level, state in self.session.execute(stmt):
+                out[key] = (DetectorHead(key, revision, next_bucket, level), state)
+        return out
 
     def ensure_state(self, key: str, state: dict[str, Any], first_bucket: datetime) -> None:
         stmt = (

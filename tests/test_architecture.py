@@ -57,8 +57,8 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.services",),                      # the Services handlers get
     ("bot.alerts.sinks",),                  # AlertSink protocol and the console/file sinks
     ("bot.messagebus", "bot.slack"),        # the bus; the Slack client and channel directory
-    ("bot.events", "bot.clock", "bot.config", "bot.labels", "bot.leader", "bot.logging_setup",
-     "bot.spreadsheet"),                    # foundations
+    ("bot.events", "bot.clock", "bot.config", "bot.detector_cache", "bot.labels", "bot.leader",
+     "bot.logging_setup", "bot.spreadsheet"),  # foundations
 )
 
 
