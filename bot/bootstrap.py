@@ -33,6 +33,7 @@ from connectors.x import build_x_connector
 from storage import db
 from storage.authors import resegment
 from storage.mentions_repository import pending_mentions_reader
+from storage.reach import ReachRule, refresh_all_reach
 from storage.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("vigia.bootstrap")
@@ -60,6 +61,11 @@ def resegment_authors(uow_factory: Callable[[], UnitOfWork], rules: Segmenter,
         log.info("authors resegment progress", done=done, total=total, authors_per_s=round(done / elapsed))
 
     done = resegment(uow_factory, rules.place, rules.version, batch_size, progress, stop)
+    if done:  # the inbox's urgency order weighs each author's segment: its stored ranks follow
+        with uow_factory() as uow:
+            ranked = refresh_all_reach(uow.session, ReachRule.of(rules))
+            uow.commit()
+        log.info("authors reach ranks refreshed", review_rows=ranked)
     log.info("authors resegment finished", done=done, outdated=outdated, rules_version=rules.version,
              duration_ms=round((time.perf_counter() - started) * 1000, 1), interrupted=done < outdated)
     return done

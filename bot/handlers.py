@@ -25,6 +25,7 @@ from bot.alerts.spike_keys import bucket_start, keys_for
 from bot.detector_cache import CachedDetector
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
+from storage.reach import ReachRule, refresh_reach
 from storage.repositories import DetectorHead, DetectorSave, StaleDetectorState
 from storage.review_changes import ReviewRepository
 
@@ -74,7 +75,10 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
                     uow.rejected.add(item.stream, item.reason, item.payload)
                 # The page's authors and the accounts' followers go with the posts: all or nothing.
                 if batch.authors:
-                    uow.authors.upsert(batch.authors, svc.segmenter.place, svc.segmenter.version, svc.clock())
+                    authors = uow.authors.upsert(batch.authors, svc.segmenter.place, svc.segmenter.version,
+                                                 svc.clock())
+                    if authors.changed:  # a known author's new segment or followers reorder their pending posts
+                        refresh_reach(uow.session, ReachRule.of(svc.segmenter), authors.changed)
                 if batch.snapshots:
                     uow.authors.save_snapshots(batch.snapshots, svc.config.timezone)
                 uow.cursors.save(cmd.stream, batch.cursor)

@@ -74,7 +74,8 @@ class AuthorUpsert:
     refreshed: int  # known authors whose profile was rewritten
     replaced: int  # known authors whose segment was computed again (profile rewritten or rules changed)
     touched: int  # known authors whose row was written at all (any of the above, or first/last seen)
-    # new authors and known ones whose segment or followers changed: what weighs their posts' reach
+    # known authors whose segment or followers changed: their stored posts' reach in the inbox must follow
+    # (storage/reach.py refresh_reach); a new author's posts are ranked when they are analysed
     changed: tuple[Key, ...] = ()
 
 
@@ -133,7 +134,7 @@ class AuthorRepository:
         if raced:
             existing.update(self._rows_for(raced))
         changes: list[dict[str, Any]] = []
-        changed: list[Key] = sorted(inserted)
+        changed: list[Key] = []
         refreshed = replaced = 0
         for key, row in existing.items():
             change = self._change(row, newest[key], earliest[key], place, rules_version, now)

@@ -36,6 +36,7 @@ from connectors.meta_profiles import facebook_author, instagram_author
 from connectors.x_profiles import author_from_user
 from domain import Author, Platform, Post
 from storage.authors import StoredAuthor
+from storage.reach import ReachRule, refresh_all_reach
 from storage.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("vigia.authors")
@@ -173,6 +174,11 @@ def cmd_authors(args: argparse.Namespace) -> int:
         if args.backfill:
             result = backfill_authors(engine, rules, batch=args.batch, restart=args.from_start, progress=sys.stderr)
             _print_backfill(result)
+            if result.new or result.refreshed:  # posts stored before their authors were ranked "sin perfil"
+                with UnitOfWork(engine) as uow:
+                    ranked = refresh_all_reach(uow.session, ReachRule.of(rules))
+                    uow.commit()
+                print(f"{ranked} inbox rows re-ranked by their authors' reach")
         if args.resegment or args.backfill:  # a backfill places with the current rules; older rows follow
             done = resegment_authors(lambda: UnitOfWork(engine), rules)
             print(f"{done} authors placed again by the current segment rules (version {rules.version})")

@@ -138,3 +138,30 @@ def test_start_up_places_the_authors_again_when_the_rules_changed(x, engine, tmp
     with capture_logs() as logs:
         _bus(x, engine, tmp_path)  # every author current: not a word, one count query
     assert not [e for e in logs if e["event"].startswith("authors resegment")]
+
+
+def test_a_known_authors_daily_refresh_reorders_their_pending_posts(x, engine, tmp_path):
+    from sqlalchemy import select
+
+    from storage.models import PostReviewRow, PostRow
+    from storage.reach import ReachRule
+
+    _mentions(x)
+    bus = _bus(x, engine, tmp_path)
+    bus.handle(events.PollStream(STREAM))  # stored, analysed: in the inbox with the author's reach rank
+    rule = ReachRule.of(bus.services.segmenter)
+    citizen = x.fake.user_by_name("ciudadano_sinperfil")
+    query = (select(PostReviewRow.reach_rank).join(PostRow, PostRow.id == PostReviewRow.post_id)
+             .where(PostRow.author_id == citizen.id))  # type: ignore[union-attr]
+    with UnitOfWork(engine) as uow:
+        before = uow.session.scalar(query)
+    assert before == rule.rank("ciudadania", citizen.followers)  # type: ignore[union-attr]
+    x.fake.set_profile("ciudadano_sinperfil", followers=250_000)  # went viral overnight
+    x.clock.advance(timedelta(hours=25))
+    x.fake.post("ciudadano_sinperfil", f"@{HANDLE} y hoy tampoco hay señal", at=x.clock() - timedelta(minutes=5))
+    bus.handle(events.PollStream(STREAM))
+    with UnitOfWork(engine) as uow:
+        old_rank = uow.session.scalar(query.order_by(PostRow.id).limit(1))
+        now = uow.authors.get("x", citizen.id)  # type: ignore[union-attr]
+    assert now is not None and now.author.followers == 250_000
+    assert old_rank == rule.rank(now.segment, 250_000) < before  # the day-old post moved up with its author
