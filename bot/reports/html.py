@@ -257,10 +257,10 @@ def segment_text(s: SegmentSection) -> str:
     """One segment's week in a sentence: volume and people, tone, PQRSD, against the previous week."""
     now, before = s.now, s.before
     change = ""
-    if before.posts:
+    if s.has_previous and before.posts:
         diff = 100.0 * (now.posts - before.posts) / before.posts
         change = f" ({'+' if diff >= 0 else MINUS}{es_num(abs(diff))} % frente a la semana anterior)"
-    elif now.posts:
+    elif s.has_previous and now.posts:
         change = " (la semana anterior: ninguna)"
     text = (f"{es_int(now.posts)} publicaciones de {es_int(now.authors)} "
             f"{'autor' if now.authors == 1 else 'autores'}{change}.")
@@ -268,13 +268,14 @@ def segment_text(s: SegmentSection) -> str:
         text += (f" Tono: {es_pct(now.sentiment_share('negative'))} negativo, "
                  f"{es_pct(now.sentiment_share('neutral'))} neutral y {es_pct(now.sentiment_share('positive'))} "
                  "positivo")
-        if before.analysed:
+        if s.has_previous and before.analysed:
             text += f" (negativo la semana anterior: {es_pct(before.sentiment_share('negative'))})"
         text += "."
     mix = sorted(((n, c) for c, n in now.categories.items() if n), reverse=True)
     if mix:
-        text += " PQRSD: " + ", ".join(f"{CATEGORY_ES.get(c, c).lower()} {es_int(n)}" for n, c in mix[:4])
-        text += f"; {es_int(now.questions)} con plazo legal de respuesta (semana anterior: {es_int(before.questions)})."
+        text += " Clasificación: " + ", ".join(f"{CATEGORY_ES.get(c, c).lower()} {es_int(n)}" for n, c in mix[:4])
+        text += f"; {es_int(now.questions)} PQRSD con plazo legal de respuesta"
+        text += f" (semana anterior: {es_int(before.questions)})." if s.has_previous else "."
     return text
 
 

@@ -8,13 +8,14 @@ Every expected number is worked out by hand from the fixture (comments). The wee
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.reports.charts import all_charts
-from bot.reports.html import render_html
+from bot.reports.html import render_html, segment_text
 from bot.reports.model import build_report, report_tables, segment_sections, week_period
 from bot.reports.weekly import write_tables
 from domain import Metrics, Platform, Post, PostKind, TextAnalysis
@@ -255,6 +256,16 @@ def test_html_shows_segments_authors_followers_and_labelled_measures(db):
     assert "3.000 impresiones" in html and "400 visualizaciones · 150 alcance" in html  # top posts
     sections = {s.now.segment: s for s in segment_sections(r)}
     assert not sections["academia"].now.posts and sections["academia"].has_data  # shown: it spoke last week
+    assert segment_text(sections["medios_periodistas"]) == (
+        "2 publicaciones de 1 autor (+100,0 % frente a la semana anterior). Tono: 100,0 % negativo, 0,0 % neutral "
+        "y 0,0 % positivo (negativo la semana anterior: 100,0 %). Clasificación: queja 1, petición 1; 2 PQRSD con "
+        "plazo legal de respuesta (semana anterior: 1).")
+    alone = replace(sections["ciudadania"], has_previous=False)  # no data the week before: nothing compared
+    assert segment_text(alone) == ("2 publicaciones de 2 autores. Tono: 0,0 % negativo, 50,0 % neutral y 50,0 % "
+                                   "positivo. Clasificación: sugerencia 1, felicitación 1; 1 PQRSD con plazo legal "
+                                   "de respuesta.")
+    kpis = {k.key: k for k in r.kpis()}
+    assert kpis["visualizaciones_facebook"].note == "veces que se mostraron o reprodujeron, según Facebook"
 
 
 def test_no_snapshot_says_sin_datos(engine):

@@ -34,6 +34,7 @@ class SegmentSection:
     now: SegmentFigures
     before: SegmentFigures
     authors: Table
+    has_previous: bool = True  # the previous period has data (else there is nothing to compare with)
 
     @property
     def has_data(self) -> bool:
@@ -48,7 +49,7 @@ def segment_sections(r: WeeklyReport) -> list[SegmentSection]:
         note = ("Autores sin perfil almacenado: no se conoce su número de seguidores ni su segmento."
                 if now.segment == NO_PROFILE else "Los más seguidos del segmento que publicaron en la semana.")
         out.append(SegmentSection(now, before, Table(f"autores_segmento_{now.segment}", f"Autores más seguidos: "
-                                                     f"{now.label}", AUTHOR_COLUMNS, rows, note)))
+                                                     f"{now.label}", AUTHOR_COLUMNS, rows, note), r.has_previous))
     return out
 
 

@@ -32,9 +32,9 @@ from storage import indicators as q
 # the Spanish word so they never collide with the former mixed "impresiones" key of stored summaries.
 AUDIENCE_ORDER = (("x", "impressions"), ("facebook", "views"), ("instagram", "views"), ("instagram", "reach"))
 AUDIENCE_KEY = {"impressions": "impresiones", "views": "visualizaciones", "reach": "alcance"}
-AUDIENCE_NOTE = {"impressions": "veces que se mostraron, según X",
-                 "views": "veces que se mostraron o reprodujeron, según Meta",
-                 "reach": "cuentas distintas que las vieron, según Instagram"}
+AUDIENCE_NOTE = {"impressions": "veces que se mostraron, según {where}",
+                 "views": "veces que se mostraron o reprodujeron, según {where}",
+                 "reach": "cuentas distintas que las vieron, según {where}"}
 LOW_VOLUME_SHARE = 0.2  # a platform-day under 20 % of the platform's median day looks like missing data
 
 
@@ -260,7 +260,7 @@ class WeeklyReport:
             a, b = now.get((platform, measure)), (before or {}).get((platform, measure))
             out.append(Kpi(f"{AUDIENCE_KEY.get(measure, measure)}_{platform}",
                            f"{name} de las publicaciones propias en {where}", a.total if a else None,
-                           b.total if b else None, "n", "up", AUDIENCE_NOTE.get(measure, "")))
+                           b.total if b else None, "n", "up", AUDIENCE_NOTE.get(measure, "").format(where=where)))
             out.append(Kpi(f"tasa_interaccion_{AUDIENCE_KEY.get(measure, measure)}_{platform}",
                            f"Tasa de interacción sobre {name.lower()} en {where}",
                            a.interaction_rate if a else None, b.interaction_rate if b else None, "pct", "up",
