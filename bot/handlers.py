@@ -147,7 +147,7 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
         uow.spikes.add_counts(dict(counts))
         # Same transaction: an analysed citizen post is in the inbox (state "new") with its urgency keys.
         assert uow.session is not None
-        ReviewRepository(uow.session, svc.clock).sync_rows(sorted(inserted))
+        ReviewRepository(uow.session, svc.clock, ReachRule.of(svc.segmenter)).sync_rows(sorted(inserted))
         uow.commit()
     return [events.PostsAnalyzed(tuple(sorted(inserted)))] if inserted else []
 

@@ -13,6 +13,7 @@ import structlog
 from bot.bootstrap import build_engine
 from bot.config import Config
 from domain import TextAnalysis
+from storage.reach import ReachRule
 from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 
@@ -79,7 +80,8 @@ def reanalyze_since(svc: Services, since: datetime, *, batch: int = 1000, progre
             corrected = uow.corrections.latest_for_posts(ids)
             results = [keep_corrections(r, corrected.get(s.id, {})) for s, r in zip(stored, results, strict=True)]
             uow.analyses.replace([(s.id, r) for s, r in zip(stored, results, strict=True)], svc.clock())
-            ReviewRepository(uow.session, svc.clock).sync_rows([s.id for s in stored])  # urgency follows
+            reviews = ReviewRepository(uow.session, svc.clock, ReachRule.of(svc.segmenter))
+            reviews.sync_rows([s.id for s in stored])  # urgency follows
             after_id = ids[-1]
             uow.cursors.save(job, str(after_id))
             uow.commit()
