@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,18 +22,26 @@ PG_SKIP_REASON = (
 )
 
 
-# Tests using a costly module or session fixture (the demo run takes minutes) run first, so that under
-# pytest-xdist the longest job does not begin last. scripts/test.sh distributes whole files (`--dist loadfile`),
-# which keeps a module fixture on one worker; `--dist loadgroup` would not help: with pytest 9.2 xdist 3.8
-# ignores xdist_group marks (pytest-dev/pytest-xdist#1386).
-COSTLY_SHARED_FIXTURES = ("demo_run", "sample_db", "written")
+# Under pytest-xdist (scripts/test.sh: `--dist loadfile --no-loadscope-reorder`) whole files go to the workers
+# in this order: the files of tests using a costly module or session fixture first (the demo run takes minutes:
+# started last, it would be the whole tail), then the others, those with the most tests first (xdist's own
+# heuristic). `--dist loadgroup` would not help: with pytest 9.2, xdist 3.8 ignores xdist_group marks
+# (pytest-dev/pytest-xdist#1386). A serial run keeps pytest's order.
+COSTLY_SHARED_FIXTURES = frozenset({"demo_run", "sample_db", "written"})
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    costly = [item for item in items if set(getattr(item, "fixturenames", ())) & set(COSTLY_SHARED_FIXTURES)]
-    # A stable order (every xdist worker must collect the same list): those tests first, in their order.
-    chosen = set(map(id, costly))
-    items[:] = costly + [item for item in items if id(item) not in chosen]
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not hasattr(config, "workerinput"):
+        return
+    tests_in = Counter(item.nodeid.split("::", 1)[0] for item in items)
+    costly = {item.nodeid.split("::", 1)[0] for item in items
+              if COSTLY_SHARED_FIXTURES.intersection(getattr(item, "fixturenames", ()))}
+
+    def rank(item: pytest.Item) -> tuple[bool, int]:
+        path = item.nodeid.split("::", 1)[0]
+        return path not in costly, -tests_in[path]
+
+    items.sort(key=rank)  # stable: a file's tests keep their order, and every worker gets the same list
 
 
 @pytest.fixture(scope="session")
