@@ -23,10 +23,10 @@ PG_SKIP_REASON = (
 
 
 # Under pytest-xdist (scripts/test.sh: `--dist loadfile --no-loadscope-reorder`) whole files go to the workers
-# in this order: the files of tests using a costly module or session fixture first (the demo run takes minutes:
-# started last, it would be the whole tail), then the others, those with the most tests first (xdist's own
-# heuristic). `--dist loadgroup` would not help: with pytest 9.2, xdist 3.8 ignores xdist_group marks
-# (pytest-dev/pytest-xdist#1386). A serial run keeps pytest's order.
+# in this order: the files of tests using a costly module or session fixture first, in collection order (the
+# demo run takes minutes: started last, it would be the whole tail), then the others, those with the most tests
+# first (xdist's own heuristic). `--dist loadgroup` would not help: with pytest 9.2, xdist 3.8 ignores
+# xdist_group marks (pytest-dev/pytest-xdist#1386). A serial run keeps pytest's order.
 COSTLY_SHARED_FIXTURES = frozenset({"demo_run", "sample_db", "written"})
 
 
@@ -39,7 +39,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     def rank(item: pytest.Item) -> tuple[bool, int]:
         path = item.nodeid.split("::", 1)[0]
-        return path not in costly, -tests_in[path]
+        return (False, 0) if path in costly else (True, -tests_in[path])  # the costly ones in collection order
 
     items.sort(key=rank)  # stable: a file's tests keep their order, and every worker gets the same list
 
