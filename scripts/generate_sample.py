@@ -1430,8 +1430,13 @@ class _Generator:
         return {"reactions": likes} if platform is Platform.FACEBOOK else {"likes": likes}
 
     def _own_metrics(self) -> None:
-        """Counters as read at the end of the week; comment/reply counts cover at least those in the file."""
+        """Counters as read at the end of the week; comment/reply counts cover at least those in the file.
+
+        X reports `impressions`; Meta's insights report `views` (every display) and `reach` (unique accounts,
+        so below views). Reach is drawn from its own generator so the main stream, hence every other counter
+        and post, stays exactly as it was."""
         rng = self.rng
+        reach_rng = random.Random(f"{self.seed}:reach")
         direct = Counter(d.parent.seq for d in self.drafts if d.parent is not None and d.parent.is_own)
         for platform, posts in self.own_by_platform.items():
             for post in posts:
@@ -1447,15 +1452,17 @@ class _Generator:
                                     "bookmarks": int(likes * rng.uniform(0.05, 0.15)),
                                     "impressions": impressions}  # fmt: skip
                 elif platform is Platform.FACEBOOK:
-                    impressions = int(rng.lognormvariate(math.log(8000 * boost), 0.6))
-                    reactions = int(impressions * rng.uniform(0.01, 0.02))
+                    views = int(rng.lognormvariate(math.log(8000 * boost), 0.6))
+                    reactions = int(views * rng.uniform(0.01, 0.02))
                     post.metrics = {"reactions": reactions, "comments": seen + rng.randint(0, 15),
-                                    "shares": int(reactions * rng.uniform(0.1, 0.3)), "impressions": impressions}
+                                    "shares": int(reactions * rng.uniform(0.1, 0.3)), "views": views,
+                                    "reach": int(views * reach_rng.uniform(0.55, 0.85))}  # fmt: skip
                 else:
-                    impressions = int(rng.lognormvariate(math.log(15000 * boost), 0.6))
-                    likes = int(impressions * rng.uniform(0.02, 0.04))
+                    views = int(rng.lognormvariate(math.log(15000 * boost), 0.6))
+                    likes = int(views * rng.uniform(0.02, 0.04))
                     post.metrics = {"likes": likes, "comments": seen + rng.randint(0, 20),
-                                    "saves": int(likes * rng.uniform(0.03, 0.1)), "impressions": impressions}
+                                    "saves": int(likes * rng.uniform(0.03, 0.1)), "views": views,
+                                    "reach": int(views * reach_rng.uniform(0.6, 0.9))}  # fmt: skip
 
     # -- output --
 

@@ -85,6 +85,26 @@ def test_csv_figures_match_the_sample(sample_report, expected):
     assert [(r["Nivel máximo"], r["Duración (h)"]) for r in incidents] == [("Crítico", "4.5"), ("Aviso", "2.25")]
 
 
+def test_each_platform_keeps_its_own_audience_measure_from_the_sample(sample_report):
+    """X's own posts say impressions, Meta's views and reach (docs/meta-graph-api.md): summed apart, never mixed."""
+    own = [p for p in sample_posts() if p.kind == PostKind.OWN_POST]
+    kpis = {row["Indicador"]: row for row in read_csv(sample_report.target / "indicadores_clave.csv")}
+    for measure, name in (("impressions", "Impresiones"), ("views", "Visualizaciones"), ("reach", "Alcance")):
+        for where in ("X", "Facebook", "Instagram"):
+            values = [getattr(p.metrics, measure) for p in own if p.platform.value == where.lower()]
+            reported = [v for v in values if v is not None]
+            label = f"{name} de las publicaciones propias en {where}"
+            if not reported:
+                assert label not in kpis, label  # a platform that does not report the measure shows no row
+                continue
+            assert len(reported) == len(values) > 0  # every own post of the platform carries its measure
+            assert float(kpis[label]["Esta semana"]) == sum(reported), label
+    shown = {label for label in kpis if " de las publicaciones propias en " in label}
+    assert shown == {f"{name} de las publicaciones propias en {where}" for name, where in (
+        ("Impresiones", "X"), ("Visualizaciones", "Facebook"), ("Alcance", "Facebook"),
+        ("Visualizaciones", "Instagram"), ("Alcance", "Instagram"))}  # Meta's posts carry no impressions
+
+
 def test_html_reads_like_a_report(sample_report, expected):
     html = (sample_report.target / f"informe-{SAMPLE_WEEK}.html").read_text(encoding="utf-8")
     assert '<html lang="es">' in html
