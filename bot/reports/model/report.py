@@ -30,7 +30,8 @@ from storage import indicators as q
 
 # Audience measures shown per platform, in this order (storage.indicators.AUDIENCE_MEASURES); KPI keys use
 # the Spanish word so they never collide with the former mixed "impresiones" key of stored summaries.
-AUDIENCE_ORDER = (("x", "impressions"), ("facebook", "views"), ("instagram", "views"), ("instagram", "reach"))
+AUDIENCE_ORDER = (("x", "impressions"), ("facebook", "views"), ("facebook", "reach"), ("instagram", "views"),
+                  ("instagram", "reach"))
 AUDIENCE_KEY = {"impressions": "impresiones", "views": "visualizaciones", "reach": "alcance"}
 AUDIENCE_NOTE = {"impressions": "veces que se mostraron, según {where}",
                  "views": "veces que se mostraron o reprodujeron, según {where}",

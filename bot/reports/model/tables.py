@@ -118,7 +118,7 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                         rows,
                         "Cada plataforma mide algo distinto y las cifras no se suman: X informa impresiones (veces "
                         "que se mostró la publicación), Facebook e Instagram visualizaciones (veces que se mostró "
-                        "o reprodujo, repeticiones incluidas) e Instagram además alcance (cuentas distintas). "
+                        "o reprodujo, repeticiones incluidas) y alcance (cuentas distintas). "
                         "Solo publicaciones propias (sin respuestas) cuya plataforma informó la medida."))
     tables.extend(audience_tables(r))
 
