@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from connectors.base import Rejected
 from connectors.x_profiles import PROFILE_FIELDS
+from connectors.x_profiles import count as _count
 from domain import Metrics, Platform, Post, PostKind
 
 Role = Literal["mention", "own", "search"]
@@ -135,14 +136,6 @@ def _created_at(tweet: Mapping[str, Any]) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"'created_at' {value!r} has no time zone")
     return moment
-
-
-def _count(metrics: Mapping[str, Any], *names: str) -> int | None:
-    for name in names:
-        value = metrics.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-    return None
 
 
 def metrics_of(tweet: Mapping[str, Any]) -> Metrics:

@@ -29,7 +29,8 @@ _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,50}$")  # X allows 15; older and specia
 _TEXT_LIMIT = 2000  # a bio is at most 160 characters; anything far longer is not a bio
 
 
-def _count(metrics: Mapping[str, Any], *names: str) -> int | None:
+def count(metrics: Mapping[str, Any], *names: str) -> int | None:
+    """The first of `names` that holds a non-negative integer (X renamed some counters), else None."""
     for name in names:
         value = metrics.get(name)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
@@ -107,9 +108,9 @@ def author_from_user(user: Mapping[str, Any], seen_at: datetime, bad: list[str])
         display_name=_text(user, "name", bad),
         description=_text(user, "description", bad),
         verified_type=verified_type,
-        followers=_count(metrics, "followers_count"),
-        following=_count(metrics, "following_count"),
-        post_count=_count(metrics, "tweet_count", "post_count"),
+        followers=count(metrics, "followers_count"),
+        following=count(metrics, "following_count"),
+        post_count=count(metrics, "tweet_count", "post_count"),
         location=_text(user, "location", bad),
         website=website(user, bad),
         profile_url=f"https://x.com/{username}",
@@ -149,9 +150,9 @@ def account_snapshot(user: Mapping[str, Any], account: str, taken_at: datetime) 
     metrics = user.get("public_metrics")
     if not isinstance(metrics, dict):
         return None
-    followers = _count(metrics, "followers_count")
+    followers = count(metrics, "followers_count")
     if followers is None:
         return None
     return AccountSnapshot(platform=Platform.X, account=account, followers=followers, taken_at=taken_at,
-                           following=_count(metrics, "following_count"),
-                           post_count=_count(metrics, "tweet_count", "post_count"))
+                           following=count(metrics, "following_count"),
+                           post_count=count(metrics, "tweet_count", "post_count"))

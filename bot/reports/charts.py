@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -154,19 +155,13 @@ def sentiment_over_time(r: WeeklyReport) -> Chart | None:
                  "porcentaje negativo.", _png(fig))
 
 
-def pqrsd_mix(r: WeeklyReport) -> Chart | None:
-    now, before = r.current.categories(), r.before.categories()
-    if not any(now.values()):
-        return None
-    cats = list(CATEGORIES)
-    fig = _figure(height=3.4)
-    ax = fig.add_subplot()
-    ys = range(len(cats))
-    ax.barh([y + 0.2 for y in ys], [now.get(c, 0) for c in cats], 0.4, label="Esta semana", color="#0b5cab")
-    if r.has_previous:
-        ax.barh([y - 0.2 for y in ys], [before.get(c, 0) for c in cats], 0.4, label="Semana anterior",
-                color="#a9c4e6")
-    ax.set_yticks(list(ys), [CATEGORY_ES[c] for c in cats])
+def _week_bars(ax: Axes, labels: list[str], now: list[int], before: list[int] | None) -> None:
+    """Horizontal bars per label: this week, and the previous one beside it when there is one."""
+    ys = range(len(labels))
+    ax.barh([y + 0.2 for y in ys], now, 0.4, label="Esta semana", color="#0b5cab")
+    if before is not None:
+        ax.barh([y - 0.2 for y in ys], before, 0.4, label="Semana anterior", color="#a9c4e6")
+    ax.set_yticks(list(ys), labels)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(_es_number))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -174,6 +169,17 @@ def pqrsd_mix(r: WeeklyReport) -> Chart | None:
     ax.spines[["top", "right"]].set_visible(False)
     ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
     ax.set_axisbelow(True)
+
+
+def pqrsd_mix(r: WeeklyReport) -> Chart | None:
+    now, before = r.current.categories(), r.before.categories()
+    if not any(now.values()):
+        return None
+    cats = list(CATEGORIES)
+    fig = _figure(height=3.4)
+    ax = fig.add_subplot()
+    _week_bars(ax, [CATEGORY_ES[c] for c in cats], [now.get(c, 0) for c in cats],
+               [before.get(c, 0) for c in cats] if r.has_previous else None)
     return Chart("pqrsd", "Clasificación PQRSD: esta semana y la anterior",
                  "Barras horizontales por categoría PQRSD de esta semana y de la anterior.", _png(fig))
 
@@ -277,19 +283,8 @@ def segment_volumes(r: WeeklyReport) -> Chart | None:
         return None
     fig = _figure(height=1.0 + 0.42 * len(pairs))
     ax = fig.add_subplot()
-    ys = range(len(pairs))
-    ax.barh([y + 0.2 for y in ys], [now.posts for now, _ in pairs], 0.4, label="Esta semana", color="#0b5cab")
-    if r.has_previous:
-        ax.barh([y - 0.2 for y in ys], [before.posts for _, before in pairs], 0.4, label="Semana anterior",
-                color="#a9c4e6")
-    ax.set_yticks(list(ys), [now.label for now, _ in pairs])
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(FuncFormatter(_es_number))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    _legend_above(ax, ncols=2)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.grid(axis="x", color="#e6e9ed", linewidth=0.8)
-    ax.set_axisbelow(True)
+    _week_bars(ax, [now.label for now, _ in pairs], [now.posts for now, _ in pairs],
+               [before.posts for _, before in pairs] if r.has_previous else None)
     return Chart("segmentos", "Publicaciones ciudadanas por segmento de audiencia",
                  "Barras horizontales por segmento de audiencia de las publicaciones ciudadanas de esta semana y "
                  "de la anterior.", _png(fig))
