@@ -16,7 +16,7 @@ from bot.bootstrap import bootstrap
 from bot.config import parse_config
 from connectors.x import build_x_connector
 from storage.unit_of_work import UnitOfWork
-from tests.connectors.x_support import HANDLE, Harness
+from tests.connectors.x_support import HANDLE, Harness, x_harness
 from tests.fakes.x_api import TOKEN
 
 STREAM = f"x:mentions:{HANDLE}"
@@ -24,10 +24,8 @@ STREAM = f"x:mentions:{HANDLE}"
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.schema_errors == [] and harness.fake.internal_errors == []
-    harness.close()
+    with x_harness() as harness:
+        yield harness
 
 
 def _bus(x: Harness, engine: Engine, tmp_path):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from connectors.facebook import build_facebook_connector
 from connectors.instagram import build_instagram_connector
 from connectors.x import build_x_connector
 from storage.unit_of_work import UnitOfWork
-from tests.connectors.x_support import HANDLE, Harness
+from tests.connectors.x_support import HANDLE, Harness, x_harness
 from tests.fakes.graph_api import APP_SECRET, TOKEN, FakeGraphAPI, rate_limited
 from tests.fakes.x_api import TOKEN as X_TOKEN
 from tests.fakes.x_api import FakeXApi, XApiServer
@@ -108,10 +108,8 @@ def _meta(graph: FakeGraphAPI, clock: ManualClock, platforms: tuple[str, ...], *
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.internal_errors == []
-    harness.close()
+    with x_harness(spec_checked=False) as harness:
+        yield harness
 
 
 def _x_bus(x: Harness, engine, tmp_path, token: str = X_TOKEN, **settings):  # type: ignore[no-untyped-def]

@@ -18,16 +18,14 @@ from bot.config import parse_config
 from connectors.x import build_x_connector
 from storage.models import AnalysisRow
 from storage.unit_of_work import UnitOfWork
-from tests.connectors.x_support import HANDLE, QUERY, Harness
+from tests.connectors.x_support import HANDLE, QUERY, Harness, x_harness
 from tests.fakes.x_api import TOKEN
 
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.schema_errors == [] and harness.fake.internal_errors == []
-    harness.close()
+    with x_harness() as harness:
+        yield harness
 
 
 def _bus(x: Harness, engine, tmp_path, token: str = TOKEN):

@@ -11,7 +11,7 @@ from structlog.testing import capture_logs
 
 from connectors.x_cursor import parse_cursor
 from domain import Platform, PostKind
-from tests.connectors.x_support import HANDLE, Harness
+from tests.connectors.x_support import HANDLE, Harness, x_harness
 
 MENTIONS = f"x:mentions:{HANDLE}"
 OWN = f"x:own:{HANDLE}"
@@ -21,11 +21,8 @@ SEARCH = "x:search:1"
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.schema_errors == [], "the fake answered something the spec does not allow"
-    assert harness.fake.internal_errors == []
-    harness.close()
+    with x_harness() as harness:
+        yield harness
 
 
 def test_backfill_takes_the_configured_window_and_maps_tweets(x):

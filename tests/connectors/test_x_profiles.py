@@ -13,7 +13,7 @@ from structlog.testing import capture_logs
 import connectors.x as x_module
 from connectors.x_profiles import PROFILE_FIELDS
 from domain import Platform
-from tests.connectors.x_support import HANDLE, Harness
+from tests.connectors.x_support import HANDLE, Harness, x_harness
 
 MENTIONS = f"x:mentions:{HANDLE}"
 OWN = f"x:own:{HANDLE}"
@@ -24,11 +24,8 @@ VOICES = ("periodista_ana", "alcaldia_ficticia", "concejal_beto", "telco_fictici
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.schema_errors == [], "the fake answered something the spec does not allow"
-    assert harness.fake.internal_errors == []
-    harness.close()
+    with x_harness() as harness:
+        yield harness
 
 
 def _mentions_by(x: Harness, usernames: tuple[str, ...], hours_ago: float = 1) -> dict[str, str]:

@@ -17,7 +17,7 @@ from connectors.x import build_x_connector
 from connectors.x_api import XApi
 from connectors.x_cursor import format_cursor, parse_cursor
 from connectors.x_limits import RateBudget
-from tests.connectors.x_support import HANDLE, Harness
+from tests.connectors.x_support import HANDLE, Harness, x_harness
 
 MENTIONS = f"x:mentions:{HANDLE}"
 OWN = f"x:own:{HANDLE}"
@@ -27,10 +27,8 @@ SEARCH = "x:search:1"
 
 @pytest.fixture
 def x() -> Iterator[Harness]:
-    harness = Harness()
-    yield harness
-    assert harness.fake.internal_errors == []
-    harness.close()
+    with x_harness(spec_checked=False) as harness:
+        yield harness
 
 
 def _primed(x: Harness, **settings):

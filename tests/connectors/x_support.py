@@ -4,6 +4,8 @@ way `bot.handlers.poll_stream` does (posts and bookmark together, page by page).
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,3 +106,17 @@ class Harness:
         start = start or self.clock() - timedelta(hours=1)
         return [self.fake.post(f"ciudadano_{i % 50}", f"@{handle} {text} #{i}", at=start + i * step)
                 for i in range(count)]
+
+
+@contextmanager
+def x_harness(*, spec_checked: bool = True) -> Iterator[Harness]:
+    """One test's Harness; afterwards the fake never crashed and (unless faults were injected on purpose, which
+    break the spec by design) answered only what the X API spec allows."""
+    harness = Harness()
+    try:
+        yield harness
+        if spec_checked:
+            assert harness.fake.schema_errors == [], "the fake answered something the spec does not allow"
+        assert harness.fake.internal_errors == []
+    finally:
+        harness.close()
