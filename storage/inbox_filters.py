@@ -84,18 +84,32 @@ def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
     return exists().where(*cond)
 
 
-def _segment_condition(segment: str, sparse: bool) -> ColumnElement[bool]:
+def _segment_condition(segment: str, sparse: bool, since: datetime | None = None,
+                       until: datetime | None = None) -> ColumnElement[bool]:
     """The author's profile is in `segment`: per post (an EXISTS probe), or for a sparse segment as the set of
-    its authors' posts (see the module's docstring)."""
+    its authors' posts (see the module's docstring).
+
+    `since` / `until` (inclusive) repeat the page's own created_at bounds inside the set, where
+    `ix_posts_author (platform, author_id, created_at)` applies them: the set then holds only the posts of the
+    searched time window instead of every post of the segment, each looked up in `posts` (sector TIC, 4,000
+    posts on a million: 125 ms per page without the bounds). The outer query keeps its bounds: same rows.
+    """
     if sparse and segment != NO_PROFILE:
         theirs = aliased(PostRow)
+        bounds = [theirs.created_at >= since] if since is not None else []
+        if until is not None:
+            bounds.append(theirs.created_at <= until)
         return P.id.in_(select(theirs.id).select_from(AuthorRow)
                         .join(theirs, and_(theirs.platform == AuthorRow.platform,
                                            theirs.author_id == AuthorRow.author_id))
-                        .where(AuthorRow.segment == segment))
+                        .where(AuthorRow.segment == segment, *bounds))
     profile = exists().where(AuthorRow.platform == P.platform, AuthorRow.author_id == P.author_id)
     if segment == NO_PROFILE:
-        return ~profile
+        # OFFSET 0 keeps PostgreSQL from turning the NOT EXISTS into an anti-join, which hashes the whole
+        # `authors` table and reads every post of the window before sorting (230-560 ms on a million posts):
+        # a per-post probe of the unique index lets it walk the newest posts and stop after one page.
+        probe = select(AuthorRow.id).where(AuthorRow.platform == P.platform, AuthorRow.author_id == P.author_id)
+        return ~probe.offset(0).exists()
     return profile.where(AuthorRow.segment == segment)
 
 
@@ -163,9 +177,13 @@ class InboxQuery:
     """
 
     def __init__(self, filters: InboxFilters, dialect: str = "postgresql", state_index: bool = False,
-                 text_index: bool = False, sparse_segment: bool = False):
+                 text_index: bool = False, sparse_segment: bool = False, since: datetime | None = None,
+                 until: datetime | None = None):
         self.f = filters
         self.sparse_segment = sparse_segment  # the segment has few authors: find their posts from them
+        # created_at bounds the caller also applies (a newest-first window, a bookmark), repeated in the sparse
+        # segment's set so that it holds only their posts of that span
+        self.since, self.until = since, until
         self.sqlite = dialect == "sqlite"
         self.text_index = text_index and self.sqlite  # the `posts_fts` table exists (SQLite only)
         # The newest-first list finds its page by walking created_at (recent posts are mostly pending), but
@@ -190,7 +208,7 @@ class InboxQuery:
             if value and name not in skip:
                 cond.append(self._dense(column) == value)
         if f.segment and "segment" not in skip:
-            cond.append(_segment_condition(f.segment, self.sparse_segment))
+            cond.append(_segment_condition(f.segment, self.sparse_segment, self.since, self.until))
         if f.topic and "topic" not in skip:
             cond.append(_label_exists("topic", f.topic))
         if f.flag and "flag" not in skip:

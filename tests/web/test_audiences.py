@@ -296,10 +296,14 @@ def test_profiles_are_shown_per_platform(engine: Engine) -> None:
 
 
 def test_sparse_and_dense_segment_paths_give_the_same_pages(engine: Engine) -> None:
-    """A sparse segment's posts are found from its authors, a dense one's post by post: same rows, same order."""
+    """A sparse segment's posts are found from its authors, a dense one's post by post: same rows, same order.
+
+    Some posts are weeks and months old, so pages come from every newest-first window (whose bounds the sparse
+    set repeats) and from the whole table."""
     seed(engine)
     with UnitOfWork(engine) as uow:
-        ids = [uow.posts.upsert([citizen(30 + n, f"Queja {n}", minutes_ago=7 * n + 1)]).new_ids[0] for n in range(12)]
+        ago = [7 * n + 1 if n < 8 else (n - 7) * 45 * 24 * 60 for n in range(12)]  # n >= 8: 45 to 180 days ago
+        ids = [uow.posts.upsert([citizen(30 + n, f"Queja {n}", minutes_ago=ago[n])]).new_ids[0] for n in range(12)]
         analyse(uow, [(i, analysis("queja", "negative" if n % 2 else "neutral")) for n, i in enumerate(ids)])
         uow.commit()
     add_profiles(engine, [profile(30 + n, followers=10 ** (n % 6), bio="Periodista" if n % 3 else None)
@@ -308,7 +312,8 @@ def test_sparse_and_dense_segment_paths_give_the_same_pages(engine: Engine) -> N
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
         for segment in segments:
-            for extra in ({}, {"sort": "urgency"}, {"state": "all"}, {"sentiment": "negative", "sort": "urgency"}):
+            for extra in ({}, {"sort": "urgency"}, {"state": "all"}, {"sentiment": "negative", "sort": "urgency"},
+                          {"state": "all", "sort": "urgency"}, {"state": "new", "sort": "urgency"}):
                 pages = []
                 for sparse_below in (0, 10**6):  # never sparse, always sparse
                     repo = InboxRepository(uow.session)
