@@ -51,37 +51,39 @@ class SegmentRow:
 def segment_activity(session: Session, start: datetime, end: datetime) -> list[SegmentRow]:
     """Citizen posts of [start, end) per (audience segment, platform): authors, posts, tone and PQRSD mix.
 
-    Two grouped passes over the period's citizen posts (the `created_at` range): posts per (segment, platform,
-    sentiment, category), each post looking its author up through the unique (platform, author_id) index;
-    and the distinct authors per platform, each looked up once. Summed over segments, `authors` is the
-    platform's unique citizens (author ids are per platform), so `unique_citizens` need not run too.
+    One pass over the period's citizen posts (the `created_at` range): they are grouped per (platform, author,
+    sentiment, category) first, one row of each author flagged (`row_number`), and only those groups look
+    their author up (the unique (platform, author_id) index), not every post. Summed over segments, `authors`
+    is the platform's unique citizens (author ids are per platform), so `unique_citizens` need not run too.
     """
-    segment = func.coalesce(AuthorRow.segment, literal(NO_PROFILE)).label("segment")
-    mix = (
-        select(segment, PostRow.platform, AnalysisRow.sentiment, AnalysisRow.category, func.count())
+    first = func.row_number().over(partition_by=(PostRow.platform, PostRow.author_id)) == 1
+    per_author = (
+        select(PostRow.platform, PostRow.author_id, AnalysisRow.sentiment, AnalysisRow.category,
+               func.count().label("n"), case((first, 1), else_=0).label("first"))
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .outerjoin(AuthorRow, _author_join(PostRow.platform, PostRow.author_id))
         .where(*_citizen_posts(start, end))
-        .group_by(segment, PostRow.platform, AnalysisRow.sentiment, AnalysisRow.category)
+        .group_by(PostRow.platform, PostRow.author_id, AnalysisRow.sentiment, AnalysisRow.category)
+        .subquery("per_author")
+    )
+    segment = func.coalesce(AuthorRow.segment, literal(NO_PROFILE)).label("segment")
+    mix = (
+        select(segment, per_author.c.platform, per_author.c.sentiment, per_author.c.category,
+               func.sum(per_author.c.n), func.sum(per_author.c.first))
+        .select_from(per_author)
+        .outerjoin(AuthorRow, _author_join(per_author.c.platform, per_author.c.author_id))
+        .group_by(segment, per_author.c.platform, per_author.c.sentiment, per_author.c.category)
     )
     acc: dict[tuple[str, str], dict[str, Any]] = {}
-    for seg, platform, sentiment, category, n in session.execute(mix):
-        a = acc.setdefault((seg, platform), {"posts": 0, "sentiments": {}, "categories": {}})
+    for seg, platform, sentiment, category, n, authors in session.execute(mix):
+        a = acc.setdefault((seg, platform), {"authors": 0, "posts": 0, "sentiments": {}, "categories": {}})
+        a["authors"] += int(authors)
         a["posts"] += int(n)
         if sentiment is not None:
             a["sentiments"][sentiment] = a["sentiments"].get(sentiment, 0) + int(n)
         if category is not None:
             a["categories"][category] = a["categories"].get(category, 0) + int(n)
-    people = select(PostRow.platform, PostRow.author_id).where(*_citizen_posts(start, end)).distinct().subquery()
-    authors = (
-        select(segment, people.c.platform, func.count())
-        .select_from(people)
-        .outerjoin(AuthorRow, _author_join(people.c.platform, people.c.author_id))
-        .group_by(segment, people.c.platform)
-    )
-    counts = {(seg, platform): int(n) for seg, platform, n in session.execute(authors)}
-    return [SegmentRow(seg, platform, counts.get((seg, platform), 0), a["posts"], a["sentiments"], a["categories"])
+    return [SegmentRow(seg, platform, a["authors"], a["posts"], a["sentiments"], a["categories"])
             for (seg, platform), a in acc.items()]
 
 
