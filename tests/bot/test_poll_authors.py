@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from bot import events
 from bot.alerts.sinks import FileSink
@@ -17,6 +17,7 @@ from bot.config import parse_config
 from connectors.x import build_x_connector
 from storage.unit_of_work import UnitOfWork
 from tests.connectors.x_support import HANDLE, Harness, x_harness
+from tests.db_faults import allow_inserts, refuse_inserts
 from tests.fakes.x_api import TOKEN
 
 STREAM = f"x:mentions:{HANDLE}"
@@ -39,25 +40,6 @@ def _bus(x: Harness, engine: Engine, tmp_path):  # type: ignore[no-untyped-def]
                                   sleep=x.sleeps.append)
     return bootstrap(config, engine=engine, clock=x.clock, connectors={s: connector for s in connector.streams()},
                      sinks={"file": FileSink(config.alerts.outbox_file)})
-
-
-def _fail_author_writes(engine: Engine) -> None:
-    """A database that refuses rows in `authors` (a full disk, a lost connection, a constraint)."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("CREATE TRIGGER no_authors BEFORE INSERT ON authors "
-                              "BEGIN SELECT RAISE(ABORT, 'authors refused'); END"))
-        else:
-            conn.execute(text("CREATE FUNCTION no_authors() RETURNS trigger AS "
-                              "$$ BEGIN RAISE EXCEPTION 'authors refused'; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER no_authors BEFORE INSERT ON authors "
-                              "FOR EACH ROW EXECUTE FUNCTION no_authors()"))
-
-
-def _allow_author_writes(engine: Engine) -> None:
-    with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER no_authors" if engine.dialect.name == "sqlite"
-                          else "DROP TRIGGER no_authors ON authors"))
 
 
 def _mentions(x: Harness) -> None:
@@ -99,14 +81,14 @@ def test_a_poll_stores_the_pages_authors_and_the_accounts_followers(x, engine, t
 def test_a_failing_author_write_rolls_back_the_posts_and_the_bookmark(x, engine, tmp_path):
     _mentions(x)
     bus = _bus(x, engine, tmp_path)
-    _fail_author_writes(engine)
+    refuse_inserts(engine, "authors", message="authors refused")
     with pytest.raises(Exception, match="authors refused"):
         bus.handle(events.PollStream(STREAM))
     with UnitOfWork(engine) as uow:
         assert uow.posts.count() == 0  # the page's posts went with its authors
         assert uow.cursors.get(STREAM) is None  # and so did the bookmark: the page is asked again
         assert uow.authors.count() == 0 and uow.authors.snapshots() == []
-    _allow_author_writes(engine)
+    allow_inserts(engine, "authors")
     bus.handle(events.PollStream(STREAM))
     with UnitOfWork(engine) as uow:
         assert uow.posts.count() == 4 and uow.authors.count() == 3

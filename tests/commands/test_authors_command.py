@@ -14,6 +14,7 @@ from domain import Platform, Post, PostKind
 from main import main
 from storage import db
 from storage.unit_of_work import UnitOfWork
+from tests.db_faults import allow_inserts, refuse_inserts
 from tests.factories import T0
 
 ANA = {"id": "501", "username": "periodista_ana", "name": "Ana Ficticia", "verified": True, "verified_type": "blue",
@@ -85,15 +86,7 @@ def test_backfill_is_resumable_and_places_the_authors(engine):
 
 def test_a_backfill_cut_off_by_a_failure_keeps_the_batches_done_and_continues(engine):
     _store(engine)
-    with engine.begin() as conn:  # the database refuses Carla's row (p4, in the second batch)
-        if engine.dialect.name == "sqlite":
-            conn.execute(text("CREATE TRIGGER no_carla BEFORE INSERT ON authors WHEN NEW.author_id = '9001' "
-                              "BEGIN SELECT RAISE(ABORT, 'refused'); END"))
-        else:
-            conn.execute(text("CREATE FUNCTION no_carla() RETURNS trigger AS $$ BEGIN IF NEW.author_id = '9001' "
-                              "THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"))
-            conn.execute(text("CREATE TRIGGER no_carla BEFORE INSERT ON authors FOR EACH ROW "
-                              "EXECUTE FUNCTION no_carla()"))
+    refuse_inserts(engine, "authors", author_id="9001")  # the database refuses Carla's row (p4, in the second batch)
     rules = segmenter(None)
     with pytest.raises(Exception, match="refused"):
         backfill_authors(engine, rules, batch=3)
@@ -101,9 +94,7 @@ def test_a_backfill_cut_off_by_a_failure_keeps_the_batches_done_and_continues(en
         first_batch_end = uow.posts.get("x", "p3").id  # type: ignore[union-attr]
         assert uow.cursors.get(BACKFILL_JOB).value == str(first_batch_end)  # type: ignore[union-attr]
         assert uow.authors.count() == 3  # the failed batch left nothing behind
-    with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER no_carla" if engine.dialect.name == "sqlite"
-                          else "DROP TRIGGER no_carla ON authors"))
+    allow_inserts(engine, "authors")
     rest = backfill_authors(engine, rules, batch=3)
     assert rest.resumed_after == first_batch_end and rest.finished
     with UnitOfWork(engine) as uow:
