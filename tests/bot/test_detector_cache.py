@@ -64,6 +64,7 @@ def test_steps_reuse_the_detectors_in_memory_and_store_exactly_their_state(engin
     cache = first.services.detectors
     _step(first, clock, connector, posts)
     keys = sorted(first.services.spike_keys)
+    assert keys
     assert cache.loads == len(keys)  # read once, when the process evaluates for the first time
     heads, _ = _stored(engine)
     kept = {key: cache.get(key, heads[key].revision) for key in keys}
@@ -83,6 +84,7 @@ def test_a_state_saved_by_another_process_is_read_again_and_continued(engine, tw
     for _ in range(2):
         _step(first, clock, connector, posts)
     before, _ = _stored(engine)
+    assert before
     loads = first.services.detectors.loads
     _step(second, clock, connector, posts)  # the other process evaluates the next bucket and saves
     moved, saved = _stored(engine)

@@ -189,7 +189,6 @@ def test_upsert_reads_and_writes_in_a_few_statements(engine):
         refreshed = len(statements)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    print(f"statements: {inserted} to insert 1200 authors, {refreshed} to refresh them")
     assert inserted <= 10, inserted
     assert refreshed <= 12, refreshed
     with UnitOfWork(engine) as uow:

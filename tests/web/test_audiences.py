@@ -327,6 +327,7 @@ def test_sparse_and_dense_segment_paths_give_the_same_pages(engine: Engine) -> N
                             break
                         cursor = page.next_cursor
                     pages.append((seen, repo.count(filters)))
+                    assert len(seen) == len(set(seen)) == pages[-1][1], (segment, extra, sparse_below)
                 assert pages[0] == pages[1], (segment, extra)
                 if segment == "medios_periodistas":
                     assert len(pages[0][0]) >= 3, extra
