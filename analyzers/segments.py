@@ -31,13 +31,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from domain import Author, Platform
+from domain import NO_PROFILE, Author, Platform
 
 MATCHER_VERSION = 1  # bump when the matching itself changes, so stored placements are recomputed
 DEFAULT_SEGMENT = "ciudadania"
 DEFAULT_RULE = "default"
 OVERRIDE_RULE = "override"
-NO_PROFILE = "sin_perfil"  # posts whose author has no stored profile yet (never counted as citizens)
 NO_PROFILE_LABEL = "Sin perfil"
 PRIORITIES = (0, 1, 2, 3)
 HIGH_PRIORITY = 3  # "alta": press and official voices (alerts' share of "medios o cuentas oficiales")

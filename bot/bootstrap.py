@@ -21,7 +21,7 @@ from bot.alerts.sinks import AlertSink, ConsoleSink, FileSink
 from bot.alerts.slack_sink import build_slack_sink
 from bot.alerts.spike_keys import configured_keys
 from bot.clock import Clock, ReplayClock, system_clock
-from bot.config import Config, ConfigError, Secrets, database_url, segmenter
+from bot.config import Config, ConfigError, Secrets, database_url
 from bot.messagebus import MessageBus
 from bot.services import Services
 from bot.slack.channels import DatabaseChannelDirectory
@@ -197,7 +197,6 @@ def bootstrap(
         sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets, engine),
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
         wall_clock=wall_clock or system_clock,
-        segmenter=segmenter(config),
     )
     if resegment_on_start:
         resegment_authors(services.uow, services.segmenter, services.stop.is_set)

@@ -30,6 +30,8 @@ class PostKind(StrEnum):
 SENTIMENTS = ("negative", "neutral", "positive")
 CATEGORIES = ("peticion", "queja", "reclamo", "sugerencia", "denuncia", "felicitacion", "otro")
 CRISIS_FLAGS = ("outage", "fraud", "data_leak", "threat", "misinformation")
+# The audience segment of posts whose author has no stored profile yet: shown apart, never counted as citizens.
+NO_PROFILE = "sin_perfil"
 
 
 def valid_timezone(name: str) -> str:

@@ -18,10 +18,8 @@ from typing import Any
 from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from domain import SENTIMENTS
+from domain import NO_PROFILE, SENTIMENTS
 from storage.models import AccountSnapshotRow, AnalysisRow, AuthorRow, PostRow
-
-NO_PROFILE = "sin_perfil"  # posts whose author has no row in `authors` yet
 
 
 def _citizen_posts(start: datetime, end: datetime) -> tuple[Any, ...]:

@@ -35,12 +35,12 @@ from sqlalchemy import column as sql_column
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import aliased
 
+from domain import NO_PROFILE
 from storage.models import AnalysisRow, AuthorRow, PostLabelRow, PostReviewRow, PostRow
 from storage.review_changes import PENDING_STATES, REVIEW_STATES
 from storage.search_text import fold_search_text
 
 SORTS = ("recent", "urgency")
-NO_PROFILE = "sin_perfil"  # the segment filter's value for posts whose author has no profile row
 
 P, A, R = PostRow, AnalysisRow, PostReviewRow
 # The SQLite trigram index of posts.search_text (migrations 0006, 0009): an FTS5 table whose rowid is posts.id.

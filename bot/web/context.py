@@ -22,10 +22,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from analyzers.segments import NO_PROFILE, Segmenter
+from analyzers.segments import Segmenter
 from bot.config import Config, business_calendar, segmenter
 from bot.web import templating
 from bot.web.security import AttemptLimiter, Passwords
+from domain import NO_PROFILE
 from domain.business_calendar import BusinessCalendar
 from storage.reach import ReachRule
 

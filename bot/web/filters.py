@@ -11,12 +11,12 @@ all is refused.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from analyzers.segments import SEGMENT_ID
 from bot.web.inputs import InvalidParameter, day_param, id_param, without_nul
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
 from storage.inbox_filters import SORTS, InboxFilters, IncidentScope
@@ -24,7 +24,6 @@ from storage.review_changes import REVIEW_STATES
 
 STATE_CHOICES = ("pending", *REVIEW_STATES, "all")
 MAX_QUERY_CHARS = 200
-SEGMENT_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")  # analyzers/segments.py's id shape
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
-from analyzers.segments import NO_PROFILE
 from bot import labels
 from bot.spreadsheet import safe_cell
 from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
@@ -22,7 +21,7 @@ from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
 from bot.web.filters import FilterParams
 from bot.web.inputs import FormId, InvalidParameter, cursor_param, parse_id, parse_int
-from domain import CATEGORIES, SENTIMENTS
+from domain import CATEGORIES, NO_PROFILE, SENTIMENTS
 from storage.inbox_filters import InboxFilters
 from storage.inbox_queries import InboxRepository, InboxRow
 from storage.review_changes import REVIEW_STATES, ReviewRepository

@@ -17,10 +17,10 @@ from analyzers.indicators import ratio
 from analyzers.segments import NO_PROFILE_LABEL
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
+from domain import NO_PROFILE
 from domain.legal_terms import TERM_CATEGORIES
 from storage import audience_indicators as aq
 
-NO_PROFILE = aq.NO_PROFILE  # == analyzers.segments.NO_PROFILE (storage may not import analyzers)
 TOP_AUTHORS = 25  # rows of "Autores más influyentes" (and its CSV)
 TOP_AUTHORS_PER_SEGMENT = 5
 

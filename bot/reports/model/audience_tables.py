@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from analyzers.indicators import Change, ratio
 from bot.labels import CATEGORY_ES, PLATFORM_ES
-from bot.reports.model.audience import NO_PROFILE, TOP_AUTHORS_PER_SEGMENT, SegmentFigures
+from bot.reports.model.audience import TOP_AUTHORS_PER_SEGMENT, SegmentFigures
 from bot.reports.model.columns import Column, Table
 from bot.reports.model.report import WeeklyReport
-from domain import CATEGORIES
+from domain import CATEGORIES, NO_PROFILE
 from storage import audience_indicators as aq
 
 AUTHOR_COLUMNS = [Column("Plataforma"), Column("Usuario"), Column("Nombre"), Column("Seguidores", "n"),
