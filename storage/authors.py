@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from domain import AccountSnapshot, Author, Platform, utc
 from storage.models import AccountSnapshotRow, AuthorEventRow, AuthorRow
+from storage.reach import follower_band
 from storage.repositories import _chunks, dialect_insert
 
 # an author -> (segment id, rule that placed it); anything that unpacks into the two will do (a Placement)
@@ -74,7 +75,7 @@ class AuthorUpsert:
     refreshed: int  # known authors whose profile was rewritten
     replaced: int  # known authors whose segment was computed again (profile rewritten or rules changed)
     touched: int  # known authors whose row was written at all (any of the above, or first/last seen)
-    # known authors whose segment or followers changed: their stored posts' reach in the inbox must follow
+    # known authors whose segment or follower band changed (all reach_rank reads): their posts' rank must follow
     # (storage/reach.py refresh_reach); a new author's posts are ranked when they are analysed
     changed: tuple[Key, ...] = ()
 
@@ -144,7 +145,8 @@ class AuthorRepository:
             refreshed += was_refreshed
             replaced += was_replaced
             changes.append(values)
-            if values["segment"] != row.segment or values["followers"] != row.followers:
+            if (values["segment"] != row.segment
+                    or follower_band(values["followers"]) != follower_band(row.followers)):
                 changed.append(key)
         for chunk in _chunks(changes):  # executemany by primary key; no ORM object of these rows is loaded
             self.session.execute(update(AuthorRow).execution_options(synchronize_session=False), list(chunk))

@@ -58,6 +58,15 @@ def test_new_authors_are_stored_and_placed(engine):
     assert two.first_seen == two.last_seen == two.author.seen_at == T0
 
 
+def test_only_a_new_segment_or_follower_band_asks_for_the_inbox_order_again(engine):
+    upsert(engine, [author(1)])  # 100 followers: band 0
+    day = timedelta(hours=25)
+    same_band = upsert(engine, [author(1, seen=T0 + day, followers=9_999)])
+    assert (same_band.refreshed, same_band.changed) == (1, ())  # rewritten, but reach_rank cannot move
+    new_band = upsert(engine, [author(1, seen=T0 + 2 * day, followers=10_000)])
+    assert (new_band.refreshed, new_band.changed) == (1, (("x", "1001"),))
+
+
 def test_profile_is_rewritten_at_most_daily(engine):
     upsert(engine, [author(1)])
     later = T0 + timedelta(hours=5)
