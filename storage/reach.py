@@ -116,11 +116,12 @@ def refresh_reach(session: Session, rule: ReachRule, keys: Iterable[tuple[str, s
 
 
 def refresh_all_reach(session: Session, rule: ReachRule) -> int:
-    """Rewrite `reach_rank` of every review row (after the segments' weights change in config): one UPDATE."""
+    """Rewrite `reach_rank` of every review row whose rank moved (after the segments change): one UPDATE."""
     rank = (select(rule.rank_expr())  # type: ignore[call-overload]
             .where(AuthorRow.platform == PostRow.platform, AuthorRow.author_id == PostRow.author_id,
                    PostRow.id == PostReviewRow.post_id)
             .scalar_subquery())
-    stmt = update(PostReviewRow).values(reach_rank=func.coalesce(rank, WORST_RANK))
+    new_rank = func.coalesce(rank, WORST_RANK)
+    stmt = update(PostReviewRow).where(PostReviewRow.reach_rank != new_rank).values(reach_rank=new_rank)
     return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
 

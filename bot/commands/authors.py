@@ -174,14 +174,14 @@ def cmd_authors(args: argparse.Namespace) -> int:
         if args.backfill:
             result = backfill_authors(engine, rules, batch=args.batch, restart=args.from_start, progress=sys.stderr)
             _print_backfill(result)
-            if result.new or result.refreshed:  # posts stored before their authors were ranked "sin perfil"
+        if args.resegment or args.backfill:  # a backfill places with the current rules; older rows follow
+            done = resegment_authors(lambda: UnitOfWork(engine), rules)  # re-ranks the inbox when it placed any
+            print(f"{done} authors placed again by the current segment rules (version {rules.version})")
+            if args.backfill and not done and (result.new or result.refreshed):  # posts ranked "sin perfil"
                 with UnitOfWork(engine) as uow:
                     ranked = refresh_all_reach(uow.session, ReachRule.of(rules))
                     uow.commit()
                 print(f"{ranked} inbox rows re-ranked by their authors' reach")
-        if args.resegment or args.backfill:  # a backfill places with the current rules; older rows follow
-            done = resegment_authors(lambda: UnitOfWork(engine), rules)
-            print(f"{done} authors placed again by the current segment rules (version {rules.version})")
         return 0
     finally:
         engine.dispose()

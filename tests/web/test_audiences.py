@@ -7,14 +7,14 @@ import re
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from bot.web.templating import followers
 from domain import Platform
 from storage.inbox_filters import InboxFilters
 from storage.inbox_queries import InboxRepository
 from storage.models import AuthorEventRow, AuthorRow, PostReviewRow
-from storage.reach import WORST_RANK, ReachRule, follower_band, reach_rank
+from storage.reach import WORST_RANK, ReachRule, follower_band, reach_rank, refresh_all_reach
 from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import (
@@ -145,6 +145,13 @@ def test_urgency_order_weighs_reach_within_a_tier(engine: Engine) -> None:
         ranks = dict(uow.session.execute(select(PostReviewRow.post_id, PostReviewRow.reach_rank)).all())
     assert ranks[s.ids["complaint"]] == 1 and ranks[ids["senator"]] == 2 and ranks[ids["big_citizen"]] == 3
     assert ranks[ids["nobody"]] == ranks[ids["old_citizen"]] == WORST_RANK
+    with UnitOfWork(engine) as uow:  # the whole-table refresh agrees with the per-author one: nothing to rewrite
+        assert uow.session is not None
+        assert refresh_all_reach(uow.session, reach_rule()) == 0
+        uow.session.execute(update(PostReviewRow).values(reach_rank=WORST_RANK))
+        assert refresh_all_reach(uow.session, reach_rule()) == 3  # complaint, senator, big_citizen
+        again = dict(uow.session.execute(select(PostReviewRow.post_id, PostReviewRow.reach_rank)).all())
+    assert again == ranks
 
 
 def test_a_new_review_row_takes_its_authors_reach(engine: Engine) -> None:
