@@ -15,9 +15,18 @@ from __future__ import annotations
 
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from domain import AccountSnapshot, Author, Post
+
+SNAPSHOT_DAY_TZ = ZoneInfo("America/Bogota")  # storage keeps one snapshot per account per day in Bogotá
+
+
+def snapshot_day(moment: datetime) -> date:
+    """The Bogotá calendar day of `moment`: a connector emits at most one AccountSnapshot per account a day."""
+    return moment.astimezone(SNAPSHOT_DAY_TZ).date()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Batch, Rejected
+from connectors.base import Batch, Rejected, snapshot_day
 from connectors.graph_client import GraphClient, PermissionDenied, UnexpectedPayload
 from connectors.meta_base import (
     CommentsPlan,
@@ -43,7 +43,7 @@ from connectors.meta_payload import (
     summary_total,
     text_of,
 )
-from connectors.meta_profiles import PAGE_SNAPSHOT_FIELDS, facebook_author, snapshot_day
+from connectors.meta_profiles import PAGE_SNAPSHOT_FIELDS, facebook_author
 from connectors.meta_settings import MetaSettings
 from domain import Author, Metrics, Platform, Post, PostKind
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from connectors.base import Batch, Rejected
+from connectors.base import Batch, Rejected, snapshot_day
 from connectors.graph_client import GraphClient, InvalidParameter, Page, UnexpectedPayload, page_from_body
 from connectors.meta_base import CommentsPlan, Handler, MetaConnectorBase, make_batch, translate
 from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
@@ -41,7 +41,7 @@ from connectors.meta_payload import (
     require_object,
     text_of,
 )
-from connectors.meta_profiles import IG_SNAPSHOT_FIELDS, instagram_author, snapshot_day
+from connectors.meta_profiles import IG_SNAPSHOT_FIELDS, instagram_author
 from connectors.meta_settings import MetaSettings
 from domain import Author, Metrics, Platform, Post, PostKind
 

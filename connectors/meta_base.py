@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Batch, ConnectorError, Poll, Rejected
+from connectors.base import Batch, ConnectorError, Poll, Rejected, snapshot_day
 from connectors.graph_client import (
     BatchRequest,
     GraphClient,
@@ -30,7 +30,7 @@ from connectors.graph_client import (
 )
 from connectors.meta_guard import MetaGuard
 from connectors.meta_paging import EdgeState, EdgeWalker, Key, Mark, Walk, item_key
-from connectors.meta_profiles import snapshot_day, snapshot_from, unique_authors
+from connectors.meta_profiles import snapshot_from, unique_authors
 from connectors.meta_settings import MetaSettings
 from connectors.meta_token import (
     INSIGHTS_SCOPES,

@@ -18,14 +18,12 @@ light request per account per Bogotá day (or none when the one-time id lookup a
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from connectors.meta_payload import UNKNOWN_AUTHOR, as_count
 from domain import AccountSnapshot, Author, Platform, Post
 
-SNAPSHOT_DAY_TZ = ZoneInfo("America/Bogota")  # storage keeps one snapshot per account per day in Bogotá
 # Facebook Page: followers_count is who follows the Page (what the New Pages Experience shows); fan_count
 # (likes) is asked too but kept only in the snapshot's raw body, never as followers (docs/meta-graph-api.md).
 PAGE_SNAPSHOT_FIELDS = "followers_count,fan_count"
@@ -84,6 +82,3 @@ def snapshot_from(body: Any, *, platform: Platform, account: str, taken_at: date
                            post_count=as_count(body.get("media_count")))
 
 
-def snapshot_day(moment: datetime) -> date:
-    """The Bogotá calendar day of `moment` (the storage keeps one snapshot per account per such day)."""
-    return moment.astimezone(SNAPSHOT_DAY_TZ).date()

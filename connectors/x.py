@@ -46,7 +46,7 @@ import requests
 import structlog
 import tweepy
 
-from connectors.base import Backoff, Batch, ConnectorError, Poll, Rejected
+from connectors.base import Backoff, Batch, ConnectorError, Poll, Rejected, snapshot_day
 from connectors.x_api import (
     MENTIONS,
     SEARCH,
@@ -76,7 +76,7 @@ from connectors.x_mapping import (
     problem_summary,
     read_page,
 )
-from connectors.x_profiles import SNAPSHOT_DAY_TZ, account_snapshot, page_authors
+from connectors.x_profiles import account_snapshot, page_authors
 from connectors.x_session import BaseUrlSession
 from connectors.x_settings import XSettings
 from domain import AccountSnapshot, Author, Post
@@ -293,7 +293,7 @@ class XConnector:
     def _snapshot(self, handle: str, user: Mapping[str, Any], now: datetime) -> AccountSnapshot | None:
         """The account's follower count, at most once per Bogotá day (storage keeps one a day)."""
         key = handle.lower()
-        day = now.astimezone(SNAPSHOT_DAY_TZ).date()
+        day = snapshot_day(now)
         if self._snapshot_day.get(key) == day:
             return None
         snapshot = account_snapshot(user, self._watched.get(key, handle), now)
@@ -324,7 +324,7 @@ class XConnector:
         once per account per Bogotá day, whatever the answer."""
         key = spec.handle.lower()
         now = self.clock()
-        day = now.astimezone(SNAPSHOT_DAY_TZ).date()
+        day = snapshot_day(now)
         if self._snapshot_day.get(key) == day or self._lookup_day.get(key) == day:
             return ()
         try:

@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -23,7 +22,6 @@ log = structlog.get_logger("vigia.connectors.x")
 # Only public profile fields, and only those Vigía stores (created_at, images, pinned post... are not asked).
 PROFILE_FIELDS = ("username", "name", "verified", "verified_type", "description", "public_metrics", "location",
                   "url", "entities")
-SNAPSHOT_DAY_TZ = ZoneInfo("America/Bogota")  # storage keeps one snapshot per account per day in Bogotá
 VERIFIED_TYPES = frozenset({"blue", "business", "government", "none"})
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,50}$")  # X allows 15; older and special accounts are longer
 _TEXT_LIMIT = 2000  # a bio is at most 160 characters; anything far longer is not a bio
