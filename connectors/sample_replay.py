@@ -78,24 +78,8 @@ def post_to_dict(post: Post) -> dict[str, Any]:
 
 def post_from_dict(d: Mapping[str, Any]) -> Post:
     """Inverse of `post_to_dict`; raises ValueError naming the offending field (strict, to catch typos)."""
-    if not isinstance(d, Mapping):
-        raise ValueError(f"expected a JSON object, got {type(d).__name__}")
-    unknown = sorted(set(d) - _KNOWN)
-    if unknown:
-        raise ValueError(f"unknown field(s): {', '.join(unknown)}")
-    missing = [k for k in _REQUIRED if d.get(k) in (None, "")]
-    if missing:
-        raise ValueError(f"missing field(s): {', '.join(missing)}")
-    for key in (*_REQUIRED, *_OPTIONAL_STR):
-        value = d.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
-    try:
-        platform = Platform(d["platform"])
-    except ValueError:
-        raise ValueError(
-            f"field 'platform' is {d['platform']!r}; allowed: {', '.join(p.value for p in Platform)}"
-        ) from None
+    _check(d, _KNOWN, _REQUIRED, _OPTIONAL_STR, ())
+    platform = _platform(d["platform"])
     try:
         kind = PostKind(d["kind"])
     except ValueError:
