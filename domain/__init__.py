@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -99,6 +99,7 @@ class Post:
     is_own: bool = False  # authored by a watched ministry account
     metrics: Metrics = field(default_factory=Metrics)
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    geo: GeoTag | None = None  # the platform's place/geo tag, when the author attached one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "created_at", utc(self.created_at))
@@ -106,6 +107,61 @@ class Post:
     @property
     def key(self) -> tuple[str, str]:
         return (str(self.platform), self.external_id)
+
+
+@dataclass(frozen=True)
+class GeoTag:
+    """A place the platform attached to a post (X `geo.place_id` expanded to a place; a Facebook post's `place`).
+
+    Only what the platform says, untouched: the region placer (analyzers/places) decides whether it names a
+    Colombian department or municipality. Coordinates are WGS84 when given.
+    """
+
+    name: str | None = None  # "Quibdó"
+    full_name: str | None = None  # X: "Quibdó, Colombia"; Facebook: the place's name
+    country_code: str | None = None  # ISO 3166-1 alpha-2 ("CO") when given
+    city: str | None = None  # Facebook place.location.city
+    region: str | None = None  # Facebook place.location.state / region
+    lat: float | None = None
+    lon: float | None = None
+
+
+PLACE_EVIDENCE = ("geo", "text", "profile")  # in order of trust
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a post comes from, in DANE's DIVIPOLA codes, and the evidence that placed it (never invented)."""
+
+    dpto_code: str  # "27"
+    departamento: str  # "CHOCÓ", as DANE writes it
+    evidence: str  # one of PLACE_EVIDENCE
+    mpio_code: str | None = None  # "27001" when the municipality is known, else None
+    municipio: str | None = None  # "QUIBDÓ"
+
+    def as_dict(self) -> dict[str, str | None]:
+        """The shape `classify` prints and the API returns."""
+        return {"dpto_code": self.dpto_code, "departamento": self.departamento, "mpio_code": self.mpio_code,
+                "municipio": self.municipio, "evidence": self.evidence}
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A communications campaign: what marks its posts (hashtags, keywords, links or UTM `utm_campaign` values)
+    and the days it runs (Bogotá dates, both ends included; no end = still running).
+
+    Defined in `config.yaml` (`campaigns:`) or by an admin in the web app; `id` is the stable slug stored on
+    each matched post ("talento-ti"), `name` what people read ("#TalentoTI").
+    """
+
+    id: str
+    name: str
+    starts_on: date
+    ends_on: date | None = None
+    hashtags: tuple[str, ...] = ()  # without "#", matched case- and accent-insensitively
+    keywords: tuple[str, ...] = ()  # words or phrases, matched on word boundaries
+    links: tuple[str, ...] = ()  # URL prefixes ("mintic.gov.co/talentoti") or utm_campaign values
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +221,8 @@ class TextAnalysis:
     flags: tuple[str, ...] = ()  # subset of CRISIS_FLAGS
     rules: tuple[str, ...] = ()  # which rules / models produced the result, for the UI and audits
     version: str = ""  # analyzer versions, e.g. "lang=1;sentiment=lexicon-1;category=rules-1"
+    campaigns: tuple[str, ...] = ()  # ids of the configured campaigns the post belongs to (analyzers/campaigns)
+    place: Place | None = None  # the Colombian department/municipality it comes from, if any evidence says so
 
 
 @dataclass(frozen=True)

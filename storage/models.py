@@ -7,13 +7,14 @@ text on SQLite).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -109,6 +110,7 @@ class AnalysisRow(Base):
     __table_args__ = (
         Index("ix_analyses_category", "category"),
         Index("ix_analyses_sentiment", "sentiment"),
+        Index("ix_analyses_place_dpto", "place_dpto"),
     )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
@@ -121,6 +123,13 @@ class AnalysisRow(Base):
     rules: Mapped[list[str]] = mapped_column(JSON, default=list)
     version: Mapped[str] = mapped_column(String(256))
     analyzed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0012. Campaign ids the post matched (also one post_labels row each, kind "campaign").
+    campaigns: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Where the post comes from (DANE DIVIPOLA codes) and what placed it ("geo" | "text" | "profile"); all
+    # None when no evidence names a Colombian place (analyzers/places never invents one).
+    place_dpto: Mapped[str | None] = mapped_column(String(2))
+    place_mpio: Mapped[str | None] = mapped_column(String(5))
+    place_evidence: Mapped[str | None] = mapped_column(String(8))
 
 
 class PostLabelRow(Base):
@@ -129,7 +138,7 @@ class PostLabelRow(Base):
     __tablename__ = "post_labels"
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "topic" | "flag"
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "topic" | "flag" | "campaign"
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
@@ -336,6 +345,7 @@ class PostReviewRow(Base):
         Index("ix_post_reviews_state", "state"),
         Index("ix_post_reviews_assignee", "assignee_id", "state"),
         Index("ix_post_reviews_urgency", "state", "tier", "reach_rank", "due_at", "post_id"),
+        Index("ix_post_reviews_segment_urgency", "state", "segment", "tier", "reach_rank", "due_at", "post_id"),
     )
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
@@ -347,6 +357,9 @@ class PostReviewRow(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # created_at + the category's legal term
     # 0 widest reach … 11 (storage/reach.WORST_RANK: no profile, or a citizen under 10,000 followers)
     reach_rank: Mapped[int] = mapped_column(SmallInteger, default=11, server_default="11")
+    # The author's audience segment (migration 0012), copied like reach_rank and rewritten with it, so the
+    # urgency order filtered by segment is one walk of ix_post_reviews_segment_urgency.
+    segment: Mapped[str] = mapped_column(String(64), default="sin_perfil", server_default="sin_perfil")
 
 
 class PostEventRow(Base):
@@ -477,3 +490,43 @@ class AccountSnapshotRow(Base):
     following: Mapped[int | None] = mapped_column(BigInteger)
     post_count: Mapped[int | None] = mapped_column(BigInteger)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CampaignRow(Base):
+    """A communications campaign (domain.Campaign): from `config.yaml` (source "config", rewritten from the file
+    at start-up) or made by an admin in the web app (source "admin"). Posts carry the ids they matched in
+    `analyses.campaigns` and `post_labels` (kind "campaign"). An archived campaign matches no new post and is
+    hidden from the lists; its posts keep their label.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the slug, e.g. "talento-ti"
+    name: Mapped[str] = mapped_column(String(128))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    hashtags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    links: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(8), default="admin")  # "config" | "admin"
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditEventRow(Base):
+    """The web app's audit trail of things that are not a post or an author: campaign changes now; logins,
+    role changes and exports (the data-protection issue) use it too. Who, when, from where, what."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_created_at", "created_at"),
+                      Index("ix_audit_events_target", "target", "created_at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    user: Mapped[str | None] = mapped_column(String(64))  # None: not logged in (a failed login)
+    action: Mapped[str] = mapped_column(String(32))  # "campaign_create", "campaign_update", "login", ...
+    target: Mapped[str | None] = mapped_column(String(128))  # "campaign:talento-ti"
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))

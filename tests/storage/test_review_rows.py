@@ -6,6 +6,7 @@ stale urgency keys, would silently drop out of the inbox or sit in the wrong pla
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from alembic import command
@@ -109,9 +110,18 @@ def test_migration_backfills_rows_and_urgency_keys_like_the_application(engine: 
     command.downgrade(cfg, "0004")
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
-        uow.analyses.insert_new([(ids[0], _analysis("peticion", flags=("fraud",))),
-                                 (ids[1], _analysis("reclamo", "negative")),
-                                 (ids[2], _analysis("otro")), (ids[3], _analysis("otro"))], T0)
+        # Analyses as 0004's table held them (today's repository writes later columns too).
+        when = T0.replace(tzinfo=None) if engine.dialect.name == "sqlite" else T0
+        for pid, category, sentiment, flags in ((ids[0], "peticion", "neutral", ["fraud"]),
+                                                (ids[1], "reclamo", "negative", []), (ids[2], "otro", "neutral", []),
+                                                (ids[3], "otro", "neutral", [])):
+            uow.session.execute(text(
+                "INSERT INTO analyses (post_id, lang, sentiment, sentiment_score, category, topics, flags, rules, "
+                "version, analyzed_at) VALUES (:p, 'es', :s, 0.0, :c, '[]', :f, '[]', 'test-1', :t)"),
+                {"p": pid, "s": sentiment, "c": category, "f": json.dumps(flags), "t": when})
+            for flag in flags:
+                uow.session.execute(text("INSERT INTO post_labels (post_id, kind, value) VALUES (:p, 'flag', :v)"),
+                                    {"p": pid, "v": flag})
         # A row written before this migration (an attended post); ids[4] is not analysed yet.
         uow.session.execute(text("INSERT INTO post_reviews (post_id, state, assignee_id, updated_at, updated_by) "
                                  "VALUES (:p, 'attended', NULL, :t, 'ana')"),
