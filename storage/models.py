@@ -98,6 +98,8 @@ class PostRow(Base):
     saves: Mapped[int | None] = mapped_column(BigInteger)
     views: Mapped[int | None] = mapped_column(BigInteger)  # migration 0010
     reach: Mapped[int | None] = mapped_column(BigInteger)  # migration 0010
+    # Migration 0012: the platform's place tag (domain.GeoTag as a dict), when the author attached one.
+    geo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

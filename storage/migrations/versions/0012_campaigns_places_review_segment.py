@@ -1,7 +1,8 @@
 """campaigns and audit events; the place of a post and its campaigns on its analysis; the author's segment on
 its review row
 
-Why: issue 16 (campaigns, regions) stores the campaigns a post matched and the Colombian department and
+Why: issue 16 (campaigns, regions) stores the place tag a platform attached to a post (`posts.geo`), the
+campaigns a post matched and the Colombian department and
 municipality it comes from with the evidence that placed it; campaigns made in the web app live in
 `campaigns`, their changes in `audit_events`. Issue 15: the inbox's urgency order filtered by audience
 segment was a walk of the whole pending index joined to `authors` (p95 290 ms on 1M posts, PostgreSQL); the
@@ -54,6 +55,8 @@ def upgrade() -> None:
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.create_index('ix_audit_events_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_audit_events_target', ['target', 'created_at'], unique=False)
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('geo', sa.JSON(), nullable=True))
     with op.batch_alter_table('analyses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('campaigns', sa.JSON(), server_default='[]', nullable=False))
         batch_op.add_column(sa.Column('place_dpto', sa.String(length=2), nullable=True))
@@ -89,3 +92,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_audit_events_created_at')
     op.drop_table('audit_events')
     op.drop_table('campaigns')
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.drop_column('geo')
