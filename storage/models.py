@@ -135,9 +135,11 @@ class AnalysisRow(Base):
 
 
 class PostLabelRow(Base):
-    """Topics and crisis flags of an analysis, one row each, so SQL can filter and count them."""
+    """Topics, crisis flags and campaigns of an analysis, one row each, so SQL can filter and count them."""
 
     __tablename__ = "post_labels"
+    # Migration 0012: one campaign's (or topic's) posts without reading every label row.
+    __table_args__ = (Index("ix_post_labels_kind_value", "kind", "value", "post_id"),)
 
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # "topic" | "flag" | "campaign"

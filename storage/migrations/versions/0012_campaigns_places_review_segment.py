@@ -63,6 +63,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('place_mpio', sa.String(length=5), nullable=True))
         batch_op.add_column(sa.Column('place_evidence', sa.String(length=8), nullable=True))
         batch_op.create_index('ix_analyses_place_dpto', ['place_dpto'], unique=False)
+    # A campaign's posts from its label rows (the inbox's campaign filter, per-campaign counts): the primary
+    # key starts with post_id, so without this finding one campaign's posts reads every label row.
+    with op.batch_alter_table('post_labels', schema=None) as batch_op:
+        batch_op.create_index('ix_post_labels_kind_value', ['kind', 'value', 'post_id'], unique=False)
     with op.batch_alter_table('post_reviews', schema=None) as batch_op:
         batch_op.add_column(sa.Column('segment', sa.String(length=64), server_default='sin_perfil', nullable=False))
     # Existing review rows take their author's current segment (posts without a profile keep "sin_perfil").
@@ -81,6 +85,8 @@ def downgrade() -> None:
     with op.batch_alter_table('post_reviews', schema=None) as batch_op:
         batch_op.drop_index('ix_post_reviews_segment_urgency')
         batch_op.drop_column('segment')
+    with op.batch_alter_table('post_labels', schema=None) as batch_op:
+        batch_op.drop_index('ix_post_labels_kind_value')
     with op.batch_alter_table('analyses', schema=None) as batch_op:
         batch_op.drop_index('ix_analyses_place_dpto')
         batch_op.drop_column('place_evidence')
