@@ -12,11 +12,12 @@ Streams, for each watched handle and each configured search:
   (`x_mapping.search_duplicate`), so a post is never stored as a search hit and later as a mention.
 
 Authors: every page asks `expansions=author_id` with the profile `user.fields` (x_profiles), so each Batch
-carries its posts' authors (`Batch.authors`) at no extra request. The watched account's follower count
-(`Batch.snapshots`, at most one per Bogotá day per process) comes from its own user object in the pages of its
-timeline (x:own, x:metrics) or from the id lookup; only when neither carried it today (the account posted
-nothing in the metrics window) does one lookup a day ask for it, after the metrics refresh (or in x:own when
-there is no metrics stream).
+carries its posts' authors (`Batch.authors`) at no extra request; likewise `expansions=geo.place_id` with
+`place.fields` brings the place a post is tagged with (`includes.places`, mapped to `Post.geo`). The watched
+account's follower count (`Batch.snapshots`, at most one per Bogotá day per process) comes from its own user
+object in the pages of its timeline (x:own, x:metrics) or from the id lookup; only when neither carried it
+today (the account posted nothing in the metrics window) does one lookup a day ask for it, after the metrics
+refresh (or in x:own when there is no metrics stream).
 
 Efficiency: `max_results=100`, pages followed with `pagination_token`/`next_token` down to the bookmark, so a
 poll with nothing new costs one request and N new posts cost ceil(N/100). The bookmark (`x_cursor`) travels
@@ -66,6 +67,7 @@ from connectors.x_limits import RateBudget
 from connectors.x_mapping import (
     EXPANSIONS,
     NON_PUBLIC_FIELD,
+    PLACE_FIELDS,
     TWEET_FIELDS,
     USER_FIELDS,
     MalformedPage,
@@ -354,7 +356,7 @@ class XConnector:
                 and spec.handle.lower() not in self._no_private_metrics):
             tweet_fields.append(NON_PUBLIC_FIELD)
         return {"max_results": PAGE_SIZE, "tweet_fields": tweet_fields, "expansions": list(EXPANSIONS),
-                "user_fields": list(USER_FIELDS)}
+                "user_fields": list(USER_FIELDS), "place_fields": list(PLACE_FIELDS)}
 
     def _gap_query(self, spec: StreamSpec) -> str:
         if spec.role == "mention":

@@ -10,23 +10,32 @@ tweet that cannot be turned into a Post becomes a `Rejected`, and the rest of th
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import structlog
+
 from connectors.base import Rejected
 from connectors.x_profiles import PROFILE_FIELDS
 from connectors.x_profiles import count as _count
-from domain import Metrics, Platform, Post, PostKind
+from domain import GeoTag, Metrics, Platform, Post, PostKind
+
+log = structlog.get_logger("vigia.connectors.x")
 
 Role = Literal["mention", "own", "search"]
 
-# Only what the product uses: text (full text of long posts), time, language, thread and reply links, metrics.
+# Only what the product uses: text (full text of long posts), time, language, thread and reply links, metrics,
+# and the place the author tagged (`geo`: `place_id`, and `coordinates` when the post has an exact point).
 TWEET_FIELDS = ("author_id", "created_at", "lang", "conversation_id", "in_reply_to_user_id",
-                "referenced_tweets", "public_metrics", "note_tweet")
-EXPANSIONS = ("author_id", "referenced_tweets.id")
+                "referenced_tweets", "public_metrics", "note_tweet", "geo")
+EXPANSIONS = ("author_id", "referenced_tweets.id", "geo.place_id")
+# The tagged place comes in the same answers (`includes.places`, expansion `geo.place_id`): no extra request.
+# `geo` is a GeoJSON Feature whose `bbox` is [west lon, south lat, east lon, north lat] (the spec's PlaceGeo).
+PLACE_FIELDS = ("full_name", "name", "country_code", "place_type", "geo")
 # The authors' public profiles come in the same answers (`includes.users`): see x_profiles.
 USER_FIELDS = PROFILE_FIELDS
 NON_PUBLIC_FIELD = "non_public_metrics"
@@ -50,6 +59,7 @@ class PageContent:
     newest_id: str | None
     oldest_id: str | None
     result_count: int
+    places: dict[str, Mapping[str, Any]] = field(default_factory=dict)  # place id -> includes.places[] object
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,9 @@ def read_page(body: Any) -> PageContent:
     referenced_list = includes.get("tweets") or includes.get("posts") or []
     referenced_list = referenced_list if isinstance(referenced_list, list) else []
     referenced = {t["id"]: t for t in referenced_list if isinstance(t, dict) and _is_id(t.get("id"))}
+    raw_places = includes.get("places") or []
+    places = {str(p["id"]): p for p in (raw_places if isinstance(raw_places, list) else [])
+              if isinstance(p, dict) and isinstance(p.get("id"), str) and p["id"]}
     token = meta.get("next_token")
     if token is not None and (not isinstance(token, str) or not token):
         raise MalformedPage("'meta.next_token' is not a non-empty string")
@@ -98,7 +111,7 @@ def read_page(body: Any) -> PageContent:
         oldest_id = str(min(ids + ([int(oldest_id)] if oldest_id else [])))
     count = meta.get("result_count", len(data))
     return PageContent(data, users, referenced, errors, token, newest_id, oldest_id,
-                       count if isinstance(count, int) else len(data))
+                       count if isinstance(count, int) else len(data), places)
 
 
 def references(tweet: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -149,6 +162,117 @@ def metrics_of(tweet: Mapping[str, Any]) -> Metrics:
         bookmarks=_count(public, "bookmark_count"),
         impressions=_count(private, "impression_count") or _count(public, "impression_count"),
     )
+
+
+class MalformedPlace(ValueError):
+    """A place object (or a tweet's `geo`) without the documented shape: the post is kept without it."""
+
+
+def _optional_text(place: Mapping[str, Any], key: str) -> str | None:
+    value = place.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedPlace(f"'{key}' is {type(value).__name__}, not a string")
+    return value.strip() or None
+
+
+def _lon_lat(lon: Any, lat: Any) -> tuple[float, float]:
+    if isinstance(lon, bool) or isinstance(lat, bool) or not isinstance(lon, int | float) \
+            or not isinstance(lat, int | float):
+        raise MalformedPlace(f"coordinates ({lon!r}, {lat!r}) are not numbers")
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        raise MalformedPlace(f"coordinates ({lon!r}, {lat!r}) are out of range")
+    return float(lon), float(lat)
+
+
+def _bbox_centre(place: Mapping[str, Any]) -> tuple[float, float] | None:
+    """The centre (lon, lat) of the place's bounding box [west, south, east, north], if it has one."""
+    geo = place.get("geo")
+    if geo is None:
+        return None
+    if not isinstance(geo, dict):
+        raise MalformedPlace(f"'geo' is {type(geo).__name__}, not an object")
+    bbox = geo.get("bbox")
+    if bbox is None:
+        return None
+    if not isinstance(bbox, list) or len(bbox) != 4:
+        raise MalformedPlace(f"'geo.bbox' {bbox!r} is not [west, south, east, north]")
+    west, south = _lon_lat(bbox[0], bbox[1])
+    east, north = _lon_lat(bbox[2], bbox[3])
+    if south > north:
+        raise MalformedPlace(f"'geo.bbox' {bbox!r} has its south above its north")
+    if west > east:  # a box across the antimeridian: its centre wraps
+        centre_lon = (west + east + 360) / 2
+        return (centre_lon - 360 if centre_lon > 180 else centre_lon), (south + north) / 2
+    return (west + east) / 2, (south + north) / 2
+
+
+def place_to_geo(place: Any) -> GeoTag:
+    """An `includes.places[]` object as a GeoTag: X's names untouched, the bbox centre as lat/lon.
+
+    `place_type` says what `name` is: a "city" (or "neighborhood"/"poi" inside one) or an "admin" area (a
+    department); `country` places carry only the country. Raises MalformedPlace naming what is wrong.
+    """
+    if not isinstance(place, dict):
+        raise MalformedPlace(f"the place is {type(place).__name__}, not an object")
+    name = _optional_text(place, "name")
+    full_name = _optional_text(place, "full_name")
+    country_code = _optional_text(place, "country_code")
+    place_type = _optional_text(place, "place_type")
+    if country_code is not None:
+        if not re.fullmatch(r"[A-Za-z]{2}", country_code):
+            raise MalformedPlace(f"'country_code' {country_code!r} is not ISO 3166-1 alpha-2")
+        country_code = country_code.upper()
+    if name is None and full_name is None:
+        raise MalformedPlace("the place has neither 'name' nor 'full_name'")
+    centre = _bbox_centre(place)
+    kind = (place_type or "").lower()
+    return GeoTag(name=name, full_name=full_name, country_code=country_code,
+                  city=name if kind == "city" else None, region=name if kind == "admin" else None,
+                  lat=centre[1] if centre else None, lon=centre[0] if centre else None)
+
+
+def _point(geo: Mapping[str, Any]) -> tuple[float, float] | None:
+    """A post's exact point (`geo.coordinates`, GeoJSON [lon, lat]), when the author shared one."""
+    coordinates = geo.get("coordinates")
+    if coordinates is None:
+        return None
+    if not isinstance(coordinates, dict) or not isinstance(coordinates.get("coordinates"), list) \
+            or len(coordinates["coordinates"]) != 2:
+        raise MalformedPlace(f"'geo.coordinates' {coordinates!r} is not a GeoJSON Point")
+    return _lon_lat(*coordinates["coordinates"])
+
+
+def geo_of(tweet: Mapping[str, Any], places: Mapping[str, Mapping[str, Any]],
+           stream: str = "") -> tuple[GeoTag | None, Mapping[str, Any] | None]:
+    """The tweet's tagged place (and the place object it came from), or (None, None).
+
+    Never raises: a malformed place is logged and dropped, the post is kept. A place id missing from
+    `includes.places` (X leaves out places it cannot show) gives no place unless the tweet has an exact point.
+    """
+    geo = tweet.get("geo")
+    if geo is None:
+        return None, None
+    try:
+        if not isinstance(geo, dict):
+            raise MalformedPlace(f"'geo' is {type(geo).__name__}, not an object")
+        point = _point(geo)
+        place_id = geo.get("place_id")
+        place = places.get(place_id) if isinstance(place_id, str) else None
+        if place is None:
+            if place_id is not None:
+                log.info("x place not in includes.places; the post is kept without it", stream=stream,
+                         tweet_id=tweet.get("id"), place_id=place_id)
+            return (GeoTag(lat=point[1], lon=point[0]), None) if point else (None, None)
+        tag = place_to_geo(place)
+        if point:  # the exact point is better than the centre of a city's box
+            tag = GeoTag(tag.name, tag.full_name, tag.country_code, tag.city, tag.region, point[1], point[0])
+        return tag, place
+    except MalformedPlace as exc:
+        log.warning("x malformed place ignored; the post is kept without it", stream=stream,
+                    tweet_id=tweet.get("id"), problem=str(exc))
+        return None, None
 
 
 def mentioned_watched(text: str, watched: Mapping[str, str]) -> str | None:
@@ -239,6 +363,9 @@ def to_post(tweet: Any, page: PageContent, ctx: MapContext) -> Post:
                if str(r.get("id")) in page.referenced]
     if parents:
         expansions["referenced_tweets"] = parents
+    geo, place = geo_of(tweet, page.places, ctx.stream)
+    if place is not None:  # kept with the raw tweet, so a stored post can be placed again without X
+        expansions["place"] = dict(place)
     raw = dict(tweet)
     if expansions:
         raw["_expansions"] = expansions
@@ -258,6 +385,7 @@ def to_post(tweet: Any, page: PageContent, ctx: MapContext) -> Post:
         is_own=is_own,
         metrics=metrics_of(tweet),
         raw=raw,
+        geo=geo,
     )
 
 

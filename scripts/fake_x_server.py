@@ -9,7 +9,8 @@ then, in another terminal, with `connectors.sample.enabled: false`, `connectors.
 
     X_BEARER_TOKEN=anything .venv/bin/python main.py poll --once
 
-Every author and text is invented. `--add-every SECONDS` keeps adding mentions so repeated polls see news.
+Every author and text is invented; about 5% of the mentions carry a place tag (`includes.places`).
+`--add-every SECONDS` keeps adding mentions so repeated polls see news.
 By default any bearer token is accepted; `--token T` makes the fake insist on T (to try a 401).
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.fakes.x_api import PROFILES, FakeXApi, XApiServer
+from tests.fakes.x_api import PLACES, PROFILES, FakeXApi, XApiServer
 
 CITIZEN_TEXTS = [
     "llevo 3 días sin internet en el Centro Digital de la vereda, ¿quién responde?",
@@ -48,16 +49,21 @@ SEARCH_TEXTS = [
 ]
 
 
+PLACE_SHARE = 0.05  # about 1 post in 20 carries a place tag, as on X (where few authors turn it on)
+
+
 def seed(fake: FakeXApi, handle: str, mentions: int, rng: random.Random) -> str:
     now = fake.clock()
+    places = random.Random(f"places:{handle}")  # its own draws: the texts and authors stay as before
     own_ids = [fake.post(handle, text, at=now - timedelta(hours=20 - 6 * i)) for i, text in enumerate(OWN_TEXTS)]
     for i in range(mentions):
         at = now - timedelta(hours=6) + timedelta(seconds=i * 6 * 3600 / max(mentions, 1))
         text = f"@{handle} {rng.choice(CITIZEN_TEXTS)}"
+        place = places.choice(sorted(PLACES)) if places.random() < PLACE_SHARE else None
         if rng.random() < 0.2:
-            fake.post(f"ciudadano_{rng.randint(1, 400)}", text, at=at, reply_to=rng.choice(own_ids))
+            fake.post(f"ciudadano_{rng.randint(1, 400)}", text, at=at, reply_to=rng.choice(own_ids), place=place)
         else:
-            fake.post(f"ciudadano_{rng.randint(1, 400)}", text, at=at)
+            fake.post(f"ciudadano_{rng.randint(1, 400)}", text, at=at, place=place)
     for i, text in enumerate(SEARCH_TEXTS):
         fake.post(f"medio_{i}", text, at=now - timedelta(hours=2, minutes=i))
     # The invented public profiles of the fake (press, an official, a city hall, an operator), so the authors

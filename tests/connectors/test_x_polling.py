@@ -47,7 +47,7 @@ def test_backfill_takes_the_configured_window_and_maps_tweets(x):
     assert first["max_results"] == "100" and "start_time" in first and "since_id" not in first
     assert set(first["tweet.fields"].split(",")) >= {"public_metrics", "created_at", "lang", "conversation_id",
                                                      "in_reply_to_user_id", "referenced_tweets"}
-    assert set(first["expansions"].split(",")) == {"author_id", "referenced_tweets.id"}
+    assert set(first["expansions"].split(",")) == {"author_id", "referenced_tweets.id", "geo.place_id"}
 
 
 def test_steady_polling_costs_one_request_per_stream_and_ceil_n_over_100(x):

@@ -12,7 +12,10 @@ It follows `../shared/specs/x-api-v2-openapi.json` and X's documented behaviour 
 - `x-rate-limit-limit/remaining/reset` per endpoint and 15-minute window, 429 when it is spent;
 - scripted faults: 429 (with or without a reset header, or the monthly usage cap), 401, 403, 5xx, slow
   answers (timeouts), malformed bodies; 200s with `errors` for deleted or suspended referenced posts; tweets
-  whose JSON is broken on purpose; and a log of every request.
+  whose JSON is broken on purpose; and a log of every request;
+- tagged places: a tweet's `geo` (`place_id`, and `coordinates` for an exact point) with `tweet.fields=geo` or
+  `expansions=geo.place_id`, and its place in `includes.places` only with that expansion, with the
+  `place.fields` asked (X's defaults, `id` and `full_name`, otherwise); places can be corrupted on purpose.
 Ids are snowflakes (time-ordered, like X's). Success bodies are checked against the spec's schemas
 (`schema_errors`). `naming="spec"` answers with the spec's wire names (`referenced_posts`, `repost_count`,
 `includes.posts`); `naming="tweet"` with the names of X's guides and tweepy (`referenced_tweets`,
@@ -84,6 +87,7 @@ def _enums() -> dict[str, frozenset[str]]:
         "expansions": frozenset(params["PostExpansionsParameter"]["schema"]["items"]["enum"])
         | frozenset(legacy["expansions"]),
         "user.fields": frozenset(params["UserFieldsParameter"]["schema"]["items"]["enum"]),
+        "place.fields": frozenset(params["PlaceFieldsParameter"]["schema"]["items"]["enum"]),
         "user_expansions": frozenset(params["UserExpansionsParameter"]["schema"]["items"]["enum"]),
     }
 
@@ -202,7 +206,50 @@ class FakeTweet:
     metrics: dict[str, int] = field(default_factory=dict)
     deleted: bool = False
     withheld_in: list[str] = field(default_factory=list)
+    place_id: str | None = None  # the place the author tagged (`geo.place_id`)
+    point: tuple[float, float] | None = None  # an exact point (lon, lat): `geo.coordinates`
     patch: dict[str, Any] = field(default_factory=dict)  # breaks the tweet's JSON on purpose
+
+
+@dataclass
+class FakePlace:
+    """A place as X describes it (`place.fields`); `bbox` is [west lon, south lat, east lon, north lat]."""
+
+    id: str
+    full_name: str
+    name: str
+    country_code: str
+    country: str
+    place_type: str = "city"  # "city" | "admin" | "country" | "neighborhood" | "poi"
+    bbox: tuple[float, float, float, float] | None = None
+    contained_within: tuple[str, ...] = ()
+    patch: dict[str, Any] = field(default_factory=dict)  # breaks the place object's JSON on purpose
+
+
+def place_id_for(full_name: str) -> str:
+    """X's place ids are 16 hex digits; here they follow from the name (stable across runs)."""
+    return hashlib.sha1(full_name.encode()).hexdigest()[:16]
+
+
+# A few real places with approximate boxes, for tests and the demo server (`FakeXApi.post(place=...)`).
+PLACES: dict[str, dict[str, Any]] = {
+    "quibdo": dict(full_name="Quibdó, Colombia", name="Quibdó", country_code="CO", country="Colombia",
+                   bbox=(-76.70, 5.62, -76.60, 5.74)),
+    "medellin": dict(full_name="Medellín, Colombia", name="Medellín", country_code="CO", country="Colombia",
+                     bbox=(-75.72, 6.16, -75.52, 6.37)),
+    "cali": dict(full_name="Cali, Colombia", name="Cali", country_code="CO", country="Colombia",
+                 bbox=(-76.59, 3.33, -76.46, 3.51)),
+    "bogota": dict(full_name="Bogotá, D.C., Colombia", name="Bogotá, D.C.", country_code="CO", country="Colombia",
+                   bbox=(-74.23, 4.47, -73.99, 4.84)),
+    "barranquilla": dict(full_name="Barranquilla, Colombia", name="Barranquilla", country_code="CO",
+                         country="Colombia", bbox=(-74.88, 10.90, -74.76, 11.05)),
+    "choco": dict(full_name="Chocó, Colombia", name="Chocó", country_code="CO", country="Colombia",
+                  place_type="admin", bbox=(-77.90, 3.90, -76.00, 8.70)),
+    "colombia": dict(full_name="Colombia", name="Colombia", country_code="CO", country="Colombia",
+                     place_type="country", bbox=(-79.00, -4.23, -66.85, 12.46)),
+    "madrid": dict(full_name="Madrid, España", name="Madrid", country_code="ES", country="España",
+                   bbox=(-3.89, 40.31, -3.52, 40.56)),
+}
 
 
 @dataclass
@@ -249,6 +296,7 @@ class FakeXApi:
         self.record_bodies = record_bodies
         self.users: dict[str, FakeUser] = {}
         self.tweets: dict[int, FakeTweet] = {}
+        self.places: dict[str, FakePlace] = {}
         self._sorted: list[int] | None = []
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
@@ -301,11 +349,32 @@ class FakeXApi:
         user = self.user_by_name(who.lstrip("@"))
         return user.id if user else self.add_user(who.lstrip("@"))
 
+    def add_place(self, key: str | None = None, **values: Any) -> str:
+        """A place: one of `PLACES` by key (`values` override its fields), or one made of `values` alone
+        (`full_name`, `name`, `country_code`, `country`, ...). Returns its id."""
+        with self.lock:
+            fields = {**(PLACES[key] if key else {}), **values}
+            place_id = fields.pop("id", None) or place_id_for(fields["full_name"])
+            if place_id not in self.places:
+                self.places[place_id] = FakePlace(place_id, **fields)
+            return place_id
+
+    def corrupt_place(self, place_id: str, *, drop: Iterable[str] = (), **values: Any) -> None:
+        """Serve this place with fields removed or replaced (a payload that breaks the schema)."""
+        with self.lock:
+            patch = self.places[place_id].patch
+            patch.update({name: _DROP for name in drop})
+            patch.update(values)
+
     def post(self, author: str, text: str, *, at: datetime | None = None, lang: str = "es",
              reply_to: str | int | None = None, quote: str | int | None = None, retweet: str | int | None = None,
-             metrics: dict[str, int] | None = None) -> str:
-        """Publish a tweet (author by username or id); returns its id."""
+             metrics: dict[str, int] | None = None, place: str | None = None,
+             point: tuple[float, float] | None = None) -> str:
+        """Publish a tweet (author by username or id); returns its id. `place` tags it with a place (an id from
+        `add_place` or a key of `PLACES`); `point` with an exact (lon, lat)."""
         with self.lock:
+            if place is not None and place not in self.places:
+                place = self.add_place(place)
             author_id = self._user_id(author)
             moment = at or self.clock()
             self._seq += 1
@@ -325,6 +394,7 @@ class FakeXApi:
             self.tweets[tweet_id] = FakeTweet(
                 id=tweet_id, author_id=author_id, text=text, created_at=moment, lang=lang,
                 conversation_id=conversation, in_reply_to_user_id=in_reply_to_user, refs=refs,
+                place_id=place, point=point,
                 metrics={"retweet_count": 0, "reply_count": 0, "like_count": 0, "quote_count": 0,
                          "bookmark_count": 0, "impression_count": 0, **(metrics or {})})
             self._sorted = None
@@ -576,6 +646,7 @@ class Answer:
         self.fields = set(filter(None, (params.get("tweet.fields") or params.get("post.fields") or "").split(",")))
         self.expansions = set(filter(None, params.get("expansions", "").split(",")))
         self.user_fields = set(filter(None, params.get("user.fields", "").split(",")))
+        self.place_fields = set(filter(None, params.get("place.fields", "").split(",")))
         self.errors: list[dict[str, Any]] = []
 
     def _name(self, tweet_name: str, spec_name: str) -> str:
@@ -659,9 +730,34 @@ class Answer:
                                     "resource_id": str(t.id), "section": "data"})
         if len(text) > 280 and f & {"note_tweet", "note_post"}:
             out[self._name("note_tweet", "note_post")] = {"text": text}
+        if (t.place_id or t.point) and ("geo" in f or "geo.place_id" in e):
+            geo: dict[str, Any] = {}
+            if t.place_id:
+                geo["place_id"] = t.place_id
+            if t.point and "geo" in f:
+                geo["coordinates"] = {"type": "Point", "coordinates": list(t.point)}
+            out["geo"] = geo
         if t.withheld_in and "withheld" in f:
             out["withheld"] = {"copyright": False, "country_codes": list(t.withheld_in)}
         for name, value in t.patch.items():
+            if value is _DROP:
+                out.pop(name, None)
+            else:
+                out[name] = value
+        return out
+
+    def place(self, p: FakePlace) -> dict[str, Any]:
+        """The place as X sends it: `id` and `full_name` always (X's defaults), the rest only when asked."""
+        f = self.place_fields
+        out: dict[str, Any] = {"id": p.id, "full_name": p.full_name}
+        for name in ("name", "country_code", "country", "place_type"):
+            if name in f:
+                out[name] = getattr(p, name)
+        if "contained_within" in f and p.contained_within:
+            out["contained_within"] = list(p.contained_within)
+        if "geo" in f and p.bbox is not None:
+            out["geo"] = {"type": "Feature", "bbox": list(p.bbox), "properties": {}}
+        for name, value in p.patch.items():
             if value is _DROP:
                 out.pop(name, None)
             else:
@@ -697,6 +793,10 @@ class Answer:
                             seen[ref] = self.tweet(parent)
                 if seen:
                     includes[self._name("tweets", "posts")] = list(seen.values())
+            if "geo.place_id" in self.expansions:
+                place_ids = dict.fromkeys(t.place_id for t in tweets if t.place_id and t.place_id in self.fake.places)
+                if place_ids:
+                    includes["places"] = [self.place(self.fake.places[p]) for p in place_ids]
             if includes:
                 body["includes"] = includes
         if self.errors:
@@ -830,7 +930,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   name, params[name])
         enums = _enums()
         for name, enum_key in (("tweet.fields", "tweet.fields"), ("post.fields", "post.fields"),
-                               ("user.fields", "user.fields")):
+                               ("user.fields", "user.fields"), ("place.fields", "place.fields")):
             for value in filter(None, params.get(name, "").split(",")):
                 if value not in enums[enum_key]:
                     raise _BadRequest(f"The `{name}` query parameter value [{value}] is not one of "
