@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import domain
+from analyzers.campaigns import CampaignMatcher
 from analyzers.categories import CategoryResult, RuleCategorizer
 from analyzers.flags import FlagDetector
 from analyzers.language import UNDETERMINED, LanguageDetector
@@ -33,6 +37,30 @@ from analyzers.text import Doc, TextProcessor
 from analyzers.topics import TopicMatcher
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PostContext:
+    """What the analyzers may know of a post besides its text: when it was published (a campaign's dates apply
+    only then), the links it carries in full (X shortens those in the text to t.co), the platform's geo tag and
+    the author's profile location (the placer's other evidence). `classify` of plain text has none of them."""
+
+    created_at: datetime | None = None
+    urls: tuple[str, ...] = ()
+    geo: domain.GeoTag | None = None
+    profile_location: str | None = None
+
+
+NO_CONTEXT = PostContext()
+
+
+class PlacerLike(Protocol):
+    """analyzers.places.Placer as the pipeline uses it."""
+
+    version: str
+
+    def place(self, text: str, *, geo: domain.GeoTag | None = None,
+              profile_location: str | None = None) -> domain.Place | None: ...
 
 
 class TextAnalyzer:
@@ -51,6 +79,8 @@ class TextAnalyzer:
         category_model: object | None = None,
         english_textblob: bool = True,
         batch_size: int = 256,
+        campaigns: Sequence[domain.Campaign] = (),
+        placer: PlacerLike | None = None,
     ) -> None:
         self.processor = processor
         self.language = language
@@ -63,52 +93,93 @@ class TextAnalyzer:
         self.english_textblob = english_textblob
         self.batch_size = batch_size
         self._textblob: TextBlobSentiment | None = None
+        self.placer = placer
+        self.campaigns = CampaignMatcher(campaigns, processor)
         category_version = getattr(category_model, "version", None) or categorizer.version
-        self.version = (
+        self._base_version = (
             f"lang={language.version};sentiment={sentiment.version};category={category_version};"
             f"topics={topics.version};flags={flags.version}"
         )
+        self.version = self._versioned()
+
+    def _versioned(self) -> str:
+        places = self.placer.version if self.placer is not None else "off"
+        return f"{self._base_version};campaigns={self.campaigns.version};places={places}"
+
+    def set_campaigns(self, campaigns: Sequence[domain.Campaign]) -> None:
+        """Match against new campaign definitions from now on (an admin edited them); the version follows, so
+        analyses stored with the old definitions are stale for `analyze --since`."""
+        self.campaigns = CampaignMatcher(campaigns, self.processor)
+        self.version = self._versioned()
 
     # -- public interface -------------------------------------------------------------------------
-    def analyze(self, text: str, lang_hint: str | None = None) -> domain.TextAnalysis:
-        return self.analyze_many([text], [lang_hint])[0]
+    def analyze(self, text: str, lang_hint: str | None = None,
+                context: PostContext | None = None) -> domain.TextAnalysis:
+        return self.analyze_many([text], [lang_hint], [context or NO_CONTEXT])[0]
 
     def analyze_many(
-        self, texts: Sequence[str], lang_hints: Sequence[str | None] | None = None
+        self, texts: Sequence[str], lang_hints: Sequence[str | None] | None = None,
+        contexts: Sequence[PostContext | None] | None = None,
     ) -> list[domain.TextAnalysis]:
         if lang_hints is None:
             lang_hints = [None] * len(texts)
         elif len(lang_hints) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(lang_hints)} language hints")
+        if contexts is None:
+            contexts = [NO_CONTEXT] * len(texts)
+        elif len(contexts) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(contexts)} contexts")
         out: list[domain.TextAnalysis] = []
         for start in range(0, len(texts), self.batch_size):
             chunk = texts[start : start + self.batch_size]
             hints = lang_hints[start : start + self.batch_size]
+            ctxs = [c or NO_CONTEXT for c in contexts[start : start + self.batch_size]]
             try:
-                out.extend(self._analyze_batch(chunk, hints))
+                out.extend(self._analyze_batch(chunk, hints, ctxs))
             except Exception:
                 logger.exception("batch analysis failed; analysing its %d posts one by one", len(chunk))
-                out.extend(self._analyze_one_safely(text, hint) for text, hint in zip(chunk, hints, strict=True))
+                out.extend(self._analyze_one_safely(text, hint, ctx)
+                           for text, hint, ctx in zip(chunk, hints, ctxs, strict=True))
         return out
 
+    def match_campaigns(self, text: str, context: PostContext | None = None) -> tuple[str, ...]:
+        """Campaign ids of one post alone (re-matching after a campaign edit needs nothing else)."""
+        ctx = context or NO_CONTEXT
+        return self.campaigns.match(text, created_at=ctx.created_at, urls=ctx.urls)
+
+    def place(self, text: str, context: PostContext | None = None) -> domain.Place | None:
+        """Where a post comes from, or None (no placer configured, or no evidence)."""
+        if self.placer is None:
+            return None
+        ctx = context or NO_CONTEXT
+        return self.placer.place(text, geo=ctx.geo, profile_location=ctx.profile_location)
+
     # -- internals --------------------------------------------------------------------------------
-    def _analyze_one_safely(self, text: str, hint: str | None) -> domain.TextAnalysis:
+    def _analyze_one_safely(self, text: str, hint: str | None, context: PostContext) -> domain.TextAnalysis:
         try:
-            return self._analyze_batch([text], [hint])[0]
+            return self._analyze_batch([text], [hint], [context])[0]
         except Exception as exc:
             logger.exception("analysis failed for one post; recording a neutral result")
-            return domain.TextAnalysis(
+            result = domain.TextAnalysis(
                 lang=UNDETERMINED, sentiment="neutral", sentiment_score=0.0, category="otro",
                 rules=(f"error:{type(exc).__name__}",), version=self.version,
             )
+            try:  # campaigns and place do not depend on the analyzer that failed
+                return replace(result, campaigns=self.match_campaigns(text, context), place=self.place(text, context))
+            except Exception:
+                logger.exception("campaign matching or placement failed for one post")
+                return result
 
-    def _analyze_batch(self, texts: Sequence[str], hints: Sequence[str | None]) -> list[domain.TextAnalysis]:
+    def _analyze_batch(self, texts: Sequence[str], hints: Sequence[str | None],
+                       contexts: Sequence[PostContext]) -> list[domain.TextAnalysis]:
         docs = [self.processor.prepare(text) for text in texts]
         langs = [self.language.detect(doc, hint) for doc, hint in zip(docs, hints, strict=True)]
         sentiments = self._sentiments(docs, [lang for lang, _ in langs])
         categories = self._categories(docs, [s.label for s in sentiments])
         results = []
-        for doc, (lang, lang_rule), sentiment, category in zip(docs, langs, sentiments, categories, strict=True):
+        matcher, placer = self.campaigns, self.placer
+        for text, ctx, doc, (lang, lang_rule), sentiment, category in zip(texts, contexts, docs, langs, sentiments,
+                                                                          categories, strict=True):
             topics, topic_rules = self.topics.match(doc)
             flags, flag_rules = self.flags.detect(doc)
             rules = [lang_rule, sentiment.rule, *category.rules, *topic_rules, *flag_rules]
@@ -124,6 +195,9 @@ class TextAnalyzer:
                     flags=flags,
                     rules=tuple(rules),
                     version=self.version,
+                    campaigns=matcher.match_doc(doc, created_at=ctx.created_at, urls=ctx.urls) if matcher else (),
+                    place=(placer.place(text, geo=ctx.geo, profile_location=ctx.profile_location)
+                           if placer is not None else None),
                 )
             )
         return results
@@ -208,9 +282,21 @@ def _category_model(settings: AnalyzerSettings, models_dir: Path) -> object | No
         return None
 
 
+def default_placer() -> PlacerLike | None:
+    """The region placer over the bundled DIVIPOLA gazetteer (analyzers.places)."""
+    try:  # TRANSITION: analyzers.places.Placer is being written concurrently (issue 16)
+        from analyzers.places import Placer, load_gazetteer  # type: ignore[attr-defined]
+    except ImportError:
+        logger.warning("analyzers.places.Placer is not available: posts are not placed")
+        return None
+    return Placer(load_gazetteer())  # type: ignore[no-any-return]
+
+
 def build_text_analyzer(settings: AnalyzerSettings, topics: Sequence[TopicSpec], models_dir: Path,
-                        ) -> TextAnalyzer:
-    """The one place analyzers are assembled from configuration."""
+                        campaigns: Sequence[domain.Campaign] = (), *, places: bool = True) -> TextAnalyzer:
+    """The one place analyzers are assembled from configuration. `campaigns` are the definitions to match at
+    first (a running bot swaps in the database's set, `TextAnalyzer.set_campaigns`); `places` turns the region
+    placer on."""
     lexicon = load_lexicon()
     processor = make_processor(lexicon, topics, settings.max_text_chars)
     lexicon_backend = LexiconSentiment(lexicon)
@@ -225,4 +311,6 @@ def build_text_analyzer(settings: AnalyzerSettings, topics: Sequence[TopicSpec],
         category_model=_category_model(settings, Path(models_dir)),
         english_textblob=settings.english_textblob,
         batch_size=settings.batch_size,
+        campaigns=campaigns,
+        placer=default_placer() if places else None,
     )

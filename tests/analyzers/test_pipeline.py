@@ -130,3 +130,44 @@ def test_a_data_leak_with_a_demand_is_a_negative_claim_not_otro():
                                         "MinTIC, exijo una explicación")
     assert "data_leak" in result.flags
     assert result.category == "reclamo" and result.sentiment == "negative"
+
+
+def _campaign_analyzer(campaigns):  # type: ignore[no-untyped-def]
+    return build_text_analyzer(AnalyzerSettings(), DEFAULT_TOPICS, Path("/nonexistent/models"), campaigns,
+                               places=False)
+
+
+def test_campaigns_are_matched_with_the_post_context() -> None:
+    from datetime import UTC, date, datetime
+
+    from analyzers.pipeline import PostContext
+
+    talento = domain.Campaign(id="talento-ti", name="#TalentoTI", starts_on=date(2026, 11, 16),
+                              ends_on=date(2026, 11, 22), hashtags=("TalentoTI",),
+                              links=("mintic.gov.co/talentoti",))
+    analyzer = _campaign_analyzer([talento])
+    inside = PostContext(created_at=datetime(2026, 11, 17, 15, tzinfo=UTC))
+    after = PostContext(created_at=datetime(2026, 11, 24, 15, tzinfo=UTC))
+    linked = PostContext(urls=("https://www.mintic.gov.co/talentoti/becas",))
+    texts = ["Inscríbete #TalentoTI 🚀", "Inscríbete #TalentoTI 🚀", "Inscríbete https://t.co/x1", "Inscríbete"]
+    results = analyzer.analyze_many(texts, None, [inside, after, linked, None])
+    assert [r.campaigns for r in results] == [("talento-ti",), (), ("talento-ti",), ()]
+    assert analyzer.analyze("#talentotí ya").campaigns == ("talento-ti",)  # no context: content only
+    assert all(r.place is None for r in results)  # placement off
+    assert ";campaigns=campaigns-1-" in analyzer.version and analyzer.version.endswith(";places=off")
+
+    before = analyzer.version
+    analyzer.set_campaigns([])
+    assert analyzer.version != before and analyzer.analyze("#TalentoTI").campaigns == ()
+    with pytest.raises(ValueError, match="contexts"):
+        analyzer.analyze_many(["a", "b"], None, [None])
+
+
+def test_keywords_are_normalised_by_the_pipelines_processor() -> None:
+    from datetime import date
+
+    zonas = domain.Campaign(id="zonas-wifi", name="Zonas WiFi", starts_on=date(2026, 1, 1),
+                            keywords=("zona wi-fi gratis",))
+    analyzer = _campaign_analyzer([zonas])
+    assert analyzer.analyze("La ZONA WI FI GRATIS del parque no sirve").campaigns == ("zonas-wifi",)
+    assert analyzer.match_campaigns("zona wifi gratis") == analyzer.analyze("zona wifi gratis").campaigns
