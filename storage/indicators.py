@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql import Select
 from sqlalchemy.sql.expression import FunctionElement
 
 from storage.models import (
@@ -176,8 +177,9 @@ def uniform_days(days: Sequence[tuple[datetime, datetime]]) -> bool:
         a[1] == b[0] for a, b in pairwise(days))
 
 
-def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]]) -> list[ActivityRow]:
-    """Everything countable per local day in one pass: volumes, interaction counters, sentiment, category.
+def activity_select(days: Sequence[tuple[datetime, datetime]]) -> Select[Any]:
+    """The statement of `activity_by_day`: (idx, group keys, measures) per local day; callers may add a join,
+    a condition and a group key (the campaign report adds its label) and read each row with `activity_row`.
 
     With 24-hour days (any zone without a daylight-saving change in the period, e.g. Bogotá) the day is
     computed arithmetically over one range scan; otherwise posts are joined to the table of day ranges.
@@ -195,33 +197,37 @@ def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]])
             AnalysisRow.category)
     if uniform_days(days):
         idx = day_index(PostRow.created_at, literal(days[0][0].timestamp(), Float())).label("idx")
-        stmt = (
+        return (
             select(idx, *keys, *measures)
             .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
             .where(_in_range(days[0][0], days[-1][1]))
             .group_by(idx, *keys)
         )
-    else:
-        d = _day_table(days)
-        stmt = (
-            select(d.c.idx, *keys, *measures)
-            .select_from(d)
-            .join(PostRow, and_(PostRow.created_at >= d.c.day_start, PostRow.created_at < d.c.day_end))
-            .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-            .group_by(d.c.idx, *keys)
-        )
-    out = []
-    for row in session.execute(stmt):
-        m = row._mapping
-        out.append(ActivityRow(
-            day=int(m["idx"]), platform=m["platform"], account=m["account"], is_own=bool(m["is_own"]),
-            kind=m["kind"], sentiment=m["sentiment"], category=m["category"], posts=int(m["n"]),
-            metrics={name: int(m[name] or 0) for name in INTERACTION_METRICS},
-            measures={a: int(m[f"{a}_sum"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
-            measured_posts={a: int(m[f"{a}_posts"]) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
-            measured_interactions={a: int(m[f"{a}_eng"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
-        ))
-    return out
+    d = _day_table(days)
+    return (
+        select(d.c.idx, *keys, *measures)
+        .select_from(d)
+        .join(PostRow, and_(PostRow.created_at >= d.c.day_start, PostRow.created_at < d.c.day_end))
+        .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+        .group_by(d.c.idx, *keys)
+    )
+
+
+def activity_row(m: Mapping[str, Any]) -> ActivityRow:
+    """One row of `activity_select` as an ActivityRow."""
+    return ActivityRow(
+        day=int(m["idx"]), platform=m["platform"], account=m["account"], is_own=bool(m["is_own"]),
+        kind=m["kind"], sentiment=m["sentiment"], category=m["category"], posts=int(m["n"]),
+        metrics={name: int(m[name] or 0) for name in INTERACTION_METRICS},
+        measures={a: int(m[f"{a}_sum"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
+        measured_posts={a: int(m[f"{a}_posts"]) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
+        measured_interactions={a: int(m[f"{a}_eng"] or 0) for a in AUDIENCE_MEASURES if m[f"{a}_posts"]},
+    )
+
+
+def activity_by_day(session: Session, days: Sequence[tuple[datetime, datetime]]) -> list[ActivityRow]:
+    """Everything countable per local day in one pass: volumes, interaction counters, sentiment, category."""
+    return [activity_row(row._mapping) for row in session.execute(activity_select(days))]
 
 
 def unique_citizens(session: Session, start: datetime, end: datetime) -> dict[str, int]:

@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from analyzers.indicators import hours
 from bot.labels import CATEGORY_ES, PLATFORM_ES, SENTIMENT_OR_UNANALYSED_ES
 from bot.reports.model import WeeklyReport, short_day
+from bot.reports.model.regions import RegionSection
 from domain import CATEGORIES
 
 PLATFORM_COLORS = {"x": "#1f2328", "facebook": "#1877f2", "instagram": "#c13584"}
@@ -319,8 +320,125 @@ def followers_over_time(r: WeeklyReport) -> Chart | None:
                  "informe aparece sombreada.", _png(fig))
 
 
+# --- the map of the "Regiones" section --------------------------------------------------------------------
+
+MAP_MAX_AREA = 2400.0  # points² of the largest department's circle
+MAP_MIN_AREA = 14.0  # a single post stays visible
+MAP_LABELS = 8  # departments named on the map, most placed posts first
+SAN_ANDRES = "88"  # the archipelago, 700 km off the mainland: drawn in an inset
+MAINLAND = (-79.6, -66.4, -4.7, 12.7)  # lon/lat limits of the mainland's municipal seats, with a margin
+INSET = (-82.0, -81.0, 12.2, 13.7)  # San Andrés (12.58 N) and Providencia (13.37 N)
+NO_TONE_COLOR = "#b8bec6"  # a department whose placed posts are not analysed yet
+
+
+def _circle_area(posts: int, largest: int) -> float:
+    """Circle area (points²) proportional to the posts, the largest department at MAP_MAX_AREA."""
+    return max(MAP_MAX_AREA * posts / largest, MAP_MIN_AREA) if largest else 0.0
+
+
+def _nice(value: float) -> int:
+    """1, 2, 5, 10, 20, 50, … at or below `value` (round numbers for the size legend)."""
+    if value < 1:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    return int(max(m for m in (1, 2, 5, 10) if m * power <= value) * power)
+
+
+def _equal_aspect(ax: Axes, lat: float) -> None:
+    """A degree of longitude is cos(lat) of a degree of latitude: equal distances look equal."""
+    ax.set_aspect(1 / math.cos(math.radians(lat)))
+
+
+def _place_labels(fig: Figure, ax: Axes, points: list[tuple[float, float, float, str]]) -> None:
+    """Name the given (lon, lat, circle area, text) beside their circles, trying right, left, above and below,
+    skipping a label that would cover another one (the table lists every department anyway)."""
+    fig.draw_without_rendering()  # the final layout, so display positions are right
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    taken: list[object] = []
+    for lon, lat, area, text in points:
+        r = math.sqrt(area / math.pi) + 3
+        for dx, dy, ha, va in ((r, 0, "left", "center"), (-r, 0, "right", "center"), (0, r, "center", "bottom"),
+                               (0, -r, "center", "top")):
+            label = ax.annotate(text, (lon, lat), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                fontsize=8, color="#1f2328", zorder=5,
+                                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+            label.set_in_layout(False)
+            box = label.get_window_extent(renderer)
+            if not any(box.overlaps(other) for other in taken):  # type: ignore[attr-defined]
+                taken.append(box)
+                break
+            label.remove()
+
+
+def _tone_words(share: float | None) -> str:
+    return "sin analizar" if share is None else f"{round(100 * share)} % negativo"
+
+
+def region_map(s: RegionSection) -> Chart | None:
+    """Proportional circles at the departments' capitals (area: placed posts; colour: negative share) over a
+    light dot at every municipal seat, which draws the country without any map tiles. San Andrés in an inset."""
+    if not s.has_data:
+        return None
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    cmap, norm = colormaps["YlOrRd"], Normalize(0, 100)
+    shown = [d for d in s.departments if d.lat is not None and d.lon is not None]
+    largest = max((d.posts for d in shown), default=0)
+    fig = _figure(width=9.0, height=8.6)
+    ax = fig.add_subplot()
+    lon0, lon1, lat0, lat1 = MAINLAND
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    _equal_aspect(ax, (lat0 + lat1) / 2)
+    ax.set_axis_off()
+    inset = ax.inset_axes((0.0, 0.82, 0.17, 0.18))
+    inset.set_xlim(*INSET[:2])
+    inset.set_ylim(*INSET[2:])
+    _equal_aspect(inset, 13.0)
+    inset.set_xticks([])
+    inset.set_yticks([])
+    for spine in inset.spines.values():
+        spine.set_color("#9aa5b1")
+    islands = next((d.posts for d in s.departments if d.code == SAN_ANDRES), 0)
+    inset.set_title(f"San Andrés y Providencia ({_es_number(islands)})", fontsize=7, color="#57606a")
+    for target in (ax, inset):
+        target.scatter([x for x, _ in s.seats], [y for _, y in s.seats], s=4, color="#c4cbd3", linewidths=0,
+                       zorder=1)
+
+    def colour(d: object) -> object:
+        share = d.negative_share  # type: ignore[attr-defined]
+        return NO_TONE_COLOR if share is None else cmap(norm(100 * share))
+
+    for d in sorted(shown, key=lambda d: -d.posts):  # the big circles first, so the small stay on top
+        target = inset if d.code == SAN_ANDRES else ax
+        target.scatter([d.lon], [d.lat], s=_circle_area(d.posts, largest), color=colour(d), edgecolors="#5c3b1e",
+                       linewidths=0.6, alpha=0.85, zorder=3)
+    sizes = sorted({_nice(largest), _nice(largest / 4), _nice(largest / 16)}, reverse=True)
+    handles = [ax.scatter([], [], s=_circle_area(n, largest), color="white", edgecolors="#5c3b1e", linewidths=0.6,
+                          label=f"{_es_number(n)} {'publicación' if n == 1 else 'publicaciones'}") for n in sizes]
+    ax.legend(handles=handles, title="Publicaciones ubicadas", loc="lower left", frameon=False, fontsize=8,
+              title_fontsize=8, labelspacing=2.6, borderpad=1.6, handletextpad=2.6)
+    bar = fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, location="right", shrink=0.45, pad=0.02)
+    bar.set_label("Tono negativo (% de las analizadas; gris: sin analizar)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f} %"))
+    mainland = [d for d in shown if d.code != SAN_ANDRES][:MAP_LABELS]
+    _place_labels(fig, ax, [(d.lon, d.lat, _circle_area(d.posts, largest), f"{d.name} ({_es_number(d.posts)})")
+                            for d in mainland])  # type: ignore[misc]
+    top = "; ".join(f"{d.name}: {d.posts} ({_tone_words(d.negative_share)})" for d in s.departments[:5])
+    return Chart("mapa_regiones", "Dónde se origina la conversación ciudadana",
+                 f"Mapa de Colombia con un círculo por departamento, en su capital, de área proporcional a sus "
+                 f"publicaciones ciudadanas ubicadas ({s.placed} en total, en {len(s.departments)} departamentos; "
+                 f"{s.unplaced} sin ubicación) y color según el porcentaje negativo, sobre puntos grises en las "
+                 f"cabeceras de los municipios. San Andrés y Providencia en un recuadro. Los de más publicaciones: "
+                 f"{top}.", _png(fig))
+
+
 def all_charts(r: WeeklyReport) -> dict[str, Chart]:
     """Every chart that has data, by key."""
     charts = [f(r) for f in (weekly_trend, daily_interactions, followers_over_time, daily_mentions,
                              segment_volumes, sentiment_over_time, pqrsd_mix, response_times, top_topics)]
+    charts.append(region_map(r.regions) if r.regions is not None else None)
     return {c.key: c for c in charts if c is not None}

@@ -31,6 +31,7 @@ from bot.reports.model import (
     segment_sections,
     short_day,
 )
+from bot.reports.model.regions import ATTRIBUTION, RegionSection, evidence_totals
 
 log = structlog.get_logger("vigia.reports")
 
@@ -246,6 +247,12 @@ def headline(r: WeeklyReport) -> list[str]:
         named = [f"{r.topic_name(t)} ({es_int(n)})" for t, n in topics]
         joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" y {named[-1]}"
         lines.append(f"Temas más mencionados: {joined}.")
+    regions = r.regions
+    if regions is not None and regions.has_data:
+        named = [f"{d.name} ({es_int(d.posts)})" for d in regions.departments[:3]]
+        joined = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" y {named[-1]}"
+        lines.append(f"Regiones: {es_int(regions.placed)} publicaciones ciudadanas ({es_pct(regions.placed_share)}) "
+                     f"se ubicaron en un departamento; más publicaciones en {joined}.")
     if r.top_posts and r.top_posts[0].interactions:
         top = r.top_posts[0]
         lines.append(f"La publicación propia con más interacciones ({es_int(top.interactions)}, "
@@ -276,6 +283,36 @@ def segment_text(s: SegmentSection) -> str:
         text += " Clasificación: " + ", ".join(f"{CATEGORY_ES.get(c, c).lower()} {es_int(n)}" for n, c in mix[:4])
         text += f"; {es_int(now.questions)} PQRSD con plazo legal de respuesta"
         text += f" (semana anterior: {es_int(before.questions)})." if s.has_previous else "."
+    return text
+
+
+BY_EVIDENCE = {"geo": "por la geolocalización de la plataforma", "text": "por el texto",
+               "profile": "por la ubicación del perfil del autor"}
+MIN_TONE_POSTS = 10  # a department's negative share is named in the text from this many placed posts
+
+
+def region_text(s: RegionSection) -> str:
+    """The "Regiones" section in a few sentences: how many posts were placed and how, where most come from, and
+    where the tone is most negative (among departments with enough placed posts to mean something)."""
+    now = s.now
+    if not now.citizen_posts:
+        return "Ninguna publicación ubicada esta semana: no hubo publicaciones ciudadanas."
+    if not s.placed:
+        return (f"Ninguna publicación ubicada esta semana: ninguna de las {es_int(now.citizen_posts)} publicaciones "
+                "ciudadanas nombra un lugar de Colombia reconocible, trae la geolocalización de la plataforma o "
+                "viene de un autor con una ubicación de perfil reconocible.")
+    how = [f"{es_int(n)} {BY_EVIDENCE[k]}" for k, n in evidence_totals(s).items() if n]
+    text = (f"De las {es_int(now.citizen_posts)} publicaciones ciudadanas de la semana, {es_int(s.placed)} "
+            f"({es_pct(s.placed_share)}) se ubicaron en un departamento ({', '.join(how)}); {es_int(s.unplaced)} "
+            "quedan sin ubicación y no se cuentan en ningún departamento.")
+    top = [f"{d.name} ({es_int(d.posts)}, {es_pct(d.share)})" for d in s.departments[:3]]
+    text += " Más publicaciones ubicadas: " + (top[0] if len(top) == 1 else ", ".join(top[:-1]) + f" y {top[-1]}")
+    text += "."
+    toned = [d for d in s.departments if d.analysed >= MIN_TONE_POSTS and d.negative_share is not None]
+    if toned:
+        worst = max(toned, key=lambda d: (d.negative_share, d.posts))
+        text += (f" Tono más negativo entre los departamentos con al menos {MIN_TONE_POSTS} publicaciones "
+                 f"analizadas: {worst.name} ({es_pct(worst.negative_share)}).")
     return text
 
 
@@ -348,6 +385,7 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "inbox_url": safe_url(inbox_url), "es_datetime": es_datetime, "comparison": comparison_text(r),
         "due_soon_days": DUE_SOON_BUSINESS_DAYS, "segment_sections": segment_sections(r),
         "segment_text": segment_text, "audience_es": AUDIENCE_MEASURE_ES,
+        "region_text": region_text, "region_attribution": ATTRIBUTION,
     }
     return _environment().get_template("report.html.j2").render(**context)
 

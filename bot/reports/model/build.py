@@ -13,11 +13,13 @@ from analyzers.indicators import QUESTION_CATEGORIES, deadline_days
 from bot.reports.model.audience import TOP_AUTHORS, TOP_AUTHORS_PER_SEGMENT, account_followers
 from bot.reports.model.figures import PeriodFigures, period_figures
 from bot.reports.model.periods import Period
+from bot.reports.model.regions import region_section
 from bot.reports.model.report import WeeklyReport
 from bot.reports.model.trend import TREND_WEEKS, build_trend
 from domain.business_calendar import BusinessCalendar
 from storage import audience_indicators as aq
 from storage import indicators as q
+from storage import region_indicators as rq
 
 PENDING_LOOKBACK = timedelta(days=90)  # overdue posts older than this are no longer listed
 PG_WORK_MEM = "64MB"  # per sort/hash node of the report's queries, on PostgreSQL only
@@ -93,4 +95,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
     snapshots = aq.follower_snapshots(session, first_day, period.days[-1], as_of)
     report.followers = account_followers(snapshots, period, current, before, has_previous=report.has_previous)
     report.trend = build_trend(session, report, history or {}, trend_weeks)
+    report.regions = region_section(rq.region_activity(session, start, end),
+                                    rq.region_activity(session, previous.utc_start, previous.utc_end)
+                                    if report.has_previous else None)
     return report

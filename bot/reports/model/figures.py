@@ -114,11 +114,7 @@ class PeriodFigures:
 
     def audience(self) -> dict[tuple[str, str], Audience]:
         """Own posts' audience per (platform, measure) the platform reported; never summed across either."""
-        out: dict[tuple[str, str], Audience] = {}
-        for r in self.own:
-            if r.kind == "own_post":
-                _add_audience(out, r)
-        return out
+        return own_post_audience(self.own)
 
     def own_post_interactions_of(self, platform: str, account: str) -> int:
         return sum(r.interactions for r in self.own if r.kind == "own_post" and (r.platform, r.account) == (
@@ -187,6 +183,15 @@ class Audience:
     def interaction_rate(self) -> float | None:
         """Interactions per impression / view / account reached, over the posts that reported the measure."""
         return ratio(self.interactions, self.total)
+
+
+def own_post_audience(rows: Iterable[q.ActivityRow]) -> dict[tuple[str, str], Audience]:
+    """The audience of the ministry's own posts (kind `own_post`) among `rows`, per (platform, measure)."""
+    out: dict[tuple[str, str], Audience] = {}
+    for r in rows:
+        if r.is_own and r.kind == "own_post":
+            _add_audience(out, r)
+    return out
 
 
 def _add_audience(out: dict[Any, Audience], r: q.ActivityRow) -> None:

@@ -24,6 +24,7 @@ from bot.reports.model.audience import (
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
+from bot.reports.model.regions import RegionSection
 from domain.business_calendar import BusinessCalendar
 from storage import audience_indicators as aq
 from storage import indicators as q
@@ -108,6 +109,8 @@ class WeeklyReport:
     segment_labels: Sequence[tuple[str, str]] = ()
     influential: list[aq.AuthorActivity] = field(default_factory=list)
     followers: list[AccountFollowers] = field(default_factory=list)
+    # Where the citizen posts come from (the "Regiones" section): None when it was not computed.
+    regions: RegionSection | None = None
 
     # --- data quality ---------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from bot.labels import (
 from bot.reports.model.audience_tables import audience_tables
 from bot.reports.model.columns import Column, Table
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
+from bot.reports.model.regions import region_tables
 from bot.reports.model.report import WeeklyReport
 from bot.reports.model.trend import TREND_KEYS, trend_source_text
 from domain import CATEGORIES, CRISIS_FLAGS, SENTIMENTS
@@ -121,6 +122,8 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                         "o reprodujo, repeticiones incluidas) y alcance (cuentas distintas). "
                         "Solo publicaciones propias (sin respuestas) cuya plataforma informó la medida."))
     tables.extend(audience_tables(r))
+    if r.regions is not None:
+        tables.extend(region_tables(r.regions))
 
     days = r.period.days
     inter_day = c.daily(lambda x: x.interactions, own=True)
