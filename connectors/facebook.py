@@ -35,6 +35,7 @@ from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, 
 from connectors.meta_payload import (
     author_of,
     count_of,
+    geo_of,
     id_of,
     insight_values,
     require_id,
@@ -48,8 +49,11 @@ from connectors.meta_settings import MetaSettings
 from domain import Author, Metrics, Platform, Post, PostKind
 
 _COUNTS = ("reactions.summary(true).limit(0)", "comments.filter(stream).summary(true).limit(0)", "shares")
+# The place the author tagged (a Page post's check-in; absent when none): the same request, no extra call.
+# Comments have no place on the Graph API; Instagram media have no location field (docs/meta-graph-api.md).
+PLACE_FIELD = "place{name,location{city,state,country,latitude,longitude}}"
 POST_FIELDS = ",".join(("id", "message", "created_time", "updated_time", "permalink_url", "from{id,name}",
-                        "status_type", *_COUNTS))
+                        "status_type", *_COUNTS, PLACE_FIELD))
 # Post insights (with `insights: true`). Meta retired `post_impressions*` for every API version on 2025-11-15,
 # replaced by "views" (`post_media_view`: times the post was on screen, repeats counted), and by 2026-06-15
 # `post_impressions_unique`, replaced by `post_total_media_view_unique` (people who saw it at least once); a
@@ -62,7 +66,7 @@ LISTING_FIELDS = "id,created_time,updated_time,comments.filter(stream).summary(t
 COMMENT_FIELDS = ("id,message,created_time,from{id,name},parent{id},permalink_url,like_count,comment_count,"
                   "is_hidden,attachment")
 TAGGED_FIELDS = ",".join(("id", "message", "created_time", "updated_time", "permalink_url", "from{id,name}",
-                          *_COUNTS))
+                          *_COUNTS, PLACE_FIELD))
 
 
 # --- payload -> Post -------------------------------------------------------------------------------
@@ -82,7 +86,7 @@ def page_post_to_post(item: Any, *, account: str, page_id: str, insights: bool =
         conversation_id=post_id, is_own=True,
         metrics=Metrics(reactions=summary_total(item.get("reactions")), comments=summary_total(item.get("comments")),
                         shares=shares_of(item), views=values.get(VIEWS_METRIC), reach=values.get(REACH_METRIC)),
-        raw=dict(item),
+        raw=dict(item), geo=geo_of(item, f"facebook:posts:{account}"),
     )
 
 
@@ -101,7 +105,7 @@ def visitor_post_to_post(item: Any, *, account: str, page_id: str) -> Post | Non
         conversation_id=post_id, is_own=False,
         metrics=Metrics(reactions=summary_total(item.get("reactions")), comments=summary_total(item.get("comments")),
                         shares=shares_of(item)),
-        raw=dict(item),
+        raw=dict(item), geo=geo_of(item, f"facebook:tagged:{account}"),
     )
 
 

@@ -3,8 +3,16 @@ malformed item is set aside with a clear reason instead of crashing the poll or 
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
+
+import structlog
+
+from domain import GeoTag
+
+log = structlog.get_logger("vigia.connectors.meta")
 
 UNKNOWN_AUTHOR = "unknown"  # Meta omits `from` on users' content unless the token may read it
 
@@ -87,3 +95,78 @@ def id_of(value: Any) -> str | None:
     if isinstance(value, Mapping):
         value = value.get("id")
     return value if isinstance(value, str) and value else None
+
+
+# Facebook's `place.location.country` is a country's name (in the token's locale), not a code; the codes of the
+# countries a Colombian audience writes from most, by their English and Spanish names. Others get no code.
+_COUNTRY_CODES = {
+    "colombia": "CO", "venezuela": "VE", "ecuador": "EC", "peru": "PE", "panama": "PA", "mexico": "MX",
+    "spain": "ES", "espana": "ES", "united states": "US", "estados unidos": "US", "chile": "CL",
+    "argentina": "AR", "brazil": "BR", "brasil": "BR", "costa rica": "CR", "canada": "CA",
+    "germany": "DE", "alemania": "DE", "france": "FR", "francia": "FR", "italy": "IT", "italia": "IT",
+    "united kingdom": "GB", "reino unido": "GB",
+}
+
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip().lower()
+
+
+def _place_text(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"'{key}' no es texto: {type(value).__name__}")
+    return value.strip() or None
+
+
+def _coordinate(obj: Mapping[str, Any], key: str, limit: float) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or abs(value) > limit:
+        raise ValueError(f"'{key}' {value!r} no es una coordenada válida")
+    return float(value)
+
+
+def place_to_geo(place: Any) -> GeoTag:
+    """A Facebook post's `place{name,location{city,state,country,latitude,longitude}}` as a GeoTag.
+
+    Raises ValueError naming what is wrong. `full_name` is the place's name (a business, a park, a town), `city`
+    and `region` (the `state`, a department in Colombia) come from its location.
+    """
+    if not isinstance(place, Mapping):
+        raise ValueError(f"'place' no es un objeto: {type(place).__name__}")
+    name = _place_text(place, "name")
+    location = place.get("location")
+    if location is None:
+        location = {}
+    if not isinstance(location, Mapping):
+        raise ValueError(f"'place.location' no es un objeto: {type(location).__name__}")
+    city = _place_text(location, "city")
+    region = _place_text(location, "state") or _place_text(location, "region")
+    country = _place_text(location, "country")
+    lat = _coordinate(location, "latitude", 90)
+    lon = _coordinate(location, "longitude", 180)
+    if (lat is None) != (lon is None):
+        raise ValueError("'place.location' trae solo una de latitude/longitude")
+    if name is None and city is None and region is None and lat is None:
+        raise ValueError("'place' no trae nombre, ciudad, región ni coordenadas")
+    code = _COUNTRY_CODES.get(_plain(country)) if country else None
+    return GeoTag(name=name, full_name=name, country_code=code, city=city, region=region, lat=lat, lon=lon)
+
+
+def geo_of(item: Mapping[str, Any], stream: str = "") -> GeoTag | None:
+    """The post's place, or None (none tagged, or a malformed one: logged, and the post kept without it)."""
+    place = item.get("place")
+    if place is None:
+        return None
+    try:
+        return place_to_geo(place)
+    except ValueError as exc:
+        log.warning("meta malformed place ignored; the post is kept without it", stream=stream,
+                    post_id=item.get("id"), problem=str(exc))
+        return None

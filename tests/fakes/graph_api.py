@@ -14,6 +14,8 @@ It answers the way the real API does, as far as Vigía's connectors can tell:
   `media_count`, `from{id,name}` on comments only with `pages_read_user_content` (and never on posts by users
   in `/tagged`), post insights `post_media_view`/`post_total_media_view_unique` and media insights
   `views`/`reach`/`saved`, with error 100 for the metrics Meta retired (`post_impressions*`, IG `impressions`);
+- a post's tagged `place{id,name,location{city,state,country,latitude,longitude,...}}` (omitted when the post
+  has none; an unknown sub-field is error 100 as for any field);
 - error objects in Meta's shape `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`,
   usage headers, permissions per token, tokens that expire in the middle of a poll, and scripted faults;
 - a request log (with tokens redacted).
@@ -291,14 +293,16 @@ class FakeGraphAPI:
 
     def add_post(self, page_id: str, created: datetime, message: str | None = "Publicación", *,
                  kind: str = "own", author: tuple[str, str] | None = None, reactions: int = 0, shares: int = 0,
-                 views: Any = 0, reach: Any = 0, author_is_page: bool = False) -> str:
-        """kind: own (the page's post), visitor (on the page by a user) or tagged (elsewhere, tags the page)."""
+                 views: Any = 0, reach: Any = 0, author_is_page: bool = False,
+                 place: dict[str, Any] | None = None) -> str:
+        """kind: own (the page's post), visitor (on the page by a user) or tagged (elsewhere, tags the page).
+        `place`: the tagged place as Meta describes it (`{"id", "name", "location": {...}}`), served as given."""
         post_id = f"{page_id}_{self._next_id()}"
         from_ = {"id": page_id, "name": self.pages[page_id]["name"]} if kind == "own" else (
             {"id": author[0], "name": author[1]} if author else {"id": f"9{self._next_id()}", "name": "Ciudadano"})
         post = {"id": post_id, "page_id": page_id, "kind": kind, "created": created, "updated": created,
                 "message": message, "from": from_, "author_is_page": kind == "own" or author_is_page,
-                "reactions": reactions, "shares": shares, "views": views, "reach": reach,
+                "reactions": reactions, "shares": shares, "views": views, "reach": reach, "place": place,
                 "permalink_url": f"https://www.facebook.com/{page_id}/posts/{post_id.split('_')[1]}"}
         self.posts[post_id] = post
         return post_id
@@ -697,6 +701,9 @@ class FakeGraphAPI:
             elif name == "comments":
                 items = self._fb_comment_list(post["id"], spec.modifiers.get("filter", "toplevel"), "chronological")
                 out["comments"] = _summary_edge(len(items), spec, order="ranked")
+            elif name == "place":
+                if post.get("place") is not None:
+                    out["place"] = _render_place(post["place"], spec.sub)
             elif name == "insights":
                 if "read_insights" not in info.scopes:
                     raise GraphFault(missing_permission("read_insights"), status=403)
@@ -863,6 +870,34 @@ def _subset(obj: dict[str, Any], sub: tuple[FieldSpec, ...] | None) -> dict[str,
     if not sub:
         return dict(obj)
     return {s.name: obj[s.name] for s in sub if s.name in obj}
+
+
+_PLACE_FIELDS = frozenset({"id", "name", "location", "overall_rating"})
+_LOCATION_FIELDS = frozenset({"city", "city_id", "country", "country_code", "latitude", "located_in", "longitude",
+                              "name", "region", "region_id", "state", "street", "zip"})
+
+
+def _render_place(place: Any, sub: tuple[FieldSpec, ...] | None) -> Any:
+    """`place{name,location{city,...}}`; without sub-fields Meta gives `id`, `name` and `location`. A place set up
+    as something other than an object (a malformed payload on purpose) is served as it is."""
+    if not isinstance(place, dict):
+        return place
+    specs = sub or tuple(parse_fields("id,name,location"))
+    out: dict[str, Any] = {}
+    for spec in specs:
+        if spec.name not in _PLACE_FIELDS:
+            raise _no_field(spec.name, "Place")
+        if spec.name not in place:
+            continue
+        value = place[spec.name]
+        if spec.name == "location" and isinstance(value, dict):
+            fields = [s.name for s in spec.sub] if spec.sub else sorted(value)
+            for field_name in fields:
+                if field_name not in _LOCATION_FIELDS:
+                    raise _no_field(field_name, "Location")
+            value = {k: value[k] for k in fields if k in value}
+        out[spec.name] = value
+    return out
 
 
 def _unsupported(node_id: str) -> GraphFault:
