@@ -39,6 +39,11 @@ from domain import Campaign
 CAMPAIGNS_VERSION = "campaigns-1"
 BOGOTA = ZoneInfo("America/Bogota")
 
+# A campaign id: the slug stored on each matched post and shown in URLs ("talento-ti", "becas-tic-2026").
+CAMPAIGN_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+CAMPAIGN_ID_MAX = 64
+HASHTAG = re.compile(r"^#?\w+$")  # one hashtag, with or without "#": what the tokenizer reads as one
+
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
 _URL_TRAILING = ".,;:!?)]}»\"'…"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from analyzers.campaigns import CAMPAIGN_ID, CAMPAIGN_ID_MAX, HASHTAG
 from analyzers.segment_defaults import DEFAULT_SEGMENTS
 from analyzers.segments import (
     DOMAIN,
@@ -43,7 +45,7 @@ from analyzers.settings import DEFAULT_TOPICS, AnalyzerSettings, TopicSpec
 from analyzers.spikes.detector import SpikeSettings
 from connectors.meta_settings import MetaSettings
 from connectors.x_settings import XSettings
-from domain import valid_timezone
+from domain import Campaign, valid_timezone
 from domain.business_calendar import BusinessCalendar, parse_office_hours
 
 DEFAULT_CONFIG_PATH = Path("config.yaml")
@@ -315,6 +317,74 @@ class SegmentsSettings(_Strict):
         )
 
 
+class CampaignSettings(_Strict):
+    """One communications campaign (`campaigns[]`, docs/campaigns.md): what marks its posts and when it runs."""
+
+    id: str
+    name: str = Field(min_length=1, max_length=128)
+    description: str = ""
+    hashtags: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    links: list[str] = Field(default_factory=list)
+    starts_on: date
+    ends_on: date | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str) -> str:
+        if len(value) > CAMPAIGN_ID_MAX or not CAMPAIGN_ID.match(value):
+            raise ValueError(f"campaign id {value!r} must be a slug of at most {CAMPAIGN_ID_MAX} characters: "
+                             "lower-case letters and digits separated by single hyphens, starting with a letter "
+                             "(e.g. talento-ti); it is stored on every matched post, so keep it once chosen")
+        return value
+
+    @field_validator("hashtags")
+    @classmethod
+    def _hashtags(cls, value: list[str]) -> list[str]:
+        cleaned = [h.strip() for h in value]
+        for tag in cleaned:
+            if not HASHTAG.match(tag):
+                raise ValueError(f"hashtag {tag!r} must be one hashtag: letters, digits or _ with no spaces or "
+                                 "punctuation, with or without '#' (e.g. TalentoTI)")
+        return [t.lstrip("#") for t in cleaned]
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, value: list[str]) -> list[str]:
+        cleaned = [k.strip() for k in value]
+        for keyword in cleaned:
+            if not any(c.isalnum() for c in keyword):
+                raise ValueError(f"keyword {keyword!r} has no letter or digit; write a word or phrase "
+                                 "(e.g. 'talento ti')")
+        return cleaned
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, value: list[str]) -> list[str]:
+        cleaned = [link.strip() for link in value]
+        for link in cleaned:
+            if not link or any(c.isspace() for c in link):
+                raise ValueError(f"link {link!r} must be a URL prefix (e.g. mintic.gov.co/talentoti) or a "
+                                 "utm_campaign value (e.g. utm_campaign=talentoti2026), without spaces")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _complete(self) -> CampaignSettings:
+        if not (self.hashtags or self.keywords or self.links):
+            raise ValueError("hashtags: campaign has no hashtag, keyword or link, so no post could match it; add "
+                             "at least one to hashtags, keywords or links")
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError(f"ends_on: {self.ends_on.isoformat()} is before starts_on "
+                             f"({self.starts_on.isoformat()}); fix the dates (both days are included) or leave "
+                             "ends_on out for a campaign still running")
+        return self
+
+    def to_campaign(self) -> Campaign:
+        return Campaign(id=self.id, name=self.name, starts_on=self.starts_on, ends_on=self.ends_on,
+                        hashtags=tuple(self.hashtags), keywords=tuple(self.keywords), links=tuple(self.links),
+                        description=self.description)
+
+
 class Paths(_Strict):
     var_dir: Path = Path("var")
     models_dir: Path = Path("var/models")
@@ -332,6 +402,7 @@ class Config(_Strict):
     scheduler: SchedulerSettings = SchedulerSettings()
     analyzers: AnalyzerSettings = AnalyzerSettings()
     topics: list[TopicSpec] = Field(default_factory=lambda: list(DEFAULT_TOPICS))
+    campaigns: list[CampaignSettings] = Field(default_factory=list)
     spikes: SpikeSettings = SpikeSettings()
     alerts: AlertSettings = AlertSettings()
     report: ReportSettings = ReportSettings()
@@ -364,9 +435,23 @@ class Config(_Strict):
             raise ValueError(f"topic names must be unique; repeated: {', '.join(dupes)}")
         return value
 
+    @field_validator("campaigns")
+    @classmethod
+    def _unique_campaigns(cls, value: list[CampaignSettings]) -> list[CampaignSettings]:
+        ids = [c.id for c in value]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"campaign ids must be unique; repeated: {', '.join(dupes)} (merge the campaigns or "
+                             "give each its own id)")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def campaign_list(self) -> list[Campaign]:
+        """The campaigns of `config.yaml` as domain values (synced into the database at start-up)."""
+        return [c.to_campaign() for c in self.campaigns]
 
 
 def business_calendar(config: Any) -> BusinessCalendar:
