@@ -6,6 +6,7 @@ Repositories never commit: the unit of work does, so a batch of posts and its bo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain import Alert, Cursor, Metrics, Platform, Post, PostKind, TextAnalysis
+from domain import Alert, Cursor, GeoTag, Metrics, Platform, Post, PostKind, TextAnalysis
 from storage.models import (
     AlertRow,
     AnalysisRow,
@@ -71,11 +72,32 @@ def post_to_row(post: Post, now: datetime) -> dict[str, Any]:
         "conversation_id": post.conversation_id,
         "is_own": post.is_own,
         "raw": dict(post.raw),
+        "geo": geo_to_json(post.geo),
         "collected_at": now,
         "updated_at": now,
     }
     row.update(post.metrics.as_dict())
     return row
+
+
+_GEO_TEXT = ("name", "full_name", "country_code", "city", "region")
+
+
+def geo_to_json(geo: GeoTag | None) -> dict[str, Any] | None:
+    """`posts.geo`: the GeoTag's fields, absent ones left out."""
+    if geo is None:
+        return None
+    return {name: value for name, value in dataclasses.asdict(geo).items() if value is not None}
+
+
+def geo_from_json(value: Any) -> GeoTag | None:
+    """The stored `posts.geo` back as a GeoTag; anything unreadable (hand-edited rows) reads as no place."""
+    if not isinstance(value, dict):
+        return None
+    text = {k: value[k] for k in _GEO_TEXT if isinstance(value.get(k), str)}
+    point = {k: float(value[k]) for k in ("lat", "lon")
+             if isinstance(value.get(k), int | float) and not isinstance(value.get(k), bool)}
+    return GeoTag(**text, **point) if text or point else None
 
 
 def row_to_post(row: PostRow) -> Post:
@@ -95,6 +117,7 @@ def row_to_post(row: PostRow) -> Post:
         is_own=row.is_own,
         metrics=Metrics(**{name: getattr(row, name) for name in _METRICS}),
         raw=row.raw or {},
+        geo=geo_from_json(row.geo),
     )
 
 
@@ -142,6 +165,8 @@ class PostRepository:
                 name: value for name, value in post.metrics.as_dict().items() if value is not None
             }
             values.update(text=post.text, search_text=fold_search_text(post.text), raw=dict(post.raw), updated_at=now)
+            if post.geo is not None:  # a place the platform gives now; none given never erases a stored one
+                values["geo"] = geo_to_json(post.geo)
             self.session.execute(
                 update(PostRow)
                 .where(PostRow.platform == str(post.platform), PostRow.external_id == post.external_id)
