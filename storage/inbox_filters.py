@@ -41,6 +41,7 @@ from storage.review_changes import PENDING_STATES, REVIEW_STATES
 from storage.search_text import fold_search_text
 
 SORTS = ("recent", "urgency")
+NO_PLACE = "sin_ubicacion"  # the department filter's value for posts no evidence placed (analyses.place_dpto NULL)
 
 P, A, R = PostRow, AnalysisRow, PostReviewRow
 # The SQLite trigram index of posts.search_text (migrations 0006, 0009): an FTS5 table whose rowid is posts.id.
@@ -67,6 +68,8 @@ class InboxFilters:
     sentiment: str | None = None
     flag: str | None = None  # a crisis flag, or "any"
     segment: str | None = None  # an audience segment id of the author, or NO_PROFILE
+    campaign: str | None = None  # a campaign id (post_labels kind "campaign")
+    dpto: str | None = None  # a DANE department code ("27"), or NO_PLACE
     state: str = "pending"  # "pending" | "all" | one of REVIEW_STATES
     assignee: str | None = None  # a user id as text, or "none"
     date_from: datetime | None = None  # inclusive, aware UTC
@@ -82,6 +85,14 @@ def _label_exists(kind: str, value: str | None = None) -> ColumnElement[bool]:
     if value is not None:
         cond.append(label.value == value)
     return exists().where(*cond)
+
+
+def _campaign_condition(campaign: str) -> ColumnElement[bool]:
+    """The post matched `campaign`: the set of its posts, read from `ix_post_labels_kind_value (kind, value,
+    post_id)` (migration 0012), not a probe per post: a campaign's posts are few and lie in its own weeks, so
+    walking the newest posts with an EXISTS would read the whole table to fill a page of an old campaign."""
+    label = aliased(PostLabelRow)
+    return P.id.in_(select(label.post_id).where(label.kind == "campaign", label.value == campaign))
 
 
 def _segment_condition(segment: str, sparse: bool, since: datetime | None = None,
@@ -178,8 +189,10 @@ class InboxQuery:
 
     def __init__(self, filters: InboxFilters, dialect: str = "postgresql", state_index: bool = False,
                  text_index: bool = False, sparse_segment: bool = False, since: datetime | None = None,
-                 until: datetime | None = None):
+                 until: datetime | None = None, sparse_place: bool = False):
         self.f = filters
+        # the department has few posts: let the database start from ix_analyses_place_dpto (SQLite; see _place)
+        self.sparse_place = sparse_place
         self.sparse_segment = sparse_segment  # the segment has few authors: find their posts from them
         # created_at bounds the caller also applies (a newest-first window, a bookmark), repeated in the sparse
         # segment's set so that it holds only their posts of that span
@@ -213,6 +226,10 @@ class InboxQuery:
             cond.append(_label_exists("topic", f.topic))
         if f.flag and "flag" not in skip:
             cond.append(_label_exists("flag", None if f.flag == "any" else f.flag))
+        if f.campaign and "campaign" not in skip:
+            cond.append(_campaign_condition(f.campaign))
+        if f.dpto and "dpto" not in skip:
+            cond.append(self._place(f.dpto))
         assignee = f.assignee if f.assignee and "assignee" not in skip else None
         someone = assignee is not None and assignee.isdigit()
         if "state" not in skip:
@@ -236,6 +253,19 @@ class InboxQuery:
             if "all" not in scope.keys:
                 cond.append(or_(*(_key_condition(k) for k in scope.keys)) if scope.keys else false())
         return cond
+
+    def _place(self, dpto: str) -> ColumnElement[bool]:
+        """The post was placed in department `dpto` (NO_PLACE: in none).
+
+        On SQLite (no statistics) a frequent department (Bogotá) or "sin ubicación" is written so that
+        `ix_analyses_place_dpto` is not used: the list then walks `ix_posts_created_at` and finds a page in
+        the newest few hundred posts, where the index would fetch and sort every post of the department. A
+        department with few posts (`sparse_place`, a bounded count by the repository) keeps the index.
+        PostgreSQL chooses from its statistics (the column's most common values).
+        """
+        if dpto == NO_PLACE:
+            return self._dense(A.place_dpto).is_(None)
+        return (A.place_dpto if self.sparse_place else self._dense(A.place_dpto)) == dpto
 
     def _state(self, state: str, assigned: bool) -> list[ColumnElement[bool]]:
         """Every analysed citizen post has a review row, so a state is a plain condition on it.

@@ -25,6 +25,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from storage.inbox_filters import (
+    NO_PLACE,
     NO_PROFILE,
     POSTS_FTS,
     SORTS,
@@ -39,7 +40,7 @@ from storage.inbox_filters import (
     state_expr,
     trigram_query,
 )
-from storage.models import AuthorRow, IncidentRow, PostEventRow, PostRow, UserRow, UTCDateTime
+from storage.models import AuthorRow, IncidentRow, PostEventRow, PostLabelRow, PostRow, UserRow, UTCDateTime
 from storage.review_changes import PENDING_STATES, REVIEW_STATES
 from storage.search_text import fold_search_text
 
@@ -73,6 +74,10 @@ class InboxRow:
     reach_rank: int | None = None  # set in the urgency order only
     author_id: str = ""
     profile: AuthorProfile | None = None  # None: the author has no profile row yet ("sin perfil")
+    campaigns: tuple[str, ...] = ()  # campaign ids the post matched
+    place_dpto: str | None = None  # DANE department code, None: no evidence placed it
+    place_mpio: str | None = None  # DANE municipality code when the evidence named one
+    place_evidence: str | None = None  # "geo" | "text" | "profile"
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ class InboxRepository:
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self._segment_sizes: dict[str, int] = {}
+        self._place_sizes: dict[str, int] = {}
 
     @cached_property
     def _text_index(self) -> bool:
@@ -167,12 +173,30 @@ class InboxRepository:
     # A segment with fewer profiles than this is "sparse": its posts are found from its authors (inbox_filters).
     sparse_authors = 5000
 
+    # A department with fewer placed posts than this is "sparse" (SQLite): found through ix_analyses_place_dpto.
+    sparse_place_posts = 5000
+
     def _query(self, filters: InboxFilters, state_index: bool = False, text_index: bool | None = None,
                since: datetime | None = None, until: datetime | None = None) -> InboxQuery:
         text_index = self._text_index if text_index is None else text_index
         sparse = filters.segment is not None and self._sparse_segment(filters.segment)
         return InboxQuery(filters, self.dialect, state_index=state_index, text_index=text_index, sparse_segment=sparse,
-                          since=since, until=until)
+                          since=since, until=until, sparse_place=self._sparse_place(filters.dpto))
+
+    def _sparse_place(self, dpto: str | None) -> bool:
+        """Whether department `dpto` has fewer than `sparse_place_posts` placed posts: a bounded count on
+        `ix_analyses_place_dpto`, once per repository. SQLite only (PostgreSQL has the column's statistics).
+
+        Its posts are then read from the index and sorted (a few thousand rows); a frequent department's are
+        found faster by walking the newest posts (see `InboxQuery._place`).
+        """
+        if self.dialect != "sqlite" or dpto is None or dpto == NO_PLACE:
+            return False
+        if dpto not in self._place_sizes:
+            probe = select(A.post_id).where(A.place_dpto == dpto).limit(self.sparse_place_posts)
+            self._place_sizes[dpto] = int(self.session.scalar(select(func.count()).select_from(probe.subquery()))
+                                          or 0)
+        return self._place_sizes[dpto] < self.sparse_place_posts
 
     def _sparse_segment(self, segment: str) -> bool:
         """Whether the segment has fewer than `sparse_authors` profiles: a bounded count on `ix_authors_segment`
@@ -231,6 +255,7 @@ class InboxRepository:
             P.id, P.platform, P.kind, P.account, P.author_handle, P.text, P.created_at, P.url,
             A.category, A.sentiment, A.sentiment_score, A.topics, A.flags,
             state_expr().label("state"), R.assignee_id, P.author_id,
+            A.campaigns, A.place_dpto, A.place_mpio, A.place_evidence,
         ]
 
     def page(self, filters: InboxFilters, cursor: str | None = None, limit: int = 50) -> InboxPage:
@@ -358,6 +383,8 @@ class InboxRepository:
                 tier=int(r.tier) if with_urgency else 2, due_at=r.due_at if with_urgency else None,
                 reach_rank=int(r.reach_rank) if with_urgency else None, author_id=r.author_id,
                 profile=profiles.get((r.platform, r.author_id)),
+                campaigns=tuple(r.campaigns or ()), place_dpto=r.place_dpto, place_mpio=r.place_mpio,
+                place_evidence=r.place_evidence,
             ))
         return out
 
@@ -382,6 +409,15 @@ class InboxRepository:
             return {}
         stmt = select(UserRow.id, UserRow.display_name).where(UserRow.id.in_(ids))
         return {i: name for i, name in self.session.execute(stmt)}
+
+    def label_counts(self, kind: str, values: Sequence[str]) -> dict[str, int]:
+        """Posts per label value (e.g. per campaign id, own posts included), from `ix_post_labels_kind_value`."""
+        if not values:
+            return {}
+        stmt = (select(PostLabelRow.value, func.count()).where(PostLabelRow.kind == kind,
+                                                                PostLabelRow.value.in_(sorted(set(values))))
+                .group_by(PostLabelRow.value))
+        return {value: int(n) for value, n in self.session.execute(stmt)}
 
     def count(self, filters: InboxFilters) -> int:
         stmt = self._base(func.count()).where(*self._query(filters).conditions())

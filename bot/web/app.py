@@ -28,7 +28,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import Config
-from bot.web import auth, routes_admin, routes_authors, routes_inbox, routes_pages, routes_posts, routes_webhooks
+from bot.web import (
+    auth,
+    routes_admin,
+    routes_authors,
+    routes_campaigns,
+    routes_inbox,
+    routes_pages,
+    routes_posts,
+    routes_webhooks,
+)
 from bot.web.auth import IP_MAX_FAILURES, IP_WINDOW, LoginRequired, login_redirect
 from bot.web.context import STATIC_DIR, WebContext, build_templates, is_htmx, render, system_now
 from bot.web.dbtuning import tune_for_inbox
@@ -137,7 +146,8 @@ def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = 
     )
     app.state.meta_webhook = webhook_secrets or WebhookSecrets.from_env()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, routes_inbox, routes_posts, routes_authors, routes_pages, routes_admin, routes_webhooks):
+    for module in (auth, routes_inbox, routes_posts, routes_authors, routes_pages, routes_admin, routes_campaigns,
+                   routes_webhooks):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(ServerErrors)

@@ -21,6 +21,8 @@ from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
 from bot.web.filters import FilterParams
 from bot.web.inputs import FormId, InvalidParameter, cursor_param, parse_id, parse_int
+from bot.web.place_names import department_choices, department_names, evidence_label, place_label
+from bot.web.routes_campaigns import campaign_names
 from domain import CATEGORIES, NO_PROFILE, SENTIMENTS
 from storage.inbox_filters import InboxFilters
 from storage.inbox_queries import InboxRepository, InboxRow
@@ -38,7 +40,7 @@ def parse_filters(request: Request, db: Session, user: CurrentUser,
     """Filters from the request's query string (or from `query`, e.g. a form's return_to)."""
     ctx = web(request)
     params = FilterParams.from_query(query if query is not None else request.query_params, ctx.topics,
-                                     ctx.segment_choices)
+                                     ctx.segment_choices, campaign_names(db), department_names())
     scope = InboxRepository(db).incident_scope(int(params.incidente)) if params.incidente else None
     if params.incidente and scope is None:
         params = replace(params, incidente="")  # an unknown incident: show the plain inbox
@@ -67,6 +69,7 @@ def row_context(request: Request, db: Session, user: CurrentUser, params: Filter
         "categories": CATEGORIES,
         "sentiments": SENTIMENTS,
         "segment_label": ctx.segmenter.label,
+        "campaign_names": campaign_names(db),
     }
 
 
@@ -91,6 +94,7 @@ def inbox(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)
         "accounts": [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(ctx.config.accounts, p)],
         "topics": ctx.topics,
         "segments": ctx.segment_choices,
+        "departments": department_choices(),
     }
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "_results.html", data)
@@ -165,13 +169,14 @@ def bulk(
 
 CSV_COLUMNS = ("id", "fecha", "plataforma", "cuenta", "autor", "tipo", "texto", "enlace", "categoria",
                "sentimiento", "puntaje_sentimiento", "temas", "alertas", "estado", "asignado", "vence",
-               "audiencia", "seguidores")
+               "audiencia", "seguidores", "campanas", "ubicacion", "ubicacion_segun", "codigo_dane")
 
 
 @router.get("/inbox/export.csv")
 def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
     _, filters = parse_filters(request, db, user)
+    names = campaign_names(db)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()
@@ -181,7 +186,7 @@ def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(ge
         session = ctx.sessions()  # its own session: the request's is closed before streaming starts
         try:
             for n, row in enumerate(InboxRepository(session).iter_rows(filters), 1):
-                writer.writerow([safe_cell(v) for v in _csv_values(row, ctx)])
+                writer.writerow([safe_cell(v) for v in _csv_values(row, ctx, names)])
                 if n % 200 == 0:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -195,7 +200,7 @@ def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(ge
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
+def _csv_values(row: InboxRow, ctx: Any, campaigns: dict[str, str]) -> list[object]:
     due = deadline_for(row.created_at, row.category, ctx.calendar, ctx.clock())
     return [
         row.id, row.created_at.astimezone(ctx.config.tz).isoformat(timespec="seconds"), row.platform, row.account,
@@ -206,4 +211,6 @@ def _csv_values(row: InboxRow, ctx: Any) -> list[object]:
         row.assignee_name or "", due.due.isoformat() if due else "",
         ctx.segmenter.label(row.profile.segment if row.profile else NO_PROFILE),
         "" if row.profile is None or row.profile.followers is None else row.profile.followers,
+        ", ".join(campaigns.get(c, c) for c in row.campaigns), place_label(row.place_dpto, row.place_mpio),
+        evidence_label(row.place_evidence), row.place_mpio or row.place_dpto or "",
     ]

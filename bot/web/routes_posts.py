@@ -21,6 +21,7 @@ from bot.web.auth import CurrentUser, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
 from bot.web.inputs import PathId, parse_id, without_nul
+from bot.web.routes_campaigns import campaign_names
 from bot.web.routes_inbox import params_from_return_to, row_context
 from domain import CATEGORIES, SENTIMENTS
 from storage.inbox_queries import InboxRepository
@@ -61,6 +62,7 @@ def _post_context(request: Request, db: Session, user: CurrentUser, post_id: int
         "all_topics": topics,
         "is_citizen": not detail.is_own,
         "segment_label": ctx.segmenter.label,
+        "campaign_names": campaign_names(db) if row.campaigns else {},
     }
 
 

@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from analyzers.settings import topic_name
 from bot import labels
 from bot.alerts.spike_keys import describe_key
+from bot.web import place_names
 from bot.web.highlight import highlight
 
 WEEKDAYS_ES = ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")
@@ -107,5 +108,6 @@ def environment(templates_dir: Path, tz: ZoneInfo) -> Environment:
         SORT_ES=labels.SORT_ES, METRIC_ES=labels.METRIC_ES, CATEGORY_KEYS=labels.CATEGORY_KEYS,
         SENTIMENT_KEYS=labels.SENTIMENT_KEYS,
         label=labels.label,
+        place_label=place_names.place_label, evidence_label=place_names.evidence_label,
     )
     return env
