@@ -5,5 +5,6 @@ the author's profile location; see docs/places.md.
 """
 
 from analyzers.places.gazetteer import Department, Gazetteer, Municipality, load_gazetteer
+from analyzers.places.placer import Placer
 
-__all__ = ["Department", "Gazetteer", "Municipality", "load_gazetteer"]
+__all__ = ["Department", "Gazetteer", "Municipality", "Placer", "load_gazetteer"]
