@@ -20,6 +20,7 @@ A profile or count line that cannot be read is logged and skipped: it never cost
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -31,7 +32,7 @@ from typing import Any
 import structlog
 
 from connectors.base import Batch, ConnectorError, Rejected
-from domain import AccountSnapshot, Author, Metrics, Platform, Post, PostKind, utc
+from domain import AccountSnapshot, Author, GeoTag, Metrics, Platform, Post, PostKind, utc
 
 log = structlog.get_logger("vigia.connectors.sample")
 
@@ -42,7 +43,9 @@ ACCOUNTS_FILE = "accounts.jsonl"
 
 _REQUIRED = ("platform", "external_id", "kind", "account", "author_id", "author_handle", "text", "created_at")
 _OPTIONAL_STR = ("url", "lang", "in_reply_to_id", "conversation_id")
-_KNOWN = frozenset((*_REQUIRED, *_OPTIONAL_STR, "is_own", "metrics", "raw"))
+_KNOWN = frozenset((*_REQUIRED, *_OPTIONAL_STR, "is_own", "metrics", "raw", "geo"))
+_GEO_STR = ("name", "full_name", "country_code", "city", "region")
+_GEO_KNOWN = frozenset((*_GEO_STR, "lat", "lon"))
 _METRIC_NAMES = frozenset(Metrics.names())
 # Rejected lines with no valid line before them sort before every post.
 _BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
@@ -73,7 +76,38 @@ def post_to_dict(post: Post) -> dict[str, Any]:
         "is_own": post.is_own,
         "metrics": {k: v for k, v in post.metrics.as_dict().items() if v is not None},
         "raw": dict(post.raw),
+        **({"geo": geo_to_dict(post.geo)} if post.geo is not None else {}),
     }
+
+
+def geo_to_dict(geo: GeoTag) -> dict[str, Any]:
+    """The optional `geo` object of a line: the platform's place tag, absent fields left out."""
+    return {k: v for k, v in dataclasses.asdict(geo).items() if v is not None}
+
+
+def geo_from_dict(value: Any) -> GeoTag | None:
+    """Inverse of `geo_to_dict` (None or absent: no place); raises ValueError naming what is wrong."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ValueError(f"field 'geo' must be a JSON object, got {type(value).__name__}")
+    unknown = sorted(set(value) - _GEO_KNOWN)
+    if unknown:
+        raise ValueError(f"field 'geo' has unknown keys {unknown}; allowed: {', '.join(sorted(_GEO_KNOWN))}")
+    for key in _GEO_STR:
+        if value.get(key) is not None and not isinstance(value[key], str):
+            raise ValueError(f"field 'geo.{key}' must be a string")
+    point: dict[str, float] = {}
+    for key, limit in (("lat", 90), ("lon", 180)):
+        number = value.get(key)
+        if number is None:
+            continue
+        if isinstance(number, bool) or not isinstance(number, int | float) or not abs(number) <= limit:
+            raise ValueError(f"field 'geo.{key}' must be a number between -{limit} and {limit}, got {number!r}")
+        point[key] = float(number)
+    if ("lat" in point) != ("lon" in point):
+        raise ValueError("field 'geo' needs both 'lat' and 'lon', or neither")
+    return GeoTag(**{k: value[k] for k in _GEO_STR if value.get(k) is not None}, **point)
 
 
 def post_from_dict(d: Mapping[str, Any]) -> Post:
@@ -108,6 +142,7 @@ def post_from_dict(d: Mapping[str, Any]) -> Post:
         is_own=is_own,
         metrics=_metrics_from(d.get("metrics") or {}),
         raw=dict(raw),
+        geo=geo_from_dict(d.get("geo")),
     )
 
 
