@@ -67,6 +67,8 @@ INBOX_PARAMS = {
     "desde": st.just("2026-11-01"), "hasta": st.just("2026-11-30"), "q": st.sampled_from(["señal", "trámite"]),
     "incidente": st.just("1"), "orden": st.sampled_from(SORTS), "cursor": CURSORS, "hecho": st.just("3"),
     "segmento": st.sampled_from(["medios_periodistas", "ciudadania", "sin_perfil"]),
+    "campana": st.sampled_from(["talento-ti", "no-existe"]),
+    "departamento": st.sampled_from(["27", "11", "sin_ubicacion"]),
 }
 
 
@@ -86,6 +88,7 @@ GET_ROUTES: dict[str, st.SearchStrategy[dict[str, str]]] = {
     "/inbox/export.csv": INBOX_QUERY,
     "/indicators": _query({"semana": st.sampled_from(["2026-W47", "2026-W46"])}),
     "/admin/users": _query({"ok": st.sampled_from(["created", "role"])}),
+    "/admin/campaigns": _query({"ok": st.sampled_from(["created", "archived"])}),
     "/login": _query({"next": st.sampled_from(["/inbox", "/posts/1"])}),
     "/incidents": _query({}),
     "/learning": _query({}),

@@ -76,6 +76,16 @@ GET_CASES = [
     ("/inbox?cursor=" + base64.urlsafe_b64encode(b"[" * 300).decode(), 400, "enlace de página"),
     ("/inbox?cursor=" + _raw_cursor("recent"), 400, "enlace de página"),
     ("/inbox?cursor=%C3%B1" + "A" * 600, 400, "enlace de página"),
+    ("/inbox?campana=no-existe", 400, "La campaña «no-existe» no existe"),
+    ("/inbox?campana=" + "é" * 70, 400, "«campana»"),
+    ("/inbox/export.csv?campana=Talento%20TI", 400, "«campana»"),
+    ("/inbox/counts?departamento=" + SUPERSCRIPT_TWO * 2, 400, "«departamento»"),
+    ("/inbox?departamento=00", 400, "«departamento»"),
+]
+ADMIN_GET_CASES = [
+    (f"/admin/campaigns/{BIG}", 404, "Esa campaña no existe."),
+    ("/admin/campaigns/%00", 404, "Esa campaña no existe."),
+    ("/admin/campaigns/" + "ñ" * 100, 404, "Esa campaña no existe."),
 ]
 
 
@@ -83,6 +93,9 @@ def test_malformed_query_and_path_values(client_any) -> None:  # type: ignore[no
     cm = client_any("community_manager")  # one app per engine for all cases: PostgreSQL schemas are slow to make
     for path, status, words in GET_CASES:
         assert_error_page(cm.get(path), status, words, path)
+    admin = client_any("admin")
+    for path, status, words in ADMIN_GET_CASES:
+        assert_error_page(admin.get(path), status, words, path)
 
 
 def test_nul_in_search_and_account_is_removed(client_any, seeded_any: Seeded) -> None:  # type: ignore[no-untyped-def]

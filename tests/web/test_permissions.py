@@ -26,6 +26,7 @@ def pages(s: Seeded) -> dict[str, tuple[int, int, int]]:
         "/learning": (200, 200, 200),
         "/inbox/export.csv": (403, 200, 200),
         "/admin/users": (403, 403, 200),
+        "/admin/campaigns": (403, 403, 200),
         "/posts/999999": (404, 404, 404),
     }
 

@@ -36,6 +36,7 @@ def _change_routes(s: Seeded) -> list[tuple[str, dict[str, object]]]:
         (f"/posts/{post}/note", {"text": "nota"}),
         ("/inbox/bulk", {"ids": [post], "action": "state:attended"}),
         ("/admin/users", {"username": "nueva", "role": "viewer", "password": "una-clave-larga"}),
+        ("/admin/campaigns", {"name": "Talento TI", "hashtags": "#TalentoTI", "starts_on": "2026-11-01"}),
         (f"/admin/users/{s.users['viewer']}/active", {"active": "0"}),
         ("/logout", {}),
     ]
@@ -114,7 +115,7 @@ def test_javascript_links_from_posts_are_not_rendered(client_for, seeded: Seeded
 def test_pages_carry_a_strict_policy_and_no_inline_script(client_for, seeded: Seeded) -> None:  # type: ignore[no-untyped-def]
     admin = client_for("admin")
     for path in ("/inbox", f"/posts/{seeded.ids['complaint']}", "/incidents", "/indicators", "/learning",
-                 "/admin/users", "/login"):
+                 "/admin/users", "/admin/campaigns", "/login"):
         response = admin.get(path)
         csp = response.headers["content-security-policy"]
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
