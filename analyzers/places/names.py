@@ -8,7 +8,9 @@ accents, ñ -> n), as `analyzers.text.fold` makes them.
 
 How much context a name needs (its "level"):
 - SAFE: placed wherever it appears (capitals, big cities, most department names).
-- CUE: needs a preposition before it ("en", "de", "desde", "para"...) or a department right after it.
+- CUE: needs a preposition before it ("en", "de", "desde", "para"...) or a department right after it. The
+  default for names not listed here, except a one-word name of 7+ letters that no other municipality shares
+  ("Chiquinquirá"), which is SAFE.
 - WORD: a common word, a first name or a surname: needs a strong cue ("aquí en", "vivo en", "municipio de",
   "desde", a hashtag, its department right after it) or "en" + a capital letter.
 - ARTICLE: a department usually written with its article, whose bare name is also a word
@@ -51,7 +53,8 @@ DEPARTMENT_ALIASES: dict[str, str] = {
     "valle de aburra": "05",
     "oriente antioqueno": "05",
     "magdalena medio": "",  # a region across several departments: matched so that "magdalena" alone is not
-    "eje cafetero": "",  # several departments: matched so that it places nothing
+    "eje cafetero": "",
+    "valle de tenza": "",  # several departments: matched so that it places nothing
     "los santanderes": "",
     "costa caribe": "",
     "la costa": "",
@@ -66,7 +69,7 @@ DEPARTMENT_LEVELS: dict[str, int] = {
     "70": CUE,  # Sucre: Antonio José de Sucre, Bolivia's capital
     "68": CUE,  # Santander: Francisco de Paula Santander, Banco Santander
     "52": CUE,  # Nariño: Antonio Nariño, Casa de Nariño (the presidential palace)
-    "91": CUE,  # Amazonas: the river and the rainforest
+    "91": WORD,  # Amazonas: the river and the rainforest ("la selva del Amazonas")
     "50": ARTICLE,  # Meta: "la meta" (goal), Meta the company
     "47": ARTICLE,  # Magdalena: the river, a first name
     "20": ARTICLE,  # Cesar: César, a first name
@@ -74,6 +77,8 @@ DEPARTMENT_LEVELS: dict[str, int] = {
 }
 # "valle" alone (an ordinary word: "el valle de Tenza") is ARTICLE too; the full "valle del cauca" is SAFE.
 ALIAS_LEVELS: dict[str, int] = {"valle": ARTICLE, "guajira": CUE}
+# ARTICLE-level names that are also common nouns after an article ("el valle donde vivo"): need a capital too.
+ARTICLE_NEEDS_CAPS: frozenset[str] = frozenset({"valle", "magdalena"})
 
 # Municipality spellings people write -> mpio_code (folded, tokens separated by spaces; "/" and "." are
 # their own tokens, so "B/quilla" is "b / quilla").
@@ -117,7 +122,7 @@ villavicencio cucuta bucaramanga sincelejo ibague cali yopal mocoa inirida mitu 
 barrancabermeja floridablanca piedecuesta dosquebradas sogamoso duitama zipaquira facatativa fusagasuga
 tumaco ipiales maicao uribia aguachica magangue caucasia jamundi yumbo buenaventura chiquinquira sabaneta
 turbaco malambo lorica cerete pitalito chinchina calarca quimbaya montelibano tierralta acacias medallo
-bquilla barranquiya villavo bucara mompox mompos ubate mariquita cajica funza tocancipa sibate guaduas villeta
+bquilla barranquiya villavo bucara bta ctg mompox mompos ubate mariquita cajica funza tocancipa sibate guaduas villeta
 girardota marinilla guarne chigorodo carepa necocli arjona baranoa galapa sampues barichara zapatoca
 saravena arauquita tauramena aguazul sibundoy timbiqui istmina condoto nuqui acandi unguia bojaya yarumal urrao
 """)
@@ -127,7 +132,7 @@ SAFE_MUNICIPALITY_PHRASES: frozenset[str] = frozenset({
     "santa fe de antioquia", "carmen de bolivar", "carmen de viboral", "san vicente del caguan",
     "santander de quilichao", "puerto tejada", "bahia solano", "puerto asis", "puerto gaitan", "san andres",
     "puerto boyaca", "puerto berrio", "san gil", "santa rosa de cabal", "santa rosa de osos",
-    "el carmen de viboral", "el carmen de bolivar", "la dorada", "la ceja", "la tebaida", "los patios",
+    "el carmen de viboral", "el carmen de bolivar", "la tebaida",
     "san andres de tumaco", "guadalajara de buga", "santa cruz de mompox", "santa cruz de lorica",
     "san sebastian de mariquita", "villa de san diego de ubate", "puerto colombia", "puerto santander",
 })
@@ -149,7 +154,10 @@ vergara villanueva mosquera palmira armenia ocana pamplona sahagun apartado turb
 granada remedios segovia zaragoza chita nobsa puli une tona toca iza cota sora susa tota tuta pore mani
 chia nilo paya yali suan sipi tado aipe apia anza achi tibu iles inza tena pital guamo tarso tasco toca
 frontino fortul cantagallo marquetalia puebloviejo policarpa buenavista florida rionegro
-caldas narino sucre bolivar cordoba
+caldas narino sucre bolivar cordoba pajarito planadas mesetas santacruz silvania vistahermosa villarrica
+riofrio entrerrios lebrija chaparral casabianca almeida alpujarra barbacoas cimitarra heliconia repelon mogotes
+monitos morichal filandia venadillo zambrano toribio manzanares cajamarca alejandria caracoli copacabana
+fredonia barranca quilla
 """) | frozenset({
     "nueva granada", "pueblo nuevo", "pueblo bello", "pueblo rico", "castilla la nueva", "jesus maria",
     "olaya herrera", "roberto payan", "agustin codazzi", "juan de acosta", "medio atrato", "medio baudo",
@@ -167,7 +175,8 @@ DISAMB_MUNICIPALITIES: frozenset[str] = _words("""
 albania argelia andalucia california colombia filadelfia genova ginebra jerusalen jordan libano malaga
 marsella milan monterrey morelia palermo palestina pensilvania piamonte potosi segovia sevilla tenerife teruel
 toledo valencia versalles madrid montenegro uribe samana viterbo junin tesalia salamina hispania venecia belen
-jerico amalfi caceres valparaiso miraflores montecristo trinidad lerida
+jerico amalfi caceres valparaiso miraflores montecristo trinidad lerida florida aquitania roncesvalles flandes
+tamesis algeciras
 """) | frozenset({
     "puerto rico", "santo domingo", "buenos aires", "los andes", "la argentina", "francisco pizarro",
     "santa lucia", "puerto escondido", "villahermosa", "ciudad bolivar", "la florida", "la union",
@@ -245,3 +254,5 @@ estamos en
 ARTICLES: frozenset[str] = frozenset({"el", "la", "los", "las"})
 DEPT_ARTICLE_CUES: frozenset[str] = frozenset({"el", "del", "al"})
 SEPARATORS: frozenset[str] = frozenset({",", "-", "(", "/"})
+# Between two names in a list ("Medellín y Rionegro", "de Cali a Palmira"): the list is context for both.
+CONJUNCTIONS: frozenset[str] = frozenset({"y", "e", ",", "a", "o"})

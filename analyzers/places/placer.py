@@ -127,6 +127,8 @@ class Placer:
                 d = tuple(sorted(depts.get(key, ())))
                 m = tuple(sorted(mpios.get(key, ())))
                 level = levels[key] if d else _municipal_level(key)
+                if level == N.CUE and not d and len(m) == 1 and " " not in key and len(key) >= 7:
+                    level = N.SAFE  # a long, unshared, non-word toponym ("Chiquinquirá")
                 capitals = [c for c in m if c in self._capitals]
                 preferred = PROMINENT.get(key) or (capitals[0] if len(capitals) == 1 and len(m) > 1 else None)
                 entry = _Entry(key, d, m, level, preferred)
@@ -207,7 +209,8 @@ class Placer:
             text = text[:_MAX_CHARS]
         folded = fold(text)
         aligned = len(folded) == len(text)
-        shouting = aligned and sum(c.isupper() for c in text) > 0.6 * max(1, sum(c.isalpha() for c in text))
+        letters = [c for c in text if c.isalpha()]
+        shouting = aligned and sum(c.isupper() for c in letters) > 0.6 * max(1, len(letters))
         toks: list[str] = []
         caps: list[bool] = []
         tags: list[bool] = []
@@ -237,12 +240,15 @@ class Placer:
     def _resolve(self, text: str, *, profile: bool) -> tuple[str, str | None] | None:
         if not text:
             return None
+        if "#" not in text and not self._scan(_TOKEN.findall(fold(text[:_MAX_CHARS]))):
+            return None  # the common case, cheaply: no name at all (hashtags need the camel-case split below)
         toks, caps, tags = self._tokens(text)
         mentions = self._scan(toks)
         if not mentions:
             return None
         short_profile = profile and len(toks) <= 8
         accepted: list[_Mention] = []
+        listed: list[_Mention] = []
         for k, m in enumerate(mentions):
             nxt = mentions[k + 1] if k + 1 < len(mentions) else None
             if nxt is not None and self._adjacent(toks, m, nxt):
@@ -260,6 +266,15 @@ class Placer:
                 m.cue = max(m.cue, 2)
             if self._accepted(toks, caps, m):
                 accepted.append(m)
+            elif m.entry.level in (N.CUE, N.WORD):
+                listed.append(m)
+        while listed:  # a name listed next to an accepted one ("Medellín y Rionegro") is accepted too
+            joined = [m for m in listed if any(_coordinated(toks, m, a) for a in accepted)]
+            if not joined:
+                break
+            accepted.extend(joined)
+            listed = [m for m in listed if m not in joined]
+        accepted.sort(key=lambda m: m.start)
         return self._combine(toks, accepted)
 
     def _scan(self, toks: list[str]) -> list[_Mention]:
@@ -346,8 +361,10 @@ class Placer:
                 k -= 1
             return k >= 0 and toks[k] in N.WORD_WEAK_BEFORE and caps[m.start]
         # ARTICLE: "el Meta", "del Valle", "al Cesar"; or a strong cue such as "departamento del Meta"
+        if m.cue == 2:
+            return True
         p1 = toks[m.start - 1] if m.start >= 1 else ""
-        return p1 in N.DEPT_ARTICLE_CUES or m.cue == 2
+        return p1 in N.DEPT_ARTICLE_CUES and (caps[m.start] or m.entry.key not in N.ARTICLE_NEEDS_CAPS)
 
     def _combine(self, toks: list[str], mentions: list[_Mention]) -> tuple[str, str | None] | None:
         if not mentions:
@@ -364,10 +381,14 @@ class Placer:
                 explicit.add(dept)
             elif e.mpios:
                 pending.append(m)
+        context = set(explicit)  # departments named, or implied by a municipality only one department has
+        for m in pending:
+            if len(m.entry.mpios) == 1 and m.entry.level != N.DISAMB:
+                context.add(munis[m.entry.mpios[0]].dpto_code)
         for m in pending:
             e = m.entry
             cands = [c for c in e.mpios if m.adj_dept is None or munis[c].dpto_code == m.adj_dept]
-            confirmed = [c for c in cands if munis[c].dpto_code in explicit]
+            confirmed = [c for c in cands if munis[c].dpto_code in (explicit if e.level == N.DISAMB else context)]
             if e.level == N.DISAMB and not confirmed:
                 continue
             if len(cands) == 1:
@@ -427,6 +448,19 @@ def _ends_with(toks: list[str], k: int, seqs: Sequence[tuple[str, ...]]) -> bool
 def _seq_before(toks: list[str], k: int, seq: tuple[str, ...]) -> bool:
     n = len(seq)
     return k >= n and tuple(toks[k - n:k]) == seq
+
+
+def _coordinated(toks: list[str], m: _Mention, other: _Mention) -> bool:
+    """`m` and `other` are neighbours in a list of places: "X y Y", "X, Y", "de X a Y"."""
+    if other.end < m.start:
+        gap = toks[other.end:m.start]
+    elif m.end < other.start:
+        gap = toks[m.end:other.start]
+    else:
+        return False
+    if gap and gap[-1] in N.ARTICLES:
+        gap = gap[:-1]
+    return len(gap) == 1 and gap[0] in N.CONJUNCTIONS
 
 
 def _near(toks: list[str], m: _Mention, words: frozenset[str], window: int = 5) -> bool:
