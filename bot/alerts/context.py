@@ -4,6 +4,8 @@ For the posts of one detector key in a time window: the sentiment mix, the most 
 hashtags, the most-engaged posts with their links, and who is talking: the authors with most followers
 (their segment and profile link) and the share of distinct authors in high-priority segments (press and
 official voices). Authors without a stored profile are counted apart ("sin perfil"), never as citizens.
+And where it comes from: the spike's placed posts per Colombian department (analyses.place_dpto), so an alert
+can say when one department holds most of them.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
+from analyzers.places import load_gazetteer
 from analyzers.segments import Segmenter
 from storage.models import AnalysisRow, AuthorRow, PostLabelRow, PostRow
 
@@ -51,11 +54,14 @@ class SpikeContext:
     top_authors: list[dict[str, Any]] = field(default_factory=list)
     # distinct authors: {"authors": all, "high_priority": in priority-3 segments, "no_profile": not stored yet}
     voices: dict[str, int] = field(default_factory=dict)
+    # where the posts come from: {"posts": all, "placed": with a department, "departments": how many,
+    # "top": [{"code", "name", "posts"}, …] the departments with most placed posts}; see spike_places
+    places: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {"posts": self.posts, "sentiment": self.sentiment, "top_terms": self.top_terms,
                 "top_hashtags": self.top_hashtags, "top_posts": self.top_posts, "top_authors": self.top_authors,
-                "voices": self.voices}
+                "voices": self.voices, "places": self.places}
 
 
 def engagement_expr() -> Any:
@@ -130,6 +136,26 @@ def spike_voices(session: Session, key: str, start: datetime, end: datetime, seg
              "posts": int(r.posts)} for r in top_rows], voices
 
 
+def spike_places(session: Session, key: str, start: datetime, end: datetime, *, top: int = 3) -> dict[str, Any]:
+    """Where the citizen posts of `key` in [start, end) come from: how many there are, how many are placed in a
+    department, in how many departments, and the `top` departments by placed posts (ties: DANE code), named
+    as people write them so a stored alert re-renders the same."""
+    stmt = (select(AnalysisRow.place_dpto, func.count(PostRow.id))
+            .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+            .where(PostRow.is_own.is_(False), PostRow.created_at >= start, PostRow.created_at < end)
+            .group_by(AnalysisRow.place_dpto))
+    total, per = 0, {}
+    for dpto, n in session.execute(filter_by_key(stmt, key)):
+        total += int(n)
+        if dpto is not None:
+            per[str(dpto)] = int(n)
+    departments = load_gazetteer().departments
+    ranked = sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return {"posts": total, "placed": sum(per.values()), "departments": len(per),
+            "top": [{"code": code, "name": departments[code].display_name if code in departments else code,
+                     "posts": n} for code, n in ranked]}
+
+
 def spike_context(session: Session, key: str, start: datetime, end: datetime, *, limit: int = 2000,
                   top: int = 3, segments: Segmenter | None = None) -> SpikeContext:
     """Summarise the citizen posts of `key` created in [start, end); with `segments`, also who is talking."""
@@ -173,4 +199,5 @@ def spike_context(session: Session, key: str, start: datetime, end: datetime, *,
         top_posts=top_posts,
         top_authors=top_authors,
         voices=voices,
+        places=spike_places(session, key, start, end),
     )

@@ -75,6 +75,35 @@ def voices_es(voices: dict[str, int]) -> str | None:
             f"({high} de {authors} {noun}{missing}).")
 
 
+PLACED_MIN = 5  # fewer placed posts than this say nothing about where a spike comes from
+PLACED_MAJORITY = 0.5  # one department holds more than this share of the placed posts: "concentrated"
+
+
+def places_es(places: dict[str, Any]) -> str | None:
+    """Where a spike's posts come from, or None when too few are placed to say.
+
+    Concentrated (one department holds a strict majority of at least `PLACED_MIN` placed posts):
+    '63% de las menciones ubicadas vienen de Chocó (12 de 19; 21 sin ubicación).' Otherwise the top departments:
+    'Menciones ubicadas repartidas en 5 departamentos: Chocó 7, Antioquia 5, Cauca 3 y 2 más (19 ubicadas).'
+    Shares are over the placed posts only, and the unplaced ones are always said, so nobody reads 63 % of
+    the placed posts as 63 % of the spike.
+    """
+    placed, total = int(places.get("placed") or 0), int(places.get("posts") or 0)
+    top = places.get("top") or []
+    if placed < PLACED_MIN or not top:
+        return None
+    unplaced = f"; {count_es(total - placed)} sin ubicación" if total > placed else ""
+    first = top[0]
+    if int(first["posts"]) > PLACED_MAJORITY * placed:
+        return (f"{100 * int(first['posts']) / placed:.0f}% de las menciones ubicadas vienen de {first['name']} "
+                f"({count_es(int(first['posts']))} de {count_es(placed)}{unplaced}).")
+    named = [f"{d['name']} {count_es(int(d['posts']))}" for d in top]
+    more = int(places.get("departments") or len(top)) - len(top)
+    listed = ", ".join(named[:-1]) + f" y {named[-1]}" if not more else ", ".join(named) + f" y {more} más"
+    return (f"Menciones ubicadas repartidas en {count_es(len(top) + more)} departamentos: {listed} "
+            f"({count_es(placed)} ubicadas{unplaced}).")
+
+
 def author_es(author: dict[str, Any]) -> str:
     """'@ELTIEMPO (Medios y periodistas, 1.234.567 seguidores, 2 publicaciones)'"""
     posts = int(author.get("posts") or 0)
@@ -212,6 +241,9 @@ def _context_text(ctx: SpikeContext) -> str:
     voices = voices_es(ctx.voices)
     if voices:
         lines.append(voices)
+    where = places_es(ctx.places)
+    if where:
+        lines.append(where)
     if ctx.top_authors:
         lines.append("Autores con más seguidores: " + "; ".join(
             f"{author_es(a)} {a['url'] or ''}".rstrip() for a in ctx.top_authors) + ".")

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.alerts.incidents import author_es, interactions_es, voices_es
+from bot.alerts.incidents import author_es, interactions_es, places_es, voices_es
 from bot.alerts.sinks import OutgoingAlert, render_text
 from bot.slack.channels import ChannelDirectory, MemoryChannelDirectory
 from bot.slack.client import (
@@ -97,6 +97,9 @@ def build_blocks(alert: OutgoingAlert) -> list[dict[str, Any]]:
         voices = voices_es(d.get("voices") or {})
         if voices:
             fields.append({"type": "mrkdwn", "text": f"*Voces:*\n{_mrkdwn_escape(voices)}"})
+        where = places_es(d.get("places") or {})
+        if where:
+            fields.append({"type": "mrkdwn", "text": f"*Dónde:*\n{_mrkdwn_escape(where)}"})
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": SEVERITY_EMOJI.get(alert.severity, "")
                                                    + " " + _truncate(_mrkdwn_escape(alert.body.splitlines()[0]), 2900)},
                        "fields": fields[:10]})
