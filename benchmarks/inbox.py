@@ -1,7 +1,7 @@
 """Inbox response times with a million posts, on SQLite or PostgreSQL.
 
 Seeds a year of synthetic citizen posts (bulk inserts: posts, analyses, labels, a review row per citizen
-post as the pipeline writes it, with its author's reach rank; a realistic team that closes most posts within
+post as the pipeline writes it, with its author's reach rank and segment; a realistic team that closes most posts within
 two weeks) and their authors' profiles (most of them citizens, few press or official accounts, 5 % without
 a profile; see AUDIENCES), then requests
 the inbox through the real app (routing, queries and template rendering; in-process ASGI, so no network
@@ -39,6 +39,7 @@ from sqlalchemy import Engine, func, insert, select, text
 
 from bot.config import Config, segmenter
 from bot.web.app import create_app, fast_passwords
+from domain import NO_PROFILE
 from storage import db
 from storage.models import AnalysisRow, AuthorRow, IncidentRow, PostLabelRow, PostReviewRow, PostRow, UserRow
 from storage.reach import WORST_RANK, reach_rank
@@ -73,10 +74,10 @@ AUDIENCES = ((None, 0.05, 0, 0), ("ciudadania", 0.90, 5.0, 1.5), ("influenciador
              ("entidades_gubernamentales", 0.002, 10.0, 1.0), ("operadores_y_empresas_tic", 0.001, 11.0, 1.0))
 
 
-def seed_authors(engine: Engine, rng: random.Random) -> dict[tuple[str, str], int]:
-    """A profile for most (platform, author id) pairs the posts use; returns their reach ranks."""
+def seed_authors(engine: Engine, rng: random.Random) -> dict[tuple[str, str], tuple[int, str]]:
+    """A profile for most (platform, author id) pairs the posts use; returns their reach ranks and segments."""
     seg = segmenter(Config())
-    ranks: dict[tuple[str, str], int] = {}
+    ranks: dict[tuple[str, str], tuple[int, str]] = {}
     rows = []
     for platform in ("x", "facebook", "instagram"):
         for i in range(AUTHOR_IDS):
@@ -84,7 +85,7 @@ def seed_authors(engine: Engine, rng: random.Random) -> dict[tuple[str, str], in
             if segment is None:
                 continue
             followers = int(rng.lognormvariate(mu, sigma))
-            ranks[(platform, f"u{i}")] = reach_rank(seg.priority(segment), followers)
+            ranks[(platform, f"u{i}")] = (reach_rank(seg.priority(segment), followers), segment)
             rows.append({"platform": platform, "author_id": f"u{i}", "handle": f"ciudadano{i}",
                          "display_name": f"Persona {i}", "description": None, "verified_type": None,
                          "followers": followers, "following": 100, "post_count": 1000, "location": "Colombia",
@@ -157,9 +158,10 @@ def seed(engine: Engine, n: int, rng: random.Random) -> None:
                 state = review_state(rng, age / 86400)
                 assignee = rng.randint(1, 8) if state in ("in_progress", "attended") else None
                 tier, due_at = urgency_keys(created, category, sentiment, flags)
+                rank, segment = ranks.get((platform, f"u{pid % AUTHOR_IDS}"), (WORST_RANK, NO_PROFILE))
                 reviews.append({"post_id": pid, "state": state, "assignee_id": assignee, "updated_at": created,
                                 "updated_by": None if state == "new" else "cm1", "tier": tier, "due_at": due_at,
-                                "reach_rank": ranks.get((platform, f"u{pid % AUTHOR_IDS}"), WORST_RANK)})
+                                "reach_rank": rank, "segment": segment})
         with engine.begin() as conn:
             conn.execute(insert(PostRow), posts)
             conn.execute(insert(AnalysisRow), analyses)

@@ -2,7 +2,10 @@
 
 Why a stored number: the urgency order must stay an index walk (`ix_post_reviews_urgency (state, tier,
 reach_rank, due_at, post_id)`), so the author's weight is copied into `post_reviews.reach_rank` when the
-review row is written, and rewritten when the author's segment or followers change (`refresh_reach`).
+review row is written, and rewritten when the author's segment or followers change (`refresh_reach`). The
+author's segment is copied next to it (`post_reviews.segment`, migration 0012) for the same reason: the urgency
+order filtered by segment walks `ix_post_reviews_segment_urgency (state, segment, tier, reach_rank, due_at,
+post_id)` instead of the whole pending index joined to `authors`.
 
 The rule (docs/inbox.md, "Urgencia"): within an urgency tier (crisis flag, negative, the rest), posts whose
 author is heard more widely come first; then the legal deadline. How widely is heard, from most to least:
@@ -18,11 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
+from domain import NO_PROFILE
 from storage.models import AuthorRow, PostReviewRow, PostRow
 
 
@@ -79,10 +83,12 @@ class ReachRule:
         return (MAX_WEIGHT - weight) * BANDS + (BANDS - 1 - band)
 
 
-def author_ranks(session: Session, rule: ReachRule, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """(platform, author_id) -> reach_rank for the authors that have a profile row."""
+def author_reach(session: Session, rule: ReachRule,
+                 keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[int, str]]:
+    """(platform, author_id) -> (reach_rank, segment) for the authors that have a profile row; an author
+    without one is ranked WORST_RANK in segment NO_PROFILE (`ReachRule.rank(None, None)`)."""
     wanted = sorted(set(keys))
-    out: dict[tuple[str, str], int] = {}
+    out: dict[tuple[str, str], tuple[int, str]] = {}
     for start in range(0, len(wanted), 500):
         by_platform: dict[str, list[str]] = {}
         for platform, author_id in wanted[start:start + 500]:
@@ -91,37 +97,43 @@ def author_ranks(session: Session, rule: ReachRule, keys: Iterable[tuple[str, st
                 .where(or_(*(and_(AuthorRow.platform == p, AuthorRow.author_id.in_(ids))
                              for p, ids in by_platform.items()))))
         for platform, author_id, segment, followers in session.execute(stmt):
-            out[(platform, author_id)] = rule.rank(segment, followers)
+            out[(platform, author_id)] = (rule.rank(segment, followers), segment)
     return out
 
 
 def refresh_reach(session: Session, rule: ReachRule, keys: Iterable[tuple[str, str]]) -> int:
-    """Rewrite `reach_rank` of every review row of these authors' posts after their segment or followers
-    changed (an override, a daily profile refresh, a new profile). Rows already right are not touched.
+    """Rewrite `reach_rank` and `segment` of every review row of these authors' posts after their segment or
+    followers changed (an override, a daily profile refresh, a new profile). Rows already right are not touched.
 
     One UPDATE per author through `ix_posts_author (platform, author_id, created_at)`; returns rows changed.
     """
     wanted = sorted(set(keys))
-    ranks = author_ranks(session, rule, wanted)
+    reach = author_reach(session, rule, wanted)
     changed = 0
     for key in wanted:
-        rank = ranks.get(key, WORST_RANK)
+        rank, segment = reach.get(key, (WORST_RANK, NO_PROFILE))
         posts = select(PostRow.id).where(PostRow.platform == key[0], PostRow.author_id == key[1])
         stmt = (update(PostReviewRow)
-                .where(PostReviewRow.post_id.in_(posts), PostReviewRow.reach_rank != rank)
-                .values(reach_rank=rank)
+                .where(PostReviewRow.post_id.in_(posts),
+                       or_(PostReviewRow.reach_rank != rank, PostReviewRow.segment != segment))
+                .values(reach_rank=rank, segment=segment)
                 .execution_options(synchronize_session=False))
         changed += session.execute(stmt).rowcount or 0
     return changed
 
 
 def refresh_all_reach(session: Session, rule: ReachRule) -> int:
-    """Rewrite `reach_rank` of every review row whose rank moved (after the segments change): one UPDATE."""
-    rank = (select(rule.rank_expr())  # type: ignore[call-overload]
-            .where(AuthorRow.platform == PostRow.platform, AuthorRow.author_id == PostRow.author_id,
-                   PostRow.id == PostReviewRow.post_id)
-            .scalar_subquery())
-    new_rank = func.coalesce(rank, WORST_RANK)
-    stmt = update(PostReviewRow).where(PostReviewRow.reach_rank != new_rank).values(reach_rank=new_rank)
-    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
+    """Rewrite `reach_rank` and `segment` of every review row whose value moved (after the segments change):
+    one UPDATE (two correlated lookups of the post's author per row checked)."""
+    def author_value(column: Any) -> Any:
+        return (select(column)
+                .where(AuthorRow.platform == PostRow.platform, AuthorRow.author_id == PostRow.author_id,
+                       PostRow.id == PostReviewRow.post_id)
+                .scalar_subquery())
 
+    new_rank = func.coalesce(author_value(rule.rank_expr()), WORST_RANK)
+    new_segment = func.coalesce(author_value(AuthorRow.segment), NO_PROFILE)
+    stmt = (update(PostReviewRow)
+            .where(or_(PostReviewRow.reach_rank != new_rank, PostReviewRow.segment != new_segment))
+            .values(reach_rank=new_rank, segment=new_segment))
+    return session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0

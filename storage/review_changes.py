@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from domain import NO_PROFILE
 from domain.legal_terms import LEGAL_TERMS
 from storage.models import AnalysisRow, CorrectionRow, PostEventRow, PostLabelRow, PostReviewRow, PostRow, UserRow
-from storage.reach import ReachRule, author_ranks
+from storage.reach import ReachRule, author_reach
 from storage.repositories import dialect_insert, utc_now
 from storage.web_accounts import ASSIGNABLE_ROLES
 
@@ -90,7 +91,7 @@ class ReviewRepository:
 
         Called when posts are first analysed (in that transaction) and after a correction that moves a post
         in the urgency order; state, assignee and the last change are never touched. A new row gets its
-        author's reach rank; an existing row keeps its own (`storage.reach.refresh_reach` maintains it, with
+        author's reach rank and segment; an existing row keeps its own (`storage.reach.refresh_reach` maintains it, with
         the configured weights, when the author changes). Returns rows written.
         """
         if not post_ids:
@@ -100,12 +101,13 @@ class ReviewRepository:
                 .select_from(PostRow).outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
                 .where(PostRow.id.in_(sorted(set(post_ids))), PostRow.is_own.is_(False)))
         found = self.session.execute(stmt).all()
-        ranks = author_ranks(self.session, self.reach, {(r.platform, r.author_id) for r in found})
+        reach = author_reach(self.session, self.reach, {(r.platform, r.author_id) for r in found})
         rows = []
         for pid, created_at, category, sentiment, flags, analyzed_at, platform, author_id in found:
             tier, due_at = urgency_keys(created_at, category, sentiment, flags)
+            rank, segment = reach.get((platform, author_id), (self.reach.rank(None, None), NO_PROFILE))
             rows.append({"post_id": pid, "state": "new", "assignee_id": None, "tier": tier, "due_at": due_at,
-                         "reach_rank": ranks.get((platform, author_id), self.reach.rank(None, None)),
+                         "reach_rank": rank, "segment": segment,
                          "updated_at": analyzed_at or self.clock(), "updated_by": None})
         if not rows:
             return 0

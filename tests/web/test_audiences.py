@@ -7,14 +7,14 @@ import re
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from bot.web.templating import followers
-from domain import Platform
+from domain import NO_PROFILE, Platform
 from storage.inbox_filters import InboxFilters
 from storage.inbox_queries import InboxRepository
-from storage.models import AuthorEventRow, AuthorRow, PostReviewRow
-from storage.reach import WORST_RANK, ReachRule, follower_band, reach_rank, refresh_all_reach
+from storage.models import AuthorEventRow, AuthorRow, PostReviewRow, PostRow
+from storage.reach import WORST_RANK, ReachRule, follower_band, reach_rank, refresh_all_reach, refresh_reach
 from storage.review_changes import ReviewRepository
 from storage.unit_of_work import UnitOfWork
 from tests.web.helpers import (
@@ -147,11 +147,61 @@ def test_urgency_order_weighs_reach_within_a_tier(engine: Engine) -> None:
     assert ranks[ids["nobody"]] == ranks[ids["old_citizen"]] == WORST_RANK
     with UnitOfWork(engine) as uow:  # the whole-table refresh agrees with the per-author one: nothing to rewrite
         assert uow.session is not None
+        before = _review_reach(uow.session)
         assert refresh_all_reach(uow.session, reach_rule()) == 0
-        uow.session.execute(update(PostReviewRow).values(reach_rank=WORST_RANK))
-        assert refresh_all_reach(uow.session, reach_rule()) == 3  # complaint, senator, big_citizen
-        again = dict(uow.session.execute(select(PostReviewRow.post_id, PostReviewRow.reach_rank)).all())
-    assert again == ranks
+        uow.session.execute(update(PostReviewRow).values(reach_rank=WORST_RANK, segment=NO_PROFILE))
+        # complaint, senator, big_citizen (rank and segment), old_citizen and the seed's question (segment only)
+        assert refresh_all_reach(uow.session, reach_rule()) == 5
+        again = _review_reach(uow.session)
+    assert again == before and {k: v[0] for k, v in again.items()} == ranks
+    assert again[ids["senator"]][1] == "gobierno_y_politica" and again[ids["old_citizen"]][1] == "ciudadania"
+    assert again[ids["nobody"]] == (WORST_RANK, NO_PROFILE)
+
+
+def _review_reach(session) -> dict[int, tuple[int, str]]:  # type: ignore[no-untyped-def]
+    rows = session.execute(select(PostReviewRow.post_id, PostReviewRow.reach_rank, PostReviewRow.segment))
+    return {pid: (rank, segment) for pid, rank, segment in rows}
+
+
+def test_urgency_order_by_segment_is_the_urgency_order_of_that_segments_authors(engine: Engine) -> None:
+    """The segment filter in the urgency order reads the segment copied on the review row: it must list exactly
+    the posts whose author is in the segment now (no profile: "sin_perfil"), in the unfiltered order, page by
+    page, after a profile arrives and after an admin's override."""
+    seed(engine)
+    with UnitOfWork(engine) as uow:
+        ids = [uow.posts.upsert([citizen(n, f"Reclamo {n}", minutes_ago=n)]).new_ids[0] for n in range(30, 42)]
+        analyse(uow, [(i, analysis("reclamo", "negative" if i % 2 else "neutral")) for i in ids])
+        uow.commit()
+    add_profiles(engine, [profile(30, followers=300), profile(31, bio="Senadora de la República"),
+                          profile(32, followers=250_000, bio="Amo el fútbol"), profile(33, bio="Periodista"),
+                          profile(34, bio="Concejal de Quibdó")])
+
+    def check() -> None:
+        with UnitOfWork(engine) as uow:
+            assert uow.session is not None
+            segment_of = dict(uow.session.execute(
+                select(PostReviewRow.post_id, func.coalesce(AuthorRow.segment, NO_PROFILE))
+                .join(PostRow, PostRow.id == PostReviewRow.post_id)
+                .outerjoin(AuthorRow, (AuthorRow.platform == PostRow.platform)
+                           & (AuthorRow.author_id == PostRow.author_id))).all())
+        everything = _urgency(engine)
+        for segment in {*segment_of.values(), "academia"}:
+            expected = [pid for pid in everything if segment_of[pid] == segment]
+            assert _urgency(engine, segment=segment) == expected, segment
+            assert _urgency(engine, limit=1, segment=segment) == expected, segment  # the bookmark pages it
+        assert _urgency(engine, segment="gobierno_y_politica", state="all")
+
+    check()
+    add_profiles(engine, [profile(35, followers=120_000)])  # a profile arrives for posts already in the inbox
+    check()
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        row = uow.session.scalar(select(AuthorRow).where(AuthorRow.author_id == "a-30"))
+        assert row is not None
+        row.segment, row.segment_rule, row.segment_override = "academia", "override", "academia"
+        refresh_reach(uow.session, reach_rule(), [(row.platform, row.author_id)])
+        uow.commit()
+    check()
 
 
 def test_a_new_review_row_takes_its_authors_reach(engine: Engine) -> None:
@@ -162,7 +212,8 @@ def test_a_new_review_row_takes_its_authors_reach(engine: Engine) -> None:
         uow.analyses.insert_new([(pid, analysis("queja", "negative"))], NOW)
         ReviewRepository(uow.session, lambda: NOW, reach_rule()).sync_rows([pid])
         uow.commit()
-        assert uow.session.get(PostReviewRow, pid).reach_rank == 0  # type: ignore[union-attr]
+        row = uow.session.get(PostReviewRow, pid)
+        assert row is not None and (row.reach_rank, row.segment) == (0, "medios_periodistas")
 
 
 def test_reach_rule() -> None:
