@@ -49,6 +49,9 @@ _BLOCK_AFTER_DE = frozenset({"plaza", "casa", "batalla", "banco", "jaguares", "a
                              "puente", "rio", "selva", "oceano", "independiente", "union"})
 
 
+_PLACERS: dict[int, Placer] = {}
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     key: str
@@ -88,7 +91,12 @@ class Placer:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Placer:
-        return cls(load_gazetteer(path))
+        """The placer over the gazetteer in `path` (default: the repo's data/divipola), built once per gazetteer."""
+        gazetteer = load_gazetteer(path)
+        placer = _PLACERS.get(id(gazetteer))
+        if placer is None or placer.gazetteer is not gazetteer:
+            placer = _PLACERS[id(gazetteer)] = cls(gazetteer)
+        return placer
 
     # -- index -------------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -224,11 +232,11 @@ class Placer:
             if hashed and tok not in first and aligned:
                 original = text[m.start():m.end()]
                 parts = _CAMEL.findall(original)
-                if len(parts) > 1:
-                    for part in parts:
+                if len(parts) > 1:  # "#QuibdóSinLuz": only the first word is the hashtag's subject
+                    for n, part in enumerate(parts):
                         toks.append(fold(part))
                         caps.append(not shouting and part[:1].isupper())
-                        tags.append(True)
+                        tags.append(n == 0)
                     hashed = False
                     continue
             toks.append(tok)
@@ -259,7 +267,7 @@ class Placer:
                 continue
             self._cues(toks, m)
             if tags[m.start]:
-                m.cue = 2
+                m.cue = max(m.cue, 1)
             if short_profile:
                 m.cue = 2
             if m.adj_dept or m.follower:
