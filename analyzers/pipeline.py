@@ -282,14 +282,11 @@ def _category_model(settings: AnalyzerSettings, models_dir: Path) -> object | No
         return None
 
 
-def default_placer() -> PlacerLike | None:
+def default_placer() -> PlacerLike:
     """The region placer over the bundled DIVIPOLA gazetteer (analyzers.places)."""
-    try:  # TRANSITION: analyzers.places.Placer is being written concurrently (issue 16)
-        from analyzers.places import Placer, load_gazetteer  # type: ignore[attr-defined]
-    except ImportError:
-        logger.warning("analyzers.places.Placer is not available: posts are not placed")
-        return None
-    return Placer(load_gazetteer())  # type: ignore[no-any-return]
+    from analyzers.places import Placer  # its gazetteer is read on first use only
+
+    return Placer.load()
 
 
 def build_text_analyzer(settings: AnalyzerSettings, topics: Sequence[TopicSpec], models_dir: Path,

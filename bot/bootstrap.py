@@ -20,6 +20,7 @@ from bot import handlers
 from bot.alerts.sinks import AlertSink, ConsoleSink, FileSink
 from bot.alerts.slack_sink import build_slack_sink
 from bot.alerts.spike_keys import configured_keys
+from bot.campaign_matching import sync_config_campaigns
 from bot.clock import Clock, ReplayClock, system_clock
 from bot.config import Config, ConfigError, Secrets, database_url
 from bot.messagebus import MessageBus
@@ -185,7 +186,8 @@ def bootstrap(
     if connectors is None:
         connectors = real_connectors(config, secrets, clock, pending_mentions=pending_mentions_reader(engine))
     if analyzer is None:
-        analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir)
+        analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir,
+                                       config.campaign_list())
     accounts = [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(config.accounts, p)]
     services = Services(
         config=config,
@@ -198,6 +200,7 @@ def bootstrap(
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
         wall_clock=wall_clock or system_clock,
     )
+    sync_config_campaigns(services)  # config.yaml's campaigns into the table; the matcher reads the table
     if resegment_on_start:
         resegment_authors(services.uow, services.segmenter, services.stop.is_set)
     return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

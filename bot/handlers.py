@@ -22,6 +22,7 @@ from bot.alerts.delivery import flush_outbox
 from bot.alerts.incidents import Transition, apply_transition
 from bot.alerts.problems import problem_failed, problems_recovered
 from bot.alerts.spike_keys import bucket_start, keys_for
+from bot.campaign_matching import post_contexts, refresh_matcher
 from bot.detector_cache import CachedDetector
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
@@ -133,8 +134,11 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
         return []
     bucket = timedelta(minutes=svc.config.spikes.bucket_minutes)
     with svc.uow() as uow:
+        assert uow.session is not None
+        refresh_matcher(svc, uow.session)  # an admin's campaign edit reaches the next batch
         stored = uow.posts.by_ids(post_ids)
-        results = svc.analyzer.analyze_many([s.post.text for s in stored], [s.post.lang for s in stored])
+        results = svc.analyzer.analyze_many([s.post.text for s in stored], [s.post.lang for s in stored],
+                                            post_contexts(uow, stored))
         inserted = uow.analyses.insert_new(
             [(s.id, r) for s, r in zip(stored, results, strict=True)], svc.clock()
         )
@@ -146,7 +150,6 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
                     counts[(key, start)] += 1
         uow.spikes.add_counts(dict(counts))
         # Same transaction: an analysed citizen post is in the inbox (state "new") with its urgency keys.
-        assert uow.session is not None
         ReviewRepository(uow.session, svc.clock, ReachRule.of(svc.segmenter)).sync_rows(sorted(inserted))
         uow.commit()
     return [events.PostsAnalyzed(tuple(sorted(inserted)))] if inserted else []

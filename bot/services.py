@@ -55,6 +55,8 @@ class Services:
     detectors: DetectorCache = field(default_factory=DetectorCache)  # spike detectors kept between steps
     # places authors in audience segments; built from `config` when not given, so the two always agree
     segmenter: Segmenter = None  # type: ignore[assignment]
+    # CampaignRepository.revision() of the campaigns the analyzer matches (bot/campaign_matching.refresh_matcher)
+    campaigns_revision: str | None = None
 
     def __post_init__(self) -> None:
         if self.segmenter is None:

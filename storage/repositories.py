@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from domain import Alert, Cursor, GeoTag, Metrics, Platform, Post, PostKind, TextAnalysis
+from domain import Alert, Cursor, GeoTag, Metrics, Place, Platform, Post, PostKind, TextAnalysis
 from storage.models import (
     AlertRow,
     AnalysisRow,
@@ -247,7 +247,7 @@ class AnalysisRepository:
         labels = [
             {"post_id": pid, "kind": kind, "value": value}
             for pid, a in results
-            for kind, values in (("topic", a.topics), ("flag", a.flags))
+            for kind, values in (("topic", a.topics), ("flag", a.flags), ("campaign", a.campaigns))
             for value in dict.fromkeys(values)
         ]
         if labels:
@@ -266,7 +266,58 @@ class AnalysisRepository:
             "rules": list(a.rules),
             "version": a.version,
             "analyzed_at": analyzed_at,
+            "campaigns": list(a.campaigns),
+            "place_dpto": a.place.dpto_code if a.place else None,
+            "place_mpio": a.place.mpio_code if a.place else None,
+            "place_evidence": a.place.evidence if a.place else None,
         }
+
+    def campaigns_of(self, post_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """{post_id: stored campaign ids} of the analysed posts among `post_ids`."""
+        out: dict[int, tuple[str, ...]] = {}
+        for chunk in _chunks(list(post_ids)):
+            stmt = select(AnalysisRow.post_id, AnalysisRow.campaigns).where(AnalysisRow.post_id.in_(chunk))
+            out.update((pid, tuple(campaigns or ())) for pid, campaigns in self.session.execute(stmt))
+        return out
+
+    def ids_with_campaigns(self, campaign_ids: Sequence[str], after_id: int = 0, limit: int = 1000) -> list[int]:
+        """Posts labelled with any of these campaigns, by id, after `after_id` (ix_post_labels_kind_value)."""
+        if not campaign_ids:
+            return []
+        stmt = (select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign",
+                                                   PostLabelRow.value.in_(list(campaign_ids)),
+                                                   PostLabelRow.post_id > after_id)
+                .group_by(PostLabelRow.post_id).order_by(PostLabelRow.post_id).limit(limit))
+        return list(self.session.scalars(stmt))
+
+    def analysed_ids_between(self, since: datetime, until: datetime | None, after_id: int = 0,
+                             limit: int = 1000) -> list[int]:
+        """Analysed posts published in [since, until) (until None: no end), by id, after `after_id`."""
+        stmt = (select(PostRow.id).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
+                .where(PostRow.created_at >= since, PostRow.id > after_id))
+        if until is not None:
+            stmt = stmt.where(PostRow.created_at < until)
+        return list(self.session.scalars(stmt.order_by(PostRow.id).limit(limit)))
+
+    def set_campaigns(self, changes: dict[int, tuple[str, ...]]) -> None:
+        """Rewrite only the campaign membership of analysed posts (column and kind "campaign" labels): a campaign
+        edit needs no full re-analysis (bot/campaign_matching.py)."""
+        if not changes:
+            return
+        ids = sorted(changes)
+        for chunk in _chunks(ids):
+            self.session.execute(delete(PostLabelRow).where(PostLabelRow.post_id.in_(chunk),
+                                                            PostLabelRow.kind == "campaign"))
+        table = AnalysisRow.__table__
+        stmt = (update(table).where(table.c.post_id == bindparam("b_post_id"))
+                .values(campaigns=bindparam("b_campaigns", type_=table.c.campaigns.type)))
+        for chunk in _chunks(ids):
+            self.session.execute(stmt, [{"b_post_id": pid, "b_campaigns": list(changes[pid])} for pid in chunk])
+        labels = [{"post_id": pid, "kind": "campaign", "value": value}
+                  for pid in ids for value in dict.fromkeys(changes[pid])]
+        for chunk in _chunks(labels):
+            self.session.execute(dialect_insert(self.session, PostLabelRow.__table__).on_conflict_do_nothing(),
+                                 list(chunk))
 
     def get(self, post_id: int) -> TextAnalysis | None:
         row = self.session.get(AnalysisRow, post_id)
@@ -281,6 +332,11 @@ class AnalysisRepository:
             flags=tuple(row.flags),
             rules=tuple(row.rules),
             version=row.version,
+            campaigns=tuple(row.campaigns or ()),
+            # Codes and evidence only: the names are DANE's, read from the gazetteer (analyzers.places) by the
+            # layer that shows them; storage knows no analyzer.
+            place=Place(row.place_dpto, "", row.place_evidence or "text", row.place_mpio)
+            if row.place_dpto else None,
         )
 
     def counts_by(self, column: str) -> dict[str, int]:

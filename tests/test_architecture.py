@@ -53,7 +53,8 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.bootstrap",),                     # composition root
     ("bot.handlers", "bot.scheduler"),      # what happens on each event; when commands are put on the bus
     ("bot.reports", "bot.web"),             # weekly report; inbox web app (independent of each other)
-    ("bot.alerts",),                        # spike keys, incidents, problems, outbox delivery, Slack sink
+    ("bot.alerts", "bot.campaign_matching"),  # spike keys, incidents, problems, outbox delivery, Slack sink;
+    # campaigns from config/admins to the matcher and re-matching of stored posts
     ("bot.services",),                      # the Services handlers get
     ("bot.alerts.sinks",),                  # AlertSink protocol and the console/file sinks
     ("bot.messagebus", "bot.slack"),        # the bus; the Slack client and channel directory

@@ -22,13 +22,14 @@ import json
 import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 import domain
 from analyzers.learning.evaluation import DataError, Report, evaluate, read_labelled
 from analyzers.learning.training import LABELS, TASKS, NotEnoughData, train_model
-from analyzers.pipeline import TextAnalyzer, build_text_analyzer
+from analyzers.pipeline import PostContext, TextAnalyzer, build_text_analyzer
 from analyzers.processing import make_processor
 from analyzers.sentiment.lexicon_es import load_lexicon
 from analyzers.settings import AnalyzerSettings, TopicSpec
@@ -61,18 +62,46 @@ def iter_lines(stream: TextIO, limit: int = MAX_LINE_CHARS) -> Iterator[str]:
 
 def parse_line(line: str) -> tuple[str, str | None, Any]:
     """(text, lang hint, id) from a plain-text or JSONL input line."""
+    text, lang, item_id, _context, _bad = parse_item(line)
+    return text, lang, item_id
+
+
+def parse_item(line: str) -> tuple[str, str | None, Any, PostContext | None, bool]:
+    """(text, lang hint, id, context, bad date) from a plain-text or JSONL input line.
+
+    A JSONL line may carry `created_at` (ISO 8601; without a zone it is UTC): then a campaign's dates apply; and
+    `urls` (the post's full links, a list of strings): matched against campaign links like the links in the
+    text. A `created_at` that cannot be read is left out (content-only matching) and reported (`bad date`)."""
     stripped = line.lstrip()
     if stripped.startswith("{"):
         try:
             obj = json.loads(stripped)
         except ValueError:
-            return line, None, None
+            return line, None, None, None, False
         if isinstance(obj, dict):
             text = obj.get("text")
             lang = obj.get("lang")
+            context, bad = _context(obj)
             return (text if isinstance(text, str) else "" if text is None else str(text),
-                    lang if isinstance(lang, str) else None, obj.get("id"))
-    return line, None, None
+                    lang if isinstance(lang, str) else None, obj.get("id"), context, bad)
+    return line, None, None, None, False
+
+
+def _context(obj: dict[str, Any]) -> tuple[PostContext | None, bool]:
+    created, urls = obj.get("created_at"), obj.get("urls")
+    if created is None and urls is None:
+        return None, False
+    moment: datetime | None = None
+    bad = False
+    if created is not None:
+        try:
+            moment = datetime.fromisoformat(str(created))
+        except ValueError:
+            bad = True
+        else:
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    links = tuple(u for u in urls if isinstance(u, str)) if isinstance(urls, list) else ()
+    return PostContext(created_at=moment, urls=links), bad
 
 
 def result_record(result: domain.TextAnalysis, item_id: Any = None) -> dict[str, Any]:
@@ -86,6 +115,8 @@ def result_record(result: domain.TextAnalysis, item_id: Any = None) -> dict[str,
         category=result.category,
         topics=list(result.topics),
         flags=list(result.flags),
+        campaigns=list(result.campaigns),
+        place=result.place.as_dict() if result.place else None,
         rules=list(result.rules),
     )
     return record
@@ -105,18 +136,20 @@ def is_text(line: str) -> bool:
 
 
 def classify_stream(analyzer: TextAnalyzer, lines: Iterable[str], out: TextIO,
-                    batch_size: int = CLASSIFY_BATCH, skipped: list[int] | None = None) -> int:
+                    batch_size: int = CLASSIFY_BATCH, skipped: list[int] | None = None,
+                    bad_dates: list[int] | None = None) -> int:
     """Analyse every text line and write one JSON line per input line, in order. Returns the count.
 
     Lines that are not text (binary input) are skipped, not analysed: a classifier would print confident
-    results for random bytes. Their 1-based line numbers go to `skipped` when given.
+    results for random bytes. Their 1-based line numbers go to `skipped` when given; those of JSONL lines whose
+    `created_at` could not be read (analysed without it) go to `bad_dates`.
     """
     count = 0
     number = 0
-    batch: list[tuple[str, str | None, Any]] = []
+    batch: list[tuple[str, str | None, Any, PostContext | None, bool]] = []
 
     def flush() -> None:
-        results = analyzer.analyze_many([b[0] for b in batch], [b[1] for b in batch])
+        results = analyzer.analyze_many([b[0] for b in batch], [b[1] for b in batch], [b[3] for b in batch])
         out.write("".join(
             json.dumps(result_record(r, b[2]), ensure_ascii=False) + "\n"
             for r, b in zip(results, batch, strict=True)
@@ -130,7 +163,10 @@ def classify_stream(analyzer: TextAnalyzer, lines: Iterable[str], out: TextIO,
             if skipped is not None:
                 skipped.append(number)
             continue
-        batch.append(parse_line(line))
+        item = parse_item(line)
+        if item[4] and bad_dates is not None:
+            bad_dates.append(number)
+        batch.append(item)
         count += 1
         if len(batch) >= batch_size:
             flush()
@@ -148,7 +184,8 @@ def _open_input(name: str) -> TextIO:
 def cmd_classify(args: argparse.Namespace) -> int:
     config = _load_config(args)
     settings = _with_backend(config.analyzers, args.backend)
-    analyzer = build_text_analyzer(settings, config.topics, config.paths.models_dir)
+    # config.yaml's campaigns (classify reads no database, so campaigns made in the web app are not known here)
+    analyzer = build_text_analyzer(settings, config.topics, config.paths.models_dir, config.campaign_list())
     try:
         stream = _open_input(args.file)
     except OSError as exc:
@@ -158,9 +195,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="replace", newline="\n",
                            write_through=False) if hasattr(sys.stdout, "buffer") else sys.stdout
     skipped: list[int] = []
+    bad_dates: list[int] = []
     try:
         with stream:
-            n = classify_stream(analyzer, iter_lines(stream), out, args.batch_size, skipped)
+            n = classify_stream(analyzer, iter_lines(stream), out, args.batch_size, skipped, bad_dates)
     finally:
         gc.unfreeze()
         out.flush()
@@ -169,6 +207,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if skipped:
         shown = ", ".join(map(str, skipped[:10])) + (", …" if len(skipped) > 10 else "")
         print(f"classify: {len(skipped)} line(s) are not text and were skipped (lines {shown})", file=sys.stderr)
+    if bad_dates:
+        shown = ", ".join(map(str, bad_dates[:10])) + (", …" if len(bad_dates) > 10 else "")
+        print(f"classify: {len(bad_dates)} line(s) have a created_at that is not an ISO 8601 date-time (e.g. "
+              f"2026-11-16T10:00:00-05:00); their campaigns were matched without dates (lines {shown})",
+              file=sys.stderr)
     logger.info("classified %d lines with %s", n, analyzer.version)
     return 0
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 import structlog
 
 from bot.bootstrap import build_engine
+from bot.campaign_matching import post_contexts, refresh_matcher
 from bot.config import Config
 from domain import TextAnalysis
 from storage.reach import ReachRule
@@ -56,7 +57,8 @@ def keep_corrections(result: TextAnalysis, corrections: dict[str, str]) -> TextA
 
 
 def reanalyze_since(svc: Services, since: datetime, *, batch: int = 1000, progress: TextIO | None = None) -> int:
-    """Recompute analyses of posts created since `since`, batch by batch.
+    """Recompute analyses of posts created since `since`, batch by batch: sentiment, category, topics, flags,
+    campaigns (against the stored definitions: config and admin) and place.
 
     Progress is checkpointed in the cursors table after each committed batch, so an interrupted run
     (Ctrl-C, a crash) continues where it stopped when started again with the same `since`.
@@ -75,8 +77,11 @@ def reanalyze_since(svc: Services, since: datetime, *, batch: int = 1000, progre
                 uow.cursors.save(job, None)
                 uow.commit()
                 break
+            assert uow.session is not None
+            refresh_matcher(svc, uow.session)  # the stored campaigns, admin ones included
             stored = uow.posts.by_ids(ids)
-            results = svc.analyzer.analyze_many([s.post.text for s in stored], [s.post.lang for s in stored])
+            results = svc.analyzer.analyze_many([s.post.text for s in stored], [s.post.lang for s in stored],
+                                                post_contexts(uow, stored))
             corrected = uow.corrections.latest_for_posts(ids)
             results = [keep_corrections(r, corrected.get(s.id, {})) for s, r in zip(stored, results, strict=True)]
             uow.analyses.replace([(s.id, r) for s, r in zip(stored, results, strict=True)], svc.clock())
