@@ -32,6 +32,7 @@ from analyzers.text import fold
 VERSION = "places-1"
 
 _TOKEN = re.compile(r"[a-z0-9]+|[#,()/\-.]")
+_DROP = re.compile(r"https?://\S+|www\.\S+|@\w+")  # URLs and @mentions name accounts and sites, not places
 _CAMEL = re.compile(r"[A-ZÁÉÍÓÚÑ]+(?![a-záéíóúñü])|[A-ZÁÉÍÓÚÑ]?[a-záéíóúñü]+|\d+")
 _MAX_CHARS = 2000
 
@@ -185,16 +186,28 @@ class Placer:
         return self._as_place(codes, "profile")
 
     def place_geo(self, geo: domain.GeoTag) -> domain.Place | None:
-        """The place a platform geo tag names (evidence "geo"). A tag outside Colombia places nothing; bare
-        coordinates name the nearest municipal seat only inside Colombia's box and within MAX_SEAT_KM."""
+        """The place a platform geo tag names (evidence "geo").
+
+        A tag with a country other than Colombia places nothing. Names come first: the city and region (X fills
+        them from a city or admin place; Facebook from the place's location), else X's full name ("Quibdó,
+        Colombia", "Chapinero, Bogotá"), else the bare name read like post text (on Facebook it is a business's
+        name, "Panadería Bello Horizonte", which proves nothing by itself). Bare coordinates name the nearest
+        municipal seat only inside Colombia's box and within MAX_SEAT_KM of it.
+        """
         country = (geo.country_code or "").strip().upper()
         if country and country != "CO":
             return None
-        parts = [p for p in (geo.full_name, geo.name) if p]
-        if geo.city or geo.region:
-            parts.insert(0, ", ".join(p for p in (geo.city, geo.region) if p))
-        for part in parts:
-            codes = self._resolve(part, profile=True)
+        structured = ", ".join(p for p in (geo.city, geo.region) if p)
+        if structured:
+            codes = self._resolve(structured, profile=True)
+            if codes is not None:
+                return self._as_place(codes, "geo")
+        if geo.full_name and geo.full_name != geo.name:
+            codes = self._resolve(geo.full_name, profile=True)
+            if codes is not None:
+                return self._as_place(codes, "geo")
+        if geo.name and not structured:
+            codes = self._resolve(geo.name, profile=False)
             if codes is not None:
                 return self._as_place(codes, "geo")
         if geo.lat is not None and geo.lon is not None and _finite(geo.lat, geo.lon):
@@ -248,6 +261,8 @@ class Placer:
     def _resolve(self, text: str, *, profile: bool) -> tuple[str, str | None] | None:
         if not text:
             return None
+        if "@" in text or "http" in text or "www." in text:
+            text = _DROP.sub(" ", text)
         if "#" not in text and not self._scan(_TOKEN.findall(fold(text[:_MAX_CHARS]))):
             return None  # the common case, cheaply: no name at all (hashtags need the camel-case split below)
         toks, caps, tags = self._tokens(text)
