@@ -4,9 +4,10 @@ revision a running bot watches."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.clock import ManualClock
 from domain import Campaign
@@ -103,3 +104,41 @@ def test_revision_moves_with_the_active_definitions_only(engine) -> None:  # typ
     assert second != first
     run(engine, lambda r: r.archive("ciberseguridad", "ana", None))
     assert run(engine, lambda r: r.revision()) == empty
+
+
+def test_analyses_store_campaigns_place_and_labels(engine) -> None:  # type: ignore[no-untyped-def]
+    from domain import Place, TextAnalysis
+    from storage.models import PostLabelRow
+    from tests.factories import make_post
+
+    def analysis(campaigns, place):  # type: ignore[no-untyped-def]
+        return TextAnalysis(lang="es", sentiment="neutral", sentiment_score=0.0, category="otro",
+                            topics=("conectividad",), campaigns=campaigns, place=place)
+
+    with UnitOfWork(engine) as uow:
+        ids = list(uow.posts.upsert([make_post(i) for i in range(3)]).new_ids)
+        uow.analyses.insert_new([
+            (ids[0], analysis(("becas-tic", "talento-ti"), Place("27", "CHOCÓ", "text", "27001", "QUIBDÓ"))),
+            (ids[1], analysis((), Place("05", "ANTIOQUIA", "profile"))),
+            (ids[2], analysis(("talento-ti",), None)),
+        ], T0)
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        first, second, third = (uow.analyses.get(i) for i in ids)
+        assert first.campaigns == ("becas-tic", "talento-ti")
+        assert (first.place.dpto_code, first.place.mpio_code, first.place.evidence) == ("27", "27001", "text")
+        assert (second.place.dpto_code, second.place.mpio_code, second.place.evidence) == ("05", None, "profile")
+        assert third.place is None and second.campaigns == ()
+        assert uow.analyses.ids_with_campaigns(["talento-ti"]) == [ids[0], ids[2]]
+        assert uow.analyses.ids_with_campaigns(["talento-ti"], after_id=ids[0]) == [ids[2]]
+        assert uow.analyses.analysed_ids_between(T0, T0 + timedelta(minutes=2)) == ids[:2]
+        uow.analyses.set_campaigns({ids[0]: ("talento-ti",), ids[1]: ("zonas-wifi",)})
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        assert uow.analyses.campaigns_of(ids) == {ids[0]: ("talento-ti",), ids[1]: ("zonas-wifi",),
+                                                  ids[2]: ("talento-ti",)}
+        labels = sorted((r.post_id, r.value) for r in uow.session.scalars(
+            select(PostLabelRow).where(PostLabelRow.kind == "campaign")))
+        assert labels == [(ids[0], "talento-ti"), (ids[1], "zonas-wifi"), (ids[2], "talento-ti")]
+        topics = uow.session.scalars(select(PostLabelRow.post_id).where(PostLabelRow.kind == "topic")).all()
+        assert sorted(topics) == ids  # other labels untouched
