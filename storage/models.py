@@ -534,3 +534,36 @@ class AuditEventRow(Base):
     target: Mapped[str | None] = mapped_column(String(128))  # "campaign:talento-ti"
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+
+class RunNodeRow(Base):
+    """One `main.py run` process (hot standby, issue 17): who it is, whether it leads, its last heartbeat.
+
+    Written by the process itself every few seconds; `status` and operators read it. A row whose heartbeat
+    is old belongs to a process that died; it is deleted after a day."""
+
+    __tablename__ = "run_nodes"
+    __table_args__ = (Index("ix_run_nodes_heartbeat_at", "heartbeat_at"),)
+
+    node_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid4, new for every process start
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(8))  # "leader" | "standby"
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    leader_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    epoch: Mapped[int | None] = mapped_column(BigInteger)  # the leader epoch it holds (None: never led)
+    version: Mapped[str] = mapped_column(String(64))
+
+
+class LeaderEpochRow(Base):
+    """The fencing token: incremented by each new leader while it holds the advisory lock. Writes that
+    matter (stream bookmarks, outbox claims) check, in their own transaction, that the epoch they were
+    started under is still the current one, so a deposed leader's late commit fails and rolls back."""
+
+    __tablename__ = "leader_epoch"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)  # "run"
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    node_id: Mapped[str | None] = mapped_column(String(36))
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
