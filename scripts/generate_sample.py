@@ -33,7 +33,8 @@ if __package__ in (None, ""):  # run as a script: make the repo's packages impor
     sys.path.insert(0, str(REPO_ROOT))
 
 from connectors.sample_replay import ACCOUNTS_FILE, AUTHORS_FILE, post_to_dict  # noqa: E402
-from domain import Metrics, Platform, Post, PostKind  # noqa: E402
+from domain import GeoTag, Metrics, Platform, Post, PostKind  # noqa: E402
+from scripts import sample_places  # noqa: E402
 from scripts.sample_profiles import (  # noqa: E402
     CRISIS_VOICES,
     MINISTRY_PROFILE,
@@ -638,9 +639,9 @@ OWN_POST_BANK: dict[str, list[str]] = {
         "💻 Computadores para Educar entregó {n_cpe} equipos a sedes educativas de {depto} esta semana 🎒 {link} #ComputadoresParaEducar",
     ],
     "formacion_tic": [
-        "🚀 ¡Inscríbete en #TalentoTI! Cursos gratuitos de {curso} con certificación 👉 {link}",
+        "🚀 ¡Inscríbete en #TalentoTI! Cursos gratuitos de {curso} con certificación 👉 {link}?utm_source=redes&utm_campaign=talentoti2026",
         "Más de {miles} mil colombianos ya se formaron en habilidades digitales con #MisiónTIC 💪 {link}",
-        "👩‍💻 ¿Te interesa {curso}? Estos son los cursos gratuitos que tenemos para ti 👉 {link} #FormaciónTIC",
+        "🎓 Abrimos #BecasTIC 2026: becas para formarte en {curso} si eres joven de estrato 1, 2 o 3 👉 {link}?utm_source=redes&utm_campaign=becastic2026",
     ],
     "gobierno_digital": [
         "🗂️ Con la Carpeta Ciudadana tienes tus documentos en un solo lugar. Actívala aquí 👉 {link} #GobiernoDigital",
@@ -648,7 +649,7 @@ OWN_POST_BANK: dict[str, list[str]] = {
     ],
     "ciberseguridad_fraude": [
         "🔐 MinTIC nunca te pedirá dinero ni claves por WhatsApp o llamada. Si recibes un mensaje sospechoso, repórtalo 👉 {link} #Ciberseguridad",
-        "Tips para que tus papás no caigan en estafas digitales 👵👴 {link} #NoCaigasEnLaTrampa",
+        "Tips para que tus papás no caigan en estafas digitales 👵👴 {link}?utm_source=redes&utm_campaign=nocaigas #NoCaigasEnLaTrampa",
     ],
     "operadores_usuarios": [
         "📱 ¿Tu operador no responde tu PQR? Conoce tus derechos como usuario de telefonía e internet 👉 {link} #DerechosDeLosUsuarios",
@@ -874,6 +875,7 @@ class _Draft:
     metrics: dict[str, int] = field(default_factory=dict)
     lang: str | None = None
     external_id: str = ""
+    geo: GeoTag | None = None  # the platform's place tag (see `_places`)
 
     @property
     def is_own(self) -> bool:
@@ -899,6 +901,7 @@ class Sample:
     posts: tuple[Post, ...]
     authors: tuple[dict[str, Any], ...] = ()  # one public profile per (platform, author_id) of the posts
     audience: tuple[dict[str, Any], ...] = ()  # the watched accounts' follower counts, one a day
+    places: dict[str, int] = field(default_factory=dict)  # what `_places` put where (for the README)
 
 
 # --- the generator ----------------------------------------------------------------------------------
@@ -930,11 +933,77 @@ class _Generator:
         self._ministry_replies()
         self._own_metrics()
         self._voices()  # last, on its own generator: the posts above stay exactly as they were
+        places = self._places()  # also on its own generator, after every other draw
         sample = self._finish()
         audience = self._audience(sample.posts)
         return Sample(seed=sample.seed, week=sample.week, start=sample.start, end=sample.end,
                       episodes=sample.episodes, posts=sample.posts, authors=self._profiles(sample.posts, audience),
-                      audience=audience)  # fmt: skip
+                      audience=audience, places=places)  # fmt: skip
+
+    # -- where citizens write from --
+
+    def _places(self) -> dict[str, int]:
+        """Place tags, place names in the texts and their spellings (scripts/sample_places.py).
+
+        Ordinary posts: about 4% of citizens' X and Facebook posts carry a place tag (their home town; one in
+        twenty of those abroad), about 5% of texts say where the author is ("aquí en el Cauca", "desde Cucuta"),
+        and a third of the texts that name a town spell it as people type it ("b/quilla", "Medallo"). The
+        Wednesday outage is felt hardest in Chocó: 45% of its posts say they come from Quibdó or Chocó (in the
+        text, and a quarter of those of X and Facebook with a Quibdó place tag), so its spike alert can say where
+        the complaints come from. Voices (press, officials...) and English posts are left as they are.
+        Nothing here changes a post's topic, category or flags: only place words are added.
+        """
+        rng = random.Random(f"{self.seed}:places")
+        outage = self.episodes[0].name
+        counts: Counter[str] = Counter()
+        for d in self.drafts:
+            if d.author is None or d.author.number in self.voices or d.label.get("lang") != "es":
+                continue
+            taggable = d.platform is not Platform.INSTAGRAM  # Instagram's API gives no location
+            if d.label["episode"] == outage and d.label["category"] is not None and rng.random() < 0.45:
+                phrase = rng.choice(sample_places.CHOCO_PHRASES)
+                if rng.random() < 0.8 and not self._names_a_place(d.text) and self._say_where(d, phrase):
+                    counts["outage_text_choco"] += 1
+                if taggable and rng.random() < 0.25:
+                    d.geo = sample_places.geo_tag(rng, d.platform, sample_places.CHOCO)
+                    counts["outage_geo_choco"] += 1
+                continue
+            if taggable and rng.random() < 0.04:
+                abroad = rng.random() < 0.05
+                d.geo = sample_places.geo_tag(rng, d.platform, None if abroad else d.author.place)
+                counts["geo_abroad" if abroad else "geo_home"] += 1
+            phrase = sample_places.town_phrase(rng, d.author.place)
+            if rng.random() < 0.05 and not self._names_a_place(d.text) and self._say_where(d, phrase):
+                counts["text_phrase"] += 1
+            varied = sample_places.vary_spellings(rng, d.text, 0.35)
+            if varied != d.text and varied not in self.seen_texts:
+                self.seen_texts.add(varied)
+                d.text = varied
+                counts["text_spelling"] += 1
+        return dict(sorted(counts.items()))
+
+    @staticmethod
+    def _names_a_place(text: str) -> bool:
+        """Does the text already name one of the sample's towns or departments? (Then no second place is added:
+        "la emisora de Manizales..., saludos desde Chiquinquirá" would contradict itself.)"""
+        words = f" {_plain_words(text)} "
+        return any(f" {name} " in words for name in _PLACE_WORDS)
+
+    def _say_where(self, d: _Draft, phrase: str) -> bool:
+        """Add "desde Quibdó"-like words to a citizen's text (before a trailing @mention on X); False when the
+        result would repeat another post or exceed X's 280 characters."""
+        text = d.text.rstrip()
+        handle = "@" + ACCOUNTS[Platform.X]
+        tail = ""
+        if text.endswith(handle):
+            text, tail = text[: -len(handle)].rstrip(), " " + handle
+        sep = ", " if text[-1:].isalnum() else " "  # after a word: a comma; after punctuation or an emoji: a space
+        new = f"{text}{sep}{phrase[0].upper() + phrase[1:] if sep == ' ' else phrase}{tail}"
+        if new in self.seen_texts or (d.platform is Platform.X and len(new) > 280):
+            return False
+        self.seen_texts.add(new)
+        d.text = new
+        return True
 
     # -- people --
 
@@ -1503,6 +1572,7 @@ class _Generator:
             is_own=d.is_own,
             metrics=Metrics(**d.metrics),
             raw=raw,
+            geo=d.geo,
         )
 
 
@@ -1527,6 +1597,14 @@ def _platform_profile(post: Post, person: dict[str, Any]) -> dict[str, Any]:
     out["label"] = {"segment": segment}
     return out
 
+
+
+def _plain_words(text: str) -> str:
+    """Lower case, no accents, words separated by single spaces."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.translate(_ACCENTS).lower()))
+
+
+_PLACE_WORDS = frozenset(_plain_words(name) for place in PLACES for name in place)
 
 
 def _utc(dt: datetime) -> datetime:
@@ -1758,6 +1836,7 @@ def render_readme(sample: Sample) -> str:
         ]
     out += [
         "",
+        *_readme_places(sample),
         *_readme_people(sample),
         "## Hidden labels (ground truth, for tests only)",
         "",
@@ -1779,6 +1858,47 @@ def render_readme(sample: Sample) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+def _readme_places(sample: Sample) -> list[str]:
+    """The README's section on where the posts come from (scripts/sample_places.py)."""
+    citizens = [p for p in sample.posts if not p.is_own]
+    tagged = [p for p in citizens if p.geo is not None]
+    by_platform = Counter(p.platform.value for p in tagged)
+    abroad = sorted({p.geo.city or "" for p in tagged if p.geo is not None and p.geo.country_code != "CO"})
+    countries = Counter(p.geo.country_code for p in tagged if p.geo is not None)
+    x_profiles = [a for a in sample.authors if a["platform"] == "x" and not a["handle"].startswith(tuple(
+        ACCOUNTS.values()))]
+    located = sum(1 for a in x_profiles if a.get("location"))
+    only_country = sum(1 for a in x_profiles if a.get("location") == "Colombia")
+    outage = sample.episodes[0]
+    in_outage = [p for p in citizens if p.raw["label"]["episode"] == outage.name]
+    counts = sample.places
+    return [
+        "## Places",
+        "",
+        "For the region placer (`analyzers/places`), with every draw on a generator of its own so nothing else",
+        "moved. Coordinates of Colombian towns are DANE's DIVIPOLA points (`data/divipola`, CC BY-SA 4.0).",
+        "",
+        f"- Place tags (`geo` of a line, the platform's place: X `includes.places`, a Facebook post's `place`;"
+        f" Instagram gives none): {len(tagged)} citizen posts ({len(tagged) / len(citizens):.1%}),"
+        f" {', '.join(f'{k} {v}' for k, v in sorted(by_platform.items()))};"
+        f" countries {', '.join(f'{k} {v}' for k, v in sorted(countries.items()))}. Mostly the author's home town,"
+        f" a few abroad ({', '.join(abroad)}).",
+        f"- Texts that say where the author is, added to ordinary posts without another place name: "
+        f"{counts.get('text_phrase', 0)} (\"aquí en el Cauca\", \"desde Cucuta\", \"saludos desde Pasto, Nariño\");"
+        f" town names spelled as people type them in {counts.get('text_spelling', 0)} texts (\"b/quilla\","
+        " \"Medallo\", \"Cucuta\", \"Bta\", \"Sta Marta\"). Many templates name a town already (\"sin señal en"
+        " el Centro Digital de ..., Quibdó (Chocó)\").",
+        f"- X profile locations: {located} of {len(x_profiles)} citizen and voice profiles have one; {only_country}"
+        " say only \"Colombia\"; towns in varied spellings (\"Cucuta - Colombia\", \"MEDELLÍN\", \"Ibague, Col\"),"
+        " some abroad (\"Madrid, España\", \"Miami, FL\") and some that are no place (\"En mi casa\", \"🌎\").",
+        f"- The Wednesday outage (`{outage.name}`) is felt hardest in Chocó: of its {len(in_outage)} citizen posts,"
+        f" {counts.get('outage_text_choco', 0)} say they write from Quibdó or Chocó and"
+        f" {counts.get('outage_geo_choco', 0)} carry a Quibdó place tag, so its spike alert can say where the"
+        " complaints come from. Nothing else about the episode changed (same posts, times, labels).",
+        "",
+    ]
 
 
 def _readme_people(sample: Sample) -> list[str]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from scripts.sample_places import profile_location
+
 NEG, POS, NEU = "negative", "positive", "neutral"
 OUTAGE_EPISODE = "caida_plataforma_talento_ti"
 SCAM_EPISODE = "suplantacion_portatiles_gratis"
@@ -181,6 +183,7 @@ def person_profile(rng: random.Random, handle: str, place: tuple[str, str], vere
         verified = "blue"
         segment = "influenciadores"
     location = rng.choice((f"{muni}, {depto}", muni, f"{depto} 🇨🇴", "Colombia")) if rng.random() < 0.55 else None
+    location = profile_location(handle, location, place)  # its own draws: the other fields stay as they were
     website = f"https://example.invalid/perfil/{handle}" if rng.random() < 0.04 or influencer is not None else None
     return {"display_name": name, "description": bio, "verified_type": verified, "followers": followers,
             "following": int(rng.lognormvariate(5.5, 0.9)), "post_count": int(rng.lognormvariate(6.5, 1.3)),
