@@ -57,6 +57,7 @@ DEPARTMENT_ALIASES: dict[str, str] = {
     "eje cafetero": "",
     "valle de tenza": "",  # several departments: matched so that it places nothing
     "los santanderes": "",
+    "santanderes": "",
     "costa caribe": "",
     "la costa": "",
     "los llanos": "",
@@ -112,6 +113,11 @@ MUNICIPALITY_ALIASES: dict[str, str] = {
     "sanandres": "88001",
     "providencia isla": "88564", "isla de providencia": "88564",
     "puerto asis": "86568",
+    # nicknames
+    "la arenosa": "08001",
+    "sucursal del cielo": "76001",
+    "corralito de piedra": "13001",
+    "ciudad de la eterna primavera": "05001",
     "piendamo": "19548",
     "tunia": "19548",
 }
@@ -128,6 +134,7 @@ girardota marinilla guarne chigorodo carepa necocli arjona baranoa galapa sampue
 saravena arauquita tauramena aguazul sibundoy timbiqui istmina condoto nuqui acandi unguia bojaya yarumal urrao
 """)
 SAFE_MUNICIPALITY_PHRASES: frozenset[str] = frozenset({
+    "sucursal del cielo", "corralito de piedra", "ciudad de la eterna primavera",
     "santa marta", "puerto carreno", "san jose del guaviare", "santiago de cali", "san jose de cucuta",
     "cartagena de indias", "b / quilla", "villa del rosario", "villa de leyva", "villa de leiva",
     "santa fe de antioquia", "carmen de bolivar", "carmen de viboral", "san vicente del caguan",
@@ -181,7 +188,16 @@ jerico amalfi caceres valparaiso miraflores montecristo trinidad lerida florida 
 tamesis algeciras zaragoza utica
 """) | frozenset({
     "puerto rico", "santo domingo", "buenos aires", "los andes", "la argentina", "francisco pizarro",
-    "santa lucia", "puerto escondido", "villahermosa", "ciudad bolivar", "la florida", "la union",
+    "santa lucia", "puerto escondido", "villahermosa", "ciudad bolivar", "la florida", "la union", "retiro",
+    # saints: also neighbourhoods, parishes, schools, hospitals, Bogotá's San Cristóbal, foreign cities
+    "san jose", "san antonio", "san cristobal", "san diego", "san sebastian", "san fernando", "san felipe",
+    "san lorenzo", "san marcos", "san mateo", "san rafael", "san roque", "san benito", "san francisco", "san luis",
+    "san martin", "san carlos", "san miguel", "san pablo", "san pedro", "san bernardo", "san cayetano",
+    "san alberto", "san eduardo", "san joaquin", "san jeronimo", "san juanito", "santa ana", "santa sofia",
+    "santa isabel", "santa catalina", "santa maria", "santa barbara", "santa rosa", "santo tomas",
+    # an article and a common word, or a famous place elsewhere (El Dorado is Bogotá's airport)
+    "el paso", "el cairo", "el dorado", "el banco", "el colegio", "el calvario", "el encanto", "el aguila",
+    "los santos", "la palma", "la sierra", "la gloria", "la virginia", "la plata", "la paz", "la victoria",
 })
 
 # Tokens that, right before a name, mean a person, a street, an institution or a team, not a place.
@@ -203,10 +219,16 @@ union junior club rio oceano selva estadio hospital clinica colegio escuela teat
 hotel conjunto urbanizacion vereda
 """)
 PLACE_BLOCKERS_AFTER: frozenset[str] = _words("""
-deportivo fc f espana spain argentina venezuela mexico peru ecuador chile panama usa eeuu eu us italia
+deportivo chico fc f espana spain argentina venezuela mexico peru ecuador chile panama usa eeuu eu us italia
 italy francia france bolivia brasil brazil cuba europa costa honduras guatemala paraguay uruguay uk
 canada alemania inglaterra portugal filipinas australia dominicana texas california
 """)
+# Countries and foreign cities Colombians most often write in a profile location: a profile naming one
+# ("Bogotá - New York", "Paris - Bogotá - Madrid") does not say where the author is now, so it places nothing.
+FOREIGN_PLACES: frozenset[str] = PLACE_BLOCKERS_AFTER - {"deportivo", "chico", "fc", "f", "costa"} | _words("""
+barcelona paris londres london miami orlando york nyc toronto berlin roma rome lima quito caracas milan amsterdam
+munich dubai tokio tokyo sydney guayaquil maracaibo
+""")  # not "Madrid", "Sevilla", "Valencia", "Santiago": Colombian municipalities too (DISAMB handles them)
 # Within a few words of "Bogotá", these make it the seat of government rather than where the post is from.
 NATIONAL_WORDS: frozenset[str] = _words("""
 ministerio mintic gobierno ministra ministro presidente presidencia congreso nacional nacion senado

@@ -42,7 +42,7 @@ BBOX = (-4.3, 13.6, -82.0, -66.8)  # lat min, lat max, lon min, lon max
 MAX_SEAT_KM = 10.0
 
 # A name shared by several municipalities, read as the one everybody means when nothing else is said.
-PROMINENT = {"puerto colombia": "08573", "puerto santander": "54553"}
+PROMINENT = {"puerto colombia": "08573", "puerto santander": "54553", "barranca": "68081"}
 _MUNICIPAL_CUES = (("municipio", "de"), ("municipio", "del"), ("alcaldia", "de"), ("ciudad", "de"))
 _DEPARTMENT_CUES = (("departamento", "de"), ("departamento", "del"), ("depto",), ("dpto",), ("depto", "de"),
                     ("depto", "del"), ("dpto", "de"), ("dpto", "del"), ("gobernacion", "de"), ("gobernacion", "del"))
@@ -75,6 +75,7 @@ class _Mention:
     adj_dept: str | None = None  # the department written right after it ("La Unión, Nariño")
     follower: bool = False  # this department disambiguates the municipality right before it
     national: bool = False
+    ignored: bool = False  # says nothing of its own ("Cundinamarca" in "Bogotá, Cundinamarca")
 
 
 class Placer:
@@ -128,6 +129,15 @@ class Placer:
                 mpios.setdefault(variant, set()).add(code)
         for alias, code in N.MUNICIPALITY_ALIASES.items():
             mpios.setdefault(_key(alias), set()).add(code)
+        # A name that begins other names is also a short way of writing them: "El Carmen" may be El Carmen de
+        # Viboral or El Carmen de Bolívar, "Manaure" Manaure Balcón del Cesar; all are candidates.
+        by_first: dict[str, list[str]] = {}
+        for key in mpios:
+            by_first.setdefault(key.split()[0], []).append(key)
+        longer = {key: [other for other in by_first[key.split()[0]] if other.startswith(key + " ")] for key in mpios}
+        for key, others in longer.items():
+            for other in others:
+                mpios[key] |= mpios[other]
         keys = set(depts) | set(mpios) | regions
         for key in keys:
             if key in regions:
@@ -270,6 +280,8 @@ class Placer:
         if not mentions:
             return None
         short_profile = profile and len(toks) <= 8
+        if profile and any(t in N.FOREIGN_PLACES for t in toks):
+            return None  # "Bogotá - New York": the author may live abroad
         accepted: list[_Mention] = []
         listed: list[_Mention] = []
         for k, m in enumerate(mentions):
@@ -277,8 +289,11 @@ class Placer:
             if nxt is not None and self._adjacent(toks, m, nxt):
                 m.adj_dept = nxt.entry.depts[0]
                 nxt.follower = True
+            elif nxt is not None and "11001" in m.entry.mpios and nxt.entry.depts == ("25",) and (
+                    nxt.start == m.end or (nxt.start == m.end + 1 and toks[m.end] in N.SEPARATORS)):
+                nxt.follower = nxt.ignored = True  # "Bogotá, Cundinamarca": the capital of the department
         for m in mentions:
-            if m.entry.region or self._blocked(toks, caps, m, profile):
+            if m.entry.region or m.ignored or self._blocked(toks, caps, m, profile):
                 continue
             self._cues(toks, m)
             if tags[m.start]:
@@ -382,7 +397,8 @@ class Placer:
             k = m.start - 1
             if k >= 1 and toks[k] in N.ARTICLES and m.entry.key.split()[0] not in N.ARTICLES:
                 k -= 1
-            return k >= 0 and toks[k] in N.WORD_WEAK_BEFORE and caps[m.start]
+            first_word = m.start + 1 if m.entry.key.split()[0] in N.ARTICLES and m.end > m.start + 1 else m.start
+            return k >= 0 and toks[k] in N.WORD_WEAK_BEFORE and caps[first_word]  # "en La Ceja": the C
         # ARTICLE: "el Meta", "del Valle", "al Cesar"; or a strong cue such as "departamento del Meta"
         if m.cue == 2:
             return True
