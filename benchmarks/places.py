@@ -5,7 +5,8 @@
 Prints:
 - precision and recall at department and municipality level, overall and per evidence kind (post text,
   profile location), on data/places/places-dev.tsv (the rules were written against it) and
-  data/places/places-check.tsv (scored only, not tuned on), and the list of errors on the check split;
+  data/places/places-check.tsv (scored only, not tuned on) and data/places/places-blind.tsv (written last,
+  scored once the rules were final, never tuned on), and the list of errors on the check and blind splits;
 - throughput of the text analyzer pipeline streaming in batches like `classify`, with and without the placer,
   measured in the same run on the same texts (the Spanish tweets of train.tsv + val.tsv in --data-dir), the
   overhead in percent (target: at most 20%), and `place_text` alone on those tweets and on the labelled
@@ -73,6 +74,9 @@ def main() -> int:
     check = read_examples(DATA_DIR / "places-check.tsv")
     report(f"Dev split ({len(dev)} lines; the rules were written against it)", evaluate(placer, dev), args.dev_errors)
     report(f"Check split ({len(check)} lines; scored, not tuned on)", evaluate(placer, check), True)
+    blind = read_examples(DATA_DIR / "places-blind.tsv")
+    report(f"Blind split ({len(blind)} lines; written after the rules were final, scored, never tuned on)",
+           evaluate(placer, blind), True)
 
     tweets = read_texts(args.data_dir / "train.tsv") + read_texts(args.data_dir / "val.tsv")
     without = build_text_analyzer(AnalyzerSettings(), DEFAULT_TOPICS, Path("/nonexistent"), places=False)

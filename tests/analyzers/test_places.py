@@ -339,10 +339,16 @@ def test_precision_floor_on_the_check_split(placer: Placer) -> None:
     assert ev.overall.dpto_recall >= 0.80, ev.errors  # a floor so that "never place anything" cannot pass
 
 
+def test_precision_floor_on_the_blind_split(placer: Placer) -> None:
+    ev = evaluate(placer, read_examples(DATA_DIR / "places-blind.tsv"))
+    assert ev.overall.dpto_precision >= 0.95, ev.errors
+    assert ev.overall.dpto_recall >= 0.80, ev.errors
+
+
 def test_evaluation_sets_are_well_formed() -> None:
     g = load_gazetteer()
     total = 0
-    for name in ("places-dev.tsv", "places-check.tsv"):
+    for name in ("places-dev.tsv", "places-check.tsv", "places-blind.tsv"):
         examples = read_examples(DATA_DIR / name)
         total += len(examples)
         for ex in examples:
