@@ -19,12 +19,13 @@ from datetime import date
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.campaign_matching import rematch as rematch_posts
 from bot.web.auth import Admin, AdminChange, CurrentUser
-from bot.web.context import get_db, render, web
+from bot.web.context import WebContext, get_db, render, web
 from bot.web.inputs import MAX_DAY, MIN_DAY, without_nul
 from domain import Campaign
 from storage.campaigns import CONFIG_SOURCE, CampaignRepository
@@ -42,7 +43,8 @@ MAX_ITEMS = 50  # hashtags, keywords or links per campaign
 MAX_ITEM_CHARS = 200
 HASHTAG = re.compile(r"\w+")  # letters (accents too), digits, underscore: what the platforms link as a hashtag
 STATUS_ES = {"archived": "Archivada", "upcoming": "Programada", "running": "En curso", "ended": "Terminada"}
-DONE_ES = {"created": "Campaña creada.", "updated": "Campaña actualizada.",
+DONE_ES = {"created": "Campaña creada: Vigía está revisando las publicaciones de sus fechas.",
+           "updated": "Campaña actualizada: Vigía está revisando las publicaciones de sus fechas.",
            "unchanged": "No había cambios que guardar.",
            "archived": "Campaña archivada: ya no marca publicaciones nuevas; las marcadas conservan la etiqueta."}
 ACTION_ES = {"campaign_create": "Creó la campaña", "campaign_update": "Modificó la campaña",
@@ -184,11 +186,23 @@ def _today(request: Request) -> date:
     return ctx.clock().astimezone(ctx.config.tz).date()
 
 
-def rematch(request: Request, db: Session, campaign_id: str) -> int:
-    """Match the posts of the campaign's date range again; the number of posts whose campaigns changed."""
-    from bot.campaign_matching import rematch as rematch_posts  # H2's module: see the report
+def rematch(ctx: WebContext, campaign_id: str) -> None:
+    """Match the posts of the campaign's date range again (and take the label off posts that no longer match).
 
-    return int(rematch_posts(db, campaign_id))
+    Runs after the answer is sent (a background task, its own session): a campaign of several months means
+    reading tens of thousands of posts, which no one should wait for behind a spinning form. It commits in
+    batches and can resume (`bot.campaign_matching.rematch`); if it fails, the error is logged and the next
+    save, or `analyze --since`, matches those posts again.
+    """
+    session = ctx.sessions()
+    try:
+        changed = rematch_posts(session, campaign_id)
+        ctx.counts_changed()
+        log.info("campaign re-matched after a save", campaign=campaign_id, changed=changed)
+    except Exception:
+        log.exception("re-matching a campaign after a save failed", campaign=campaign_id)
+    finally:
+        session.close()
 
 
 @router.get("")
@@ -205,8 +219,9 @@ def campaigns_page(request: Request, user: Admin, db: Annotated[Session, Depends
 
 @router.post("")
 def create_campaign(request: Request, user: AdminChange, db: Annotated[Session, Depends(get_db)],
-                    name: FormText = "", id: FormText = "", description: FormText = "", hashtags: FormText = "",
-                    keywords: FormText = "", links: FormText = "", starts_on: FormText = "",
+                    background: BackgroundTasks, name: FormText = "", id: FormText = "",
+                    description: FormText = "", hashtags: FormText = "", keywords: FormText = "",
+                    links: FormText = "", starts_on: FormText = "",
                     ends_on: FormText = "") -> Response:
     form = _read_form(id, name, description, hashtags, keywords, links, starts_on, ends_on)
     campaign = form.campaign()
@@ -217,7 +232,7 @@ def create_campaign(request: Request, user: AdminChange, db: Annotated[Session, 
         campaign = None
     if campaign is None:
         return _form_page(request, user, db, form, None, status_code=400)
-    return _save(request, db, user, campaign, form, None)
+    return _save(request, db, user, campaign, form, None, background)
 
 
 @router.get("/{campaign_id}")
@@ -229,8 +244,8 @@ def campaign_page(request: Request, campaign_id: str, user: Admin, db: Annotated
 
 @router.post("/{campaign_id}")
 def update_campaign(request: Request, campaign_id: str, user: AdminChange, db: Annotated[Session, Depends(get_db)],
-                    name: FormText = "", description: FormText = "", hashtags: FormText = "",
-                    keywords: FormText = "", links: FormText = "", starts_on: FormText = "",
+                    background: BackgroundTasks, name: FormText = "", description: FormText = "",
+                    hashtags: FormText = "", keywords: FormText = "", links: FormText = "", starts_on: FormText = "",
                     ends_on: FormText = "") -> Response:
     row = _row(db, campaign_id)
     form = _read_form(row.id, name, description, hashtags, keywords, links, starts_on, ends_on)
@@ -240,7 +255,7 @@ def update_campaign(request: Request, campaign_id: str, user: AdminChange, db: A
     campaign = form.campaign()
     if campaign is None:
         return _form_page(request, user, db, form, row, status_code=400)
-    return _save(request, db, user, campaign, form, row)
+    return _save(request, db, user, campaign, form, row, background)
 
 
 @router.post("/{campaign_id}/archive")
@@ -272,7 +287,7 @@ def _row(db: Session, campaign_id: str) -> CampaignRow:
 
 
 def _save(request: Request, db: Session, user: CurrentUser, campaign: Campaign, form: CampaignForm,
-          row: CampaignRow | None) -> Response:
+          row: CampaignRow | None, background: BackgroundTasks) -> Response:
     repo = CampaignRepository(db, web(request).clock)
     try:
         outcome = repo.save(campaign, user.username, _client(request))
@@ -281,10 +296,9 @@ def _save(request: Request, db: Session, user: CurrentUser, campaign: Campaign, 
         return _form_page(request, user, db, form, row, status_code=409)
     db.commit()
     if outcome != "unchanged":
-        changed = rematch(request, db, campaign.id)
-        db.commit()
         web(request).counts_changed()
-        log.info("campaign saved", campaign=campaign.id, outcome=outcome, rematched=changed, user=user.username)
+        background.add_task(rematch, web(request), campaign.id)
+        log.info("campaign saved", campaign=campaign.id, outcome=outcome, user=user.username)
     return RedirectResponse(f"/admin/campaigns/{campaign.id}?ok={outcome}", status_code=303)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, select
 from bot.web import routes_campaigns
 from domain import Campaign
 from storage.campaigns import CampaignRepository
-from storage.models import AuditEventRow, CampaignRow
+from storage.models import AnalysisRow, AuditEventRow, CampaignRow, PostLabelRow
 from storage.unit_of_work import UnitOfWork
 from tests.web.conftest import TestClient
 from tests.web.helpers import NOW, Seeded, csrf_of
@@ -28,9 +28,8 @@ def rematched(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The campaign ids the page asked to match again (the matcher itself is tested with the analysis)."""
     calls: list[str] = []
 
-    def record(request, db, campaign_id: str) -> int:  # type: ignore[no-untyped-def]
+    def record(ctx, campaign_id: str) -> None:  # type: ignore[no-untyped-def]
         calls.append(campaign_id)
-        return 0
 
     monkeypatch.setattr(routes_campaigns, "rematch", record)
     return calls
@@ -68,7 +67,7 @@ def test_admin_creates_edits_and_archives_a_campaign(client_any: Callable[[str],
     assert rematched == ["talento-ti"]
 
     detail = admin.get("/admin/campaigns/talento-ti?ok=created")
-    assert "Campaña creada." in detail.text and "Creó la campaña" in detail.text
+    assert "Campaña creada: Vigía está revisando" in detail.text and "Creó la campaña" in detail.text
     assert 'href="/inbox?campana=talento-ti&amp;estado=all"' in detail.text
     assert "report --campaign talento-ti" in detail.text
     assert "testclient" in detail.text  # where the change came from (remote_addr)
@@ -219,3 +218,29 @@ def test_the_list_counts_each_campaigns_posts(client_any: Callable[[str], TestCl
     listing = client_any("admin").get("/admin/campaigns").text
     row = re.search(r'<tr class="camp-\w+" data-campaign="talento-ti">.*?</tr>', listing, re.S)
     assert row is not None and '<td class="num">2</td>' in row.group(0) and "En curso" in row.group(0)
+
+
+def test_saving_matches_the_campaigns_older_posts_again(client_any: Callable[[str], TestClient], engine: Engine,
+                                                        seeded_any: Seeded) -> None:
+    """The real re-match (bot.campaign_matching), run after the answer: posts stored before the campaign existed
+    get its label, and lose it when an edit leaves them out."""
+    admin = client_any("admin")
+    token = csrf_of(admin.get("/admin/campaigns").text)
+    form = {"name": "Talento TI", "id": "talento-ti", "keywords": "talento ti", "starts_on": "2026-11-01",
+            "csrf_token": token}
+    assert admin.post("/admin/campaigns", data=form, follow_redirects=False).status_code == 303
+    question = seeded_any.ids["question"]  # "¿Cómo me inscribo a Talento TI?", 3 days before NOW
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        labelled = set(uow.session.scalars(select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign",
+                                                                              PostLabelRow.value == "talento-ti")))
+        assert labelled == {question}
+        assert uow.session.get(AnalysisRow, question).campaigns == ["talento-ti"]  # type: ignore[union-attr]
+    page = admin.get("/inbox?campana=talento-ti&estado=all")
+    assert f'data-post-id="{question}"' in page.text and "Talento TI</a>" in page.text
+    later = {**form, "starts_on": (NOW.date()).isoformat()}  # the post is now before the campaign
+    assert admin.post("/admin/campaigns/talento-ti", data=later, follow_redirects=False).status_code == 303
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        assert uow.session.get(AnalysisRow, question).campaigns == []  # type: ignore[union-attr]
+        assert not list(uow.session.scalars(select(PostLabelRow).where(PostLabelRow.kind == "campaign")))
