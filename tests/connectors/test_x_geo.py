@@ -120,3 +120,22 @@ def test_place_to_geo_reads_names_codes_and_the_box():
                          region=None, lat=6.5, lon=-75.5)
     only_full = place_to_geo({"id": "x", "full_name": "Colombia"})  # X's default place.fields: id, full_name
     assert only_full == GeoTag(full_name="Colombia")
+
+
+def test_a_tagged_place_is_stored_with_the_post_through_the_bot(engine, tmp_path):
+    """Fake X → tweepy → connector → poll_stream → posts.geo (SQLite and PostgreSQL)."""
+    from bot import events
+    from storage.unit_of_work import UnitOfWork
+    from tests.connectors.test_x_bot import _bus
+
+    with x_harness() as h:
+        tagged = h.fake.post("ciudadana_1", f"@{HANDLE} aqui sin señal", at=h.clock() - timedelta(minutes=9),
+                             place="quibdo")
+        plain = h.fake.post("ciudadano_2", f"@{HANDLE} hola", at=h.clock() - timedelta(minutes=8))
+        bus, _ = _bus(h, engine, tmp_path)
+        bus.handle(events.PollStream(f"x:mentions:{HANDLE}"))
+        with UnitOfWork(engine) as uow:
+            stored = uow.posts.get("x", tagged).post  # type: ignore[union-attr]
+            assert stored.geo is not None and stored.geo.full_name == "Quibdó, Colombia"
+            assert stored.geo.country_code == "CO" and stored.geo.lat == pytest.approx(5.68)
+            assert uow.posts.get("x", plain).post.geo is None  # type: ignore[union-attr]
