@@ -103,13 +103,13 @@ def campaign_span(session: Session, campaign_id: str) -> tuple[datetime | None, 
     return first, last
 
 
-def find_campaign(session: Session, name: str) -> Campaign | None:
-    """A campaign by id or name, case-insensitively, "#" optional (archived ones too: their posts keep their
-    label)."""
+def find_campaign(session: Session, name: str) -> tuple[Campaign, bool] | None:
+    """(campaign, archived) by id or name, case-insensitively, "#" optional (archived ones too: their posts keep
+    their label)."""
     wanted = name.strip().casefold().lstrip("#")
     if not wanted:
         return None
-    for campaign, _ in stored_campaigns(session):
+    for campaign, archived in stored_campaigns(session):
         if wanted in (campaign.id.casefold(), campaign.name.casefold().lstrip("#")):
-            return campaign
+            return campaign, archived
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -19,6 +20,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from analyzers.indicators import hours
 from bot.labels import CATEGORY_ES, PLATFORM_ES, SENTIMENT_OR_UNANALYSED_ES
 from bot.reports.model import WeeklyReport, short_day
+from bot.reports.model.campaigns import CampaignFigures
 from bot.reports.model.regions import RegionSection
 from domain import CATEGORIES
 
@@ -436,9 +438,58 @@ def region_map(s: RegionSection) -> Chart | None:
                  f"{top}.", _png(fig))
 
 
+# --- campaigns ----------------------------------------------------------------------------------------------
+
+CAMPAIGN_PANELS = 6  # campaigns drawn (the most active first); the tables list them all
+
+
+def campaign_days(figures: Sequence[CampaignFigures], key: str, title: str) -> Chart | None:
+    """One small panel per campaign with posts: interactions per day (bars, left axis) and citizen mentions per
+    day (line, right axis), so a campaign's launch and its echo read side by side."""
+    active = sorted((f for f in figures if f.has_posts), key=lambda f: (-(f.interactions + f.mentions),
+                                                                        f.campaign.name))[:CAMPAIGN_PANELS]
+    if not active:
+        return None
+    cols = min(2, len(active))
+    rows = math.ceil(len(active) / cols)
+    fig = _figure(height=2.7 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for ax, f in zip(axes.flat, active, strict=False):
+        daily = f.daily()
+        xs = range(len(daily))
+        ax.bar(xs, [d.interactions for d in daily], 0.7, color="#0b5cab", label="Interacciones")
+        ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        twin = ax.twinx()
+        twin.plot(xs, [d.mentions for d in daily], color="#e07b39", marker="o" if len(daily) <= 31 else None,
+                  markersize=3, linewidth=1.5, label="Menciones ciudadanas")
+        twin.yaxis.set_major_locator(MaxNLocator(integer=True))
+        twin.set_ylim(bottom=0)
+        twin.spines[["top"]].set_visible(False)
+        twin.tick_params(labelsize=7)
+        _day_ticks(ax, [d.day for d in daily])
+        ax.tick_params(axis="x", labelsize=7, rotation=90)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(f"{f.campaign.name} · {f.own_posts} publicaciones propias", fontsize=9)
+        _style(ax)
+    for ax in list(axes.flat)[len(active):]:
+        ax.set_visible(False)
+    fig.supxlabel("Barras azules: interacciones (eje izquierdo) · línea naranja: menciones ciudadanas (eje derecho)",
+                  fontsize=8, color="#555")
+    names = ", ".join(f.campaign.name for f in active)
+    return Chart(key, title, f"Un gráfico por campaña ({names}) con las interacciones por día en barras y las "
+                 "menciones ciudadanas por día en una línea.", _png(fig))
+
+
+def campaign_activity(r: WeeklyReport) -> Chart | None:
+    if r.campaigns is None:
+        return None
+    return campaign_days(r.campaigns.campaigns, "campanas_diarias", "Actividad diaria de las campañas")
+
+
 def all_charts(r: WeeklyReport) -> dict[str, Chart]:
     """Every chart that has data, by key."""
-    charts = [f(r) for f in (weekly_trend, daily_interactions, followers_over_time, daily_mentions,
+    charts = [f(r) for f in (weekly_trend, daily_interactions, campaign_activity, followers_over_time, daily_mentions,
                              segment_volumes, sentiment_over_time, pqrsd_mix, response_times, top_topics)]
     charts.append(region_map(r.regions) if r.regions is not None else None)
     return {c.key: c for c in charts if c is not None}

@@ -31,6 +31,8 @@ from bot.reports.model import (
     segment_sections,
     short_day,
 )
+from bot.reports.model.campaign_tables import campaign_dates, overview_table
+from bot.reports.model.campaigns import CampaignFigures, CampaignReport, CampaignSection
 from bot.reports.model.regions import ATTRIBUTION, RegionSection, evidence_totals
 
 log = structlog.get_logger("vigia.reports")
@@ -44,6 +46,7 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 # --- Spanish number formats (Colombia: "." for thousands, "," for decimals) -----------------------------
 
 MINUS = "−"
+CAMPAIGN_DAILY_ROWS = 62  # a campaign report lists its days up to this many; longer ones by week (all in CSV)
 
 
 def _swap(text: str) -> str:
@@ -260,6 +263,60 @@ def headline(r: WeeklyReport) -> list[str]:
     return lines
 
 
+def campaign_text(f: CampaignFigures, period_word: str = "esta semana") -> str:
+    """One campaign in the period in a sentence or three: own posts and interactions, audience, citizens, tone."""
+    if not f.has_posts:
+        return f"Sin publicaciones de la campaña {period_word}: ni propias ni ciudadanas."
+    if f.own_posts:
+        where = ", ".join(f"{PLATFORM_ES.get(p, p)} {es_int(n)}" for p, n in sorted(f.own_posts_by_platform().items()))
+        text = (f"{es_int(f.own_posts)} {'publicación propia' if f.own_posts == 1 else 'publicaciones propias'} "
+                f"({where}) con {es_int(f.interactions)} interacciones")
+        text += f" ({es_num(f.interactions_per_post)} por publicación)." if f.interactions_per_post is not None else "."
+    else:
+        text = f"Sin publicaciones propias de la campaña {period_word}."
+        if f.interactions:
+            text += f" Las respuestas del Ministerio con la campaña sumaron {es_int(f.interactions)} interacciones."
+    audience = f.audience()
+    seen = [f"{es_int(a.total)} {AUDIENCE_MEASURE_ES.get(m, m).lower()} en {PLATFORM_ES.get(p, p)}"
+            + (f" ({es_pct(a.interaction_rate, 2)} de interacción)" if a.interaction_rate is not None else "")
+            for (p, m), a in sorted(audience.items(), key=lambda kv: kv[0])]
+    if seen:
+        text += " Audiencia: " + "; ".join(seen) + "."
+    if f.engagement_per_follower is not None:
+        text += f" Interacción por seguidor: {es_pct(f.engagement_per_follower, 2)}."
+    if f.mentions:
+        text += (f" La ciudadanía publicó {es_int(f.mentions)} "
+                 f"{'mención' if f.mentions == 1 else 'menciones'} con la campaña, de {es_int(f.citizens)} "
+                 f"{'persona' if f.citizens == 1 else 'personas distintas'}")
+        if f.analysed:
+            text += (f"; tono {es_pct(f.sentiment_share('negative'))} negativo, "
+                     f"{es_pct(f.sentiment_share('neutral'))} neutral y {es_pct(f.sentiment_share('positive'))} "
+                     "positivo")
+        mix = sorted(((n, c) for c, n in f.categories().items() if n), reverse=True)
+        if mix:
+            text += "; clasificación: " + ", ".join(f"{CATEGORY_ES.get(c, c).lower()} {es_int(n)}" for n, c in mix[:4])
+        text += "."
+    else:
+        text += f" Ninguna publicación ciudadana con la campaña {period_word}."
+    return text
+
+
+def campaign_line(section: CampaignSection | None) -> str | None:
+    """The campaigns of the week in one line (the Slack summary), or None when no campaign is defined."""
+    if section is None or not section.configured:
+        return None
+    if not section.campaigns:
+        return "Campañas: ninguna vigente esta semana."
+    text = (f"Campañas: {es_int(section.designed)} {'vigente' if section.designed == 1 else 'vigentes'}, "
+            f"{es_int(section.implemented)} con publicaciones propias y {es_int(section.reached_people)} con "
+            "menciones ciudadanas")
+    best = max(section.campaigns, key=lambda f: (f.interactions, f.mentions, f.campaign.name))
+    if best.interactions or best.mentions:
+        text += (f"; la de más interacciones: {best.campaign.name} ({es_int(best.interactions)} interacciones, "
+                 f"{es_int(best.mentions)} {'mención' if best.mentions == 1 else 'menciones'})")
+    return text + "."
+
+
 def segment_text(s: SegmentSection) -> str:
     """One segment's week in a sentence: volume and people, tone, PQRSD, against the previous week."""
     now, before = s.now, s.before
@@ -377,6 +434,8 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
     context = {
         "r": r, "tz": tz, "charts": charts, "images": images, "tables": {t.key: t for t in tables},
         "kpis": r.kpis(), "headline": headline(r), "notices": notices(r),
+        "campaigns": r.campaigns, "campaign_text": campaign_text, "campaign_dates": campaign_dates,
+        "campaign_overview": overview_table(r.campaigns.campaigns) if r.campaigns else None,
         "period_text": period_text(r.period), "generated_at": es_datetime(generated_at, tz),
         "generated_date": long_day(generated_at.astimezone(tz).date()),
         "as_of": es_datetime(r.as_of, tz), "kpi_value": kpi_value, "change_text": change_text,
@@ -388,6 +447,47 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "region_text": region_text, "region_attribution": ATTRIBUTION,
     }
     return _environment().get_template("report.html.j2").render(**context)
+
+
+def campaign_notices(r: CampaignReport) -> list[str]:
+    """What the reader of a campaign report must know about its period and data."""
+    c, tz = r.figures.campaign, r.period.tz
+    first, last = r.period.days[0], r.period.days[-1]
+    out = []
+    if r.narrowed:
+        out.append(f"Periodo pedido: del {first:%d/%m/%Y} al {last:%d/%m/%Y}; la campaña va "
+                   + (f"del {c.starts_on:%d/%m/%Y} al {c.ends_on:%d/%m/%Y}." if c.ends_on
+                      else f"desde el {c.starts_on:%d/%m/%Y}, sin fecha de fin."))
+    elif c.ends_on is None or c.ends_on > last:
+        out.append(f"La campaña sigue vigente: el informe cubre hasta el {es_datetime(r.as_of, tz)}.")
+    if r.figures.archived:
+        out.append("La campaña está archivada: ya no se le asignan publicaciones nuevas; las anteriores la conservan.")
+    if not r.has_data:
+        if r.stored_first is None:
+            out.append("Ninguna publicación almacenada tiene esta campaña. Si la campaña se definió o cambió después "
+                       "de recolectar sus publicaciones, reanalícelas con `python main.py analyze --since FECHA`.")
+        else:
+            out.append(f"Sin publicaciones de la campaña en el periodo; las almacenadas van del "
+                       f"{r.stored_first.astimezone(tz):%d/%m/%Y} al {r.stored_last.astimezone(tz):%d/%m/%Y}.")  # type: ignore[union-attr]
+    return out
+
+
+def render_campaign_html(r: CampaignReport, charts: dict[str, Chart], tables: list[Table], *,
+                         generated_at: datetime) -> str:
+    """`report --campaign`: the campaign's figures over its period (autoescaped like the weekly report)."""
+    tz = r.period.tz
+    images = {key: "data:image/png;base64," + base64.b64encode(chart.png).decode("ascii")
+              for key, chart in charts.items()}
+    f = r.figures
+    context = {
+        "r": r, "f": f, "tz": tz, "charts": charts, "images": images, "tables": {t.key: t for t in tables},
+        "overview": overview_table([f]), "summary": campaign_text(f, "en el periodo"),
+        "notices": campaign_notices(r), "period_text": period_text(r.period), "dates": campaign_dates(f),
+        "generated_date": long_day(generated_at.astimezone(tz).date()), "as_of": es_datetime(r.as_of, tz),
+        "es_datetime": es_datetime, "platform_es": PLATFORM_ES, "audience_es": AUDIENCE_MEASURE_ES,
+        "daily_rows": len(r.period.days) <= CAMPAIGN_DAILY_ROWS,
+    }
+    return _environment().get_template("campaign.html.j2").render(**context)
 
 
 def find_chromium() -> str | None:

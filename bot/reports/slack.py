@@ -25,7 +25,7 @@ import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.reports.html import change_text, es_pct, headline, kpi_value, notices
+from bot.reports.html import campaign_line, change_text, es_pct, headline, kpi_value, notices
 from bot.reports.model import WeeklyReport, period_text
 from bot.slack.channels import ChannelDirectory, MemoryChannelDirectory
 from bot.slack.client import (
@@ -77,6 +77,10 @@ def summary_message(r: WeeklyReport, marker: str, *, files_note: str) -> dict[st
             suffix = "" if change == "sin comparación" else f" ({change})"
             fields.append({"type": "mrkdwn", "text": _truncate(f"*{_escape(k.label)}:*\n{kpi_value(k)}{suffix}", 1900)})
         blocks.append({"type": "section", "fields": fields[:10]})
+    campaigns = campaign_line(r.campaigns) if r.has_data else None
+    if campaigns:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncate(
+            f":mega: {_escape(campaigns)}", 2900)}})
     caveats = notices(r)
     if caveats:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _truncate(

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from analyzers.indicators import QUESTION_CATEGORIES, deadline_days
 from bot.reports.model.audience import TOP_AUTHORS, TOP_AUTHORS_PER_SEGMENT, account_followers
+from bot.reports.model.campaigns import campaign_section
 from bot.reports.model.figures import PeriodFigures, period_figures
 from bot.reports.model.periods import Period
 from bot.reports.model.regions import region_section
@@ -90,6 +91,7 @@ def build_report(session: Session, period: Period, as_of: datetime, calendar: Bu
         influential=aq.influential_authors(session, start, end, {row.segment for row in current.segments},
                                            limit=TOP_AUTHORS, per_segment=TOP_AUTHORS_PER_SEGMENT),
     )
+    report.campaigns = campaign_section(session, period, as_of)
     # followers: the daily snapshots of the trend's span (and a week before it, for that week's growth)
     first_day = period.days[0] - timedelta(days=7 * max(trend_weeks, 2))
     snapshots = aq.follower_snapshots(session, first_day, period.days[-1], as_of)

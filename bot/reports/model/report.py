@@ -21,6 +21,7 @@ from bot.reports.model.audience import (
     segment_order,
     total_followers,
 )
+from bot.reports.model.campaigns import CampaignSection
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.figures import PeriodFigures
 from bot.reports.model.periods import Period
@@ -104,6 +105,8 @@ class WeeklyReport:
     # A re-run of a week already reported (without --force): the key figures it gave then (its summary).
     frozen: Mapping[str, Any] | None = None
     trend: list[TrendWeek] = field(default_factory=list)  # oldest first, ending with this period
+    # The campaigns that ran in the period or whose posts appear in it ("Campañas"); None: not computed.
+    campaigns: CampaignSection | None = None
     # Audiences: the configured segments as (id, label) pairs, the period's most followed citizen authors,
     # and the ministry accounts' followers.
     segment_labels: Sequence[tuple[str, str]] = ()

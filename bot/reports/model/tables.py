@@ -19,6 +19,7 @@ from bot.labels import (
     SENTIMENT_OR_UNANALYSED_ES,
 )
 from bot.reports.model.audience_tables import audience_tables
+from bot.reports.model.campaign_tables import campaign_tables
 from bot.reports.model.columns import Column, Table
 from bot.reports.model.deadlines import DUE_SOON_BUSINESS_DAYS
 from bot.reports.model.regions import region_tables
@@ -341,4 +342,5 @@ def report_tables(r: WeeklyReport) -> list[Table]:
                          Column("Total", "n"), Column("Observación")], rows,
                         "Incluye publicaciones ciudadanas y del Ministerio. Un día sin datos o con un volumen muy "
                         "inferior al habitual de la plataforma suele indicar una falla de recolección."))
+    tables.extend(campaign_tables(r.campaigns))
     return tables
