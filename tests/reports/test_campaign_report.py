@@ -102,8 +102,8 @@ ANALYSES = {
 
 
 def store_campaign_data(engine) -> None:  # type: ignore[no-untyped-def]
-    """The campaigns (through the repository's config sync), the posts and analyses (through the analysis writer),
-    and the accounts' followers."""
+    """The campaigns (through the repository's config sync), the posts and analyses (through the analysis writer,
+    which stores the campaign labels), and the accounts' followers."""
     with UnitOfWork(engine) as uow:
         CampaignRepository(uow.session).sync_config(CAMPAIGNS)
         uow.commit()
@@ -111,13 +111,10 @@ def store_campaign_data(engine) -> None:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
         s = uow.session
         assert s is not None
-        ids = {(p, e): i for i, p, e in s.execute(select(PostRow.id, PostRow.platform, PostRow.external_id))}
-        labelled = {(pid, v) for pid, v in s.execute(select(PostLabelRow.post_id, PostLabelRow.value)
-                                                     .where(PostLabelRow.kind == CAMPAIGN_LABEL))}
-        # The analysis writer stores a campaign label per campaign once it knows them (issue 16's analysis
-        # wiring); until then this adds the same rows, so the figures are checked either way.
-        s.add_all([PostLabelRow(post_id=ids[key], kind=CAMPAIGN_LABEL, value=c)
-                   for key, a in ANALYSES.items() for c in a.campaigns if (ids[key], c) not in labelled])
+        # the analysis writer stored one campaign label per campaign of each analysis
+        labels = s.execute(select(PostRow.external_id, PostLabelRow.value).join(PostLabelRow, PostLabelRow.post_id ==
+                           PostRow.id).where(PostLabelRow.kind == CAMPAIGN_LABEL)).all()
+        assert sorted(labels) == sorted((ext, c) for (_, ext), a in ANALYSES.items() for c in a.campaigns)
         uow.authors.save_snapshots([
             AccountSnapshot(X, "Ministerio_TIC", 9_000, at(2026, 11, 15, 6)),
             AccountSnapshot(X, "Ministerio_TIC", 10_000, at(2026, 11, 22, 6)),  # the week's last day
