@@ -6,8 +6,9 @@ A post is "placed" when its analysis names a department; every other citizen pos
 evidence of a Colombian place) is counted apart as unplaced, never spread over departments. Storage knows
 codes only: department and municipality names come from the DIVIPOLA gazetteer in the report's model.
 
-Each query is one range scan of the period's citizen posts (`ix_posts_created_at`) joined to their analysis by
-primary key (and, for topics, to `post_labels` by its primary key), grouped into a few hundred rows at most.
+Each of the two queries is one range scan of the period's citizen posts (`ix_posts_created_at`) joined to their
+analysis by primary key (and, for topics, to `post_labels` by its primary key), grouped into at most a few
+thousand rows (the municipalities are part of the first grouping: one pass fewer than grouping them apart).
 """
 
 from __future__ import annotations
@@ -81,21 +82,22 @@ class RegionActivity:
 def region_activity(session: Session, start: datetime, end: datetime) -> RegionActivity:
     """Citizen posts of [start, end) per department: placed posts, evidence, tone, PQRSD, topics, municipalities.
 
-    Three grouped passes over the period's citizen posts: (department, evidence, sentiment, category) including
-    the unplaced and unanalysed ones (the null group); (department, municipality) for the placed ones; and
-    (department, topic) with the negative and queja/reclamo counts, for the department x topic view.
+    Two grouped passes over the period's citizen posts: (department, municipality, evidence, sentiment, category)
+    including the unplaced and unanalysed ones (the null group), and, only when some are placed, (department,
+    topic) with the negative and queja/reclamo counts, for the department x topic view.
     """
     mix = (
-        select(AnalysisRow.place_dpto, AnalysisRow.place_evidence, AnalysisRow.sentiment, AnalysisRow.category,
-               func.count())
+        select(AnalysisRow.place_dpto, AnalysisRow.place_mpio, AnalysisRow.place_evidence, AnalysisRow.sentiment,
+               AnalysisRow.category, func.count())
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(*_citizen_posts(start, end))
-        .group_by(AnalysisRow.place_dpto, AnalysisRow.place_evidence, AnalysisRow.sentiment, AnalysisRow.category)
+        .group_by(AnalysisRow.place_dpto, AnalysisRow.place_mpio, AnalysisRow.place_evidence, AnalysisRow.sentiment,
+                  AnalysisRow.category)
     )
     total = analysed = 0
     acc: dict[str, dict[str, Any]] = {}
-    for dpto, evidence, sentiment, category, n in session.execute(mix):
+    for dpto, mpio, evidence, sentiment, category, n in session.execute(mix):
         n = int(n)
         total += n
         if sentiment is not None:
@@ -105,24 +107,14 @@ def region_activity(session: Session, start: datetime, end: datetime) -> RegionA
         a = acc.setdefault(dpto, {"posts": 0, "evidence": {}, "sentiments": {}, "categories": {}, "topics": {},
                                   "municipalities": {}})
         a["posts"] += n
-        for key, value in (("evidence", evidence), ("sentiments", sentiment), ("categories", category)):
+        for key, value in (("evidence", evidence), ("sentiments", sentiment), ("categories", category),
+                           ("municipalities", mpio)):
             if value is not None:
                 a[key][value] = a[key].get(value, 0) + n
     if not acc:
         return RegionActivity(total, analysed)
 
     placed = (*_citizen_posts(start, end), AnalysisRow.place_dpto.is_not(None))
-    towns = (
-        select(AnalysisRow.place_dpto, AnalysisRow.place_mpio, func.count())
-        .select_from(PostRow)
-        .join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(*placed, AnalysisRow.place_mpio.is_not(None))
-        .group_by(AnalysisRow.place_dpto, AnalysisRow.place_mpio)
-    )
-    for dpto, mpio, n in session.execute(towns):
-        if dpto in acc:
-            acc[dpto]["municipalities"][mpio] = int(n)
-
     negative = func.sum(case((AnalysisRow.sentiment == "negative", 1), else_=0))
     complaints = func.sum(case((AnalysisRow.category.in_(COMPLAINTS), 1), else_=0))
     unhappy = func.sum(case((or_(AnalysisRow.sentiment == "negative", AnalysisRow.category.in_(COMPLAINTS)), 1),

@@ -321,7 +321,6 @@ def followers_over_time(r: WeeklyReport) -> Chart | None:
                  "Un gráfico de líneas por cuenta con sus seguidores diarios de las últimas semanas; la semana del "
                  "informe aparece sombreada.", _png(fig))
 
-
 # --- the map of the "Regiones" section --------------------------------------------------------------------
 
 MAP_MAX_AREA = 2400.0  # points² of the largest department's circle
@@ -417,7 +416,7 @@ def region_map(s: RegionSection) -> Chart | None:
         target = inset if d.code == SAN_ANDRES else ax
         target.scatter([d.lon], [d.lat], s=_circle_area(d.posts, largest), color=colour(d), edgecolors="#5c3b1e",
                        linewidths=0.6, alpha=0.85, zorder=3)
-    sizes = sorted({_nice(largest), _nice(largest / 4), _nice(largest / 16)}, reverse=True)
+    sizes = sorted({largest, _nice(largest / 4), _nice(largest / 16)}, reverse=True)  # the largest as it is
     handles = [ax.scatter([], [], s=_circle_area(n, largest), color="white", edgecolors="#5c3b1e", linewidths=0.6,
                           label=f"{_es_number(n)} {'publicación' if n == 1 else 'publicaciones'}") for n in sizes]
     ax.legend(handles=handles, title="Publicaciones ubicadas", loc="lower left", frameon=False, fontsize=8,

@@ -155,6 +155,9 @@ def test_department_figures_and_tables(engine, tmp_path):
         "Gobierno Digital y trámites: negativas o quejas/reclamos"]
     assert topics.rows == [["Chocó", 4, 2, 0], ["Antioquia", 2, 0, 1]]  # Bogotá complains about no topic
 
+    assert tables["regiones_pqrsd"].rows[:4] == [
+        ["27", "Chocó", "Petición", 1, 0.25], ["27", "Chocó", "Queja", 1, 0.25], ["27", "Chocó", "Reclamo", 1, 0.25],
+        ["27", "Chocó", "Otro", 1, 0.25]]
     write_tables(list(tables.values()), tmp_path, BOGOTA)
     with (tmp_path / "regiones.csv").open(encoding="utf-8-sig") as fh:
         lines = list(csv.reader(fh))

@@ -135,7 +135,8 @@ def _category(code: str | None) -> str:
 
 
 def region_tables(s: RegionSection) -> list[Table]:
-    """`regiones` (one row per department, then the unplaced posts) and `regiones_temas` (department x topic)."""
+    """`regiones` (one row per department, then the unplaced posts), `regiones_temas` (department x topic) and
+    `regiones_pqrsd` (each department's PQRSD mix, CSV only)."""
     prev = s.before is not None
     rows: list[list[object]] = []
     for d in s.departments:
@@ -172,7 +173,14 @@ def region_tables(s: RegionSection) -> list[Table]:
         "regiones_temas", "Quejas y tono negativo por departamento y tema", header, matrix,
         "Publicaciones ubicadas de cada tema que son negativas o una queja o un reclamo (cada publicación una vez), "
         f"para los {len(s.topics)} temas con más publicaciones ubicadas; solo departamentos con alguna.")
-    return [regions, topics]
+    rows = [[d.code, d.name, CATEGORY_ES.get(c, c), d.now.categories[c], ratio(d.now.categories[c], d.analysed)]
+            for d in s.departments for c in CATEGORIES if d.now.categories.get(c)]
+    mix = Table("regiones_pqrsd", "Clasificación PQRSD por departamento",
+                [Column("Código DANE"), Column("Departamento"), Column("Categoría"), Column("Publicaciones", "n"),
+                 Column("Participación en el departamento", "pct")], rows,
+                "Publicaciones ubicadas y analizadas de cada departamento por categoría; participación sobre las "
+                "analizadas del departamento.")
+    return [regions, topics, mix]
 
 
 def evidence_totals(s: RegionSection) -> Mapping[str, int]:
