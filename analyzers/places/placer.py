@@ -27,7 +27,7 @@ from pathlib import Path
 import domain
 from analyzers.places import names as N
 from analyzers.places.gazetteer import Gazetteer, load_gazetteer
-from analyzers.text import fold
+from analyzers.text import clean, fold
 
 VERSION = "places-2"  # bump when rules, lists or data change: stored analyses are then recomputed
 
@@ -269,6 +269,8 @@ class Placer:
         return toks, caps, tags
 
     def _resolve(self, text: str, *, profile: bool) -> tuple[str, str | None] | None:
+        if not isinstance(text, str):
+            text = clean(text)  # bytes, None, numbers: never an exception
         if not text:
             return None
         if "@" in text or "http" in text or "www." in text:

@@ -4,6 +4,8 @@ and a precision floor on the held-out check split (data/places/places-check.tsv)
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import domain
 from analyzers.places import Placer, load_gazetteer
@@ -232,6 +234,22 @@ def test_several_places_in_one_text(placer: Placer, text: str, expected: tuple |
 ])
 def test_never_invents_a_place(placer: Placer, text: str) -> None:
     assert placer.place_text(text) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list("#@/,.-() enlaQuibdóCaliPastoLaUnión"))))
+def test_any_text_gives_a_valid_place_or_none(text: str) -> None:
+    placer = Placer.load()
+    g = load_gazetteer()
+    for place in (placer.place_text(text), placer.place_profile(text)):
+        assert place is None or (place.dpto_code in g.departments and (
+            place.mpio_code is None or g.municipalities[place.mpio_code].dpto_code == place.dpto_code))
+
+
+def test_odd_inputs(placer: Placer) -> None:
+    assert placer.place_text(None) is None  # type: ignore[arg-type]
+    assert codes(placer.place_text(b"sin se\xc3\xb1al en Quibd\xc3\xb3")) == ("27", "27001")  # type: ignore[arg-type]
+    assert placer.place("", geo=domain.GeoTag(), profile_location="") is None
 
 
 def test_long_text_is_truncated_not_rejected(placer: Placer) -> None:
