@@ -210,7 +210,6 @@ humberto alfonso ingrid viviana adriana juliana marcela lina johana yolanda erne
 juanita camila daniela paola carmen tatiana esteban sebastian andres
 don dona senor senora sr sra dr dra doctor doctora ministra ministro senador senadora representante concejal
 concejala general coronel padre profe profesor profesora presidente expresidente expresidenta presidenta
-mi tu su
 """)
 PLACE_BLOCKERS_BEFORE: frozenset[str] = _words("""
 avenida av avda autopista calle cl carrera cra kr cr transversal diagonal troncal carretera via plaza parque

@@ -197,6 +197,8 @@ def test_departments_versus_capitals_and_namesakes(placer: Placer, text: str, ex
     ("Chiquinquirá sin internet", ("15", "15176")),
     ("Chocó olvidado", ("27", None)),
     ("sin señal en Quibdó", ("27", "27001")),
+    ("mi Cali sin internet, qué tristeza", ("76", "76001")),
+    ("mi Victoria no tiene señal", None),
 ])
 def test_spellings_people_write(placer: Placer, text: str, expected: tuple | None) -> None:
     check_text(placer, text, expected)
