@@ -46,6 +46,15 @@ CITIZENS = [
     "Solicito información sobre el estado de mi trámite de radiodifusión.",
     "El operador no me resuelve la queja desde hace un mes.",
 ]
+# Facebook place tags (`place{name,location{...}}`): the Riohacha announcement and a tagged post from Quibdó.
+PLACES = {
+    1: {"id": "108000000000101", "name": "Riohacha, La Guajira",
+        "location": {"city": "Riohacha", "state": "La Guajira", "country": "Colombia", "latitude": 11.5444,
+                     "longitude": -72.9072}},
+    9: {"id": "108000000000102", "name": "Parque Centenario",
+        "location": {"city": "Quibdó", "state": "Chocó", "country": "Colombia", "latitude": 5.6947,
+                     "longitude": -76.6611}},
+}
 ANSWERS = ["Hola, te escribimos por mensaje privado para revisar tu caso.",
            "Gracias por avisar: escalamos el reporte al operador.",
            "La inscripción está en talentotech.gov.co; si el enlace falla, escríbenos por interno."]
@@ -56,7 +65,8 @@ def seed(fake: FakeGraphAPI, now: datetime, rng: random.Random, comments_per_pos
     fake.add_ig_user(USER, page_id=page_id, ig_id=IG_ID)
     for day, text in enumerate(ANNOUNCEMENTS):
         at = now - timedelta(days=day, hours=rng.randint(1, 8))
-        post = fake.add_post(PAGE_ID, at, text, reactions=rng.randint(50, 900), shares=rng.randint(0, 120))
+        post = fake.add_post(PAGE_ID, at, text, reactions=rng.randint(50, 900), shares=rng.randint(0, 120),
+                             place=PLACES.get(day))
         media = fake.add_media(IG_ID, at + timedelta(minutes=5), text if day % 2 == 0 else None,
                                likes=rng.randint(100, 3000))
         for i in range(comments_per_post):
@@ -72,7 +82,8 @@ def seed(fake: FakeGraphAPI, now: datetime, rng: random.Random, comments_per_pos
                 fake.add_ig_comment(media, when + timedelta(minutes=45), rng.choice(ANSWERS), username=USER,
                                     user_id=IG_ID, parent=ig_comment)
     for h in (2, 9, 20):
-        fake.add_post(PAGE_ID, now - timedelta(hours=h), f"@MinTIC {rng.choice(CITIZENS)}", kind="tagged")
+        fake.add_post(PAGE_ID, now - timedelta(hours=h), f"@MinTIC {rng.choice(CITIZENS)}", kind="tagged",
+                      place=PLACES.get(h))
         fake.add_media(None, now - timedelta(hours=h + 1), f"{rng.choice(CITIZENS)} @{USER}",
                        owner_username=f"vecina_{h}", tagged=[IG_ID])
 
