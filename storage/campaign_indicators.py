@@ -5,9 +5,9 @@ campaign id) per campaign, written with the analysis (`analyses.campaigns` holds
 display). Every figure here is the report's own query restricted to those posts: `indicators.activity_select`
 (the same day buckets, interaction counters and audience measures as the weekly report, so a campaign's
 interactions are the report's interactions of the campaign's posts, never a second definition) joined to the
-label rows. The join goes through `ix_post_labels_kind_value (kind, value, post_id)` when the campaigns' posts
-are few against the period (a campaign's whole life) and through the period's `created_at` range otherwise
-(a week); each probe of the other side is a primary key or unique index lookup.
+label rows. The join starts from `ix_post_labels_kind_value (kind, value, post_id)` when the campaigns'
+label rows are fewer than the period's posts (a campaign's whole life: `label_driven`) and from the period's
+`created_at` range otherwise (a week); each probe of the other side is a primary key or index lookup.
 """
 
 from __future__ import annotations
@@ -44,13 +44,36 @@ def _labelled(ids: Sequence[str]) -> Any:
                 PostLabelRow.value.in_(list(ids)))
 
 
-def campaign_activity(session: Session, days: Sequence[tuple[datetime, datetime]],
-                      ids: Sequence[str]) -> dict[str, list[q.ActivityRow]]:
+def label_driven(session: Session, ids: Sequence[str], start: datetime, end: datetime) -> bool:
+    """Whether the campaigns' label rows are fewer than the period's posts, so the queries below should start
+    from the labels (`ix_post_labels_kind_value`) rather than from the period's `created_at` range.
+
+    Only SQLite needs telling (two index-only counts); PostgreSQL chooses with its statistics.
+    """
+    if not ids or session.get_bind().dialect.name != "sqlite":
+        return False
+    labels = session.scalar(select(func.count()).select_from(PostLabelRow).where(
+        PostLabelRow.kind == CAMPAIGN_LABEL, PostLabelRow.value.in_(list(ids)))) or 0
+    posts = session.scalar(select(func.count()).select_from(PostRow).where(
+        PostRow.created_at >= start, PostRow.created_at < end)) or 0
+    return labels < posts
+
+
+def _period(start: datetime, end: datetime, by_labels: bool) -> tuple[Any, ...]:
+    column = q.unindexed_time(PostRow.created_at) if by_labels else PostRow.created_at
+    return column >= start, column < end
+
+
+def campaign_activity(session: Session, days: Sequence[tuple[datetime, datetime]], ids: Sequence[str], *,
+                      by_labels: bool | None = None) -> dict[str, list[q.ActivityRow]]:
     """Per campaign id, the report's activity rows (`indicators.ActivityRow`: per local day, platform, account,
-    side, kind, sentiment and category: posts, interaction counters, audience measures) of its posts."""
+    side, kind, sentiment and category: posts, interaction counters, audience measures) of its posts.
+    `by_labels`: see `label_driven` (computed when not given)."""
     if not ids or not days:
         return {}
-    stmt = (q.activity_select(days)
+    if by_labels is None:
+        by_labels = label_driven(session, ids, days[0][0], days[-1][1])
+    stmt = (q.activity_select(days, range_index=not by_labels)
             .add_columns(PostLabelRow.value.label("campaign"))
             .join(PostLabelRow, _labelled(ids))
             .group_by(PostLabelRow.value))
@@ -60,16 +83,19 @@ def campaign_activity(session: Session, days: Sequence[tuple[datetime, datetime]
     return out
 
 
-def campaign_citizens(session: Session, start: datetime, end: datetime, ids: Sequence[str]) -> dict[str, int]:
+def campaign_citizens(session: Session, start: datetime, end: datetime, ids: Sequence[str], *,
+                      by_labels: bool | None = None) -> dict[str, int]:
     """Per campaign id, distinct citizen authors of its posts in [start, end) (summed over platforms: author ids
     are per platform)."""
     if not ids:
         return {}
+    if by_labels is None:
+        by_labels = label_driven(session, ids, start, end)
     stmt = (
         select(PostLabelRow.value, PostRow.platform, func.count(distinct(PostRow.author_id)))
         .select_from(PostRow)
         .join(PostLabelRow, _labelled(ids))
-        .where(PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false())
+        .where(*_period(start, end, by_labels), PostRow.is_own == false())
         .group_by(PostLabelRow.value, PostRow.platform)
     )
     out: dict[str, int] = {}
@@ -79,16 +105,18 @@ def campaign_citizens(session: Session, start: datetime, end: datetime, ids: Seq
 
 
 def top_campaign_posts(session: Session, campaign_id: str, start: datetime, end: datetime, *, own: bool,
-                       limit: int = 5) -> list[q.NotablePost]:
+                       limit: int = 5, by_labels: bool | None = None) -> list[q.NotablePost]:
     """The campaign's posts of [start, end) with the most interactions (the platform's counters): the ministry's
     own posts (kind `own_post`) or the citizens' posts; ties: the earliest first."""
+    if by_labels is None:
+        by_labels = label_driven(session, [campaign_id], start, end)
     eng = q.engagement().label("eng")
     side = [PostRow.is_own == true(), PostRow.kind == "own_post"] if own else [PostRow.is_own == false()]
     stmt = (
         select(PostRow.platform, PostRow.account, PostRow.external_id, PostRow.author_handle, PostRow.text,
                PostRow.url, PostRow.created_at, eng, PostRow.impressions, PostRow.views, PostRow.reach)
         .join(PostLabelRow, _labelled([campaign_id]))
-        .where(PostRow.created_at >= start, PostRow.created_at < end, *side)
+        .where(*_period(start, end, by_labels), *side)
         .order_by(eng.desc(), PostRow.created_at, PostRow.id)
         .limit(limit)
     )

@@ -376,3 +376,27 @@ def test_report_campaign_with_no_posts_says_so(cli, tmp_path, capsys):
     assert "no tiene publicaciones de la campaña en ese periodo" in out
     html = (tmp_path / "reports" / "campana-sin-posts" / "informe-campana-sin-posts.html").read_text(encoding="utf-8")
     assert "Ninguna publicación almacenada tiene esta campaña" in html
+
+
+def test_starting_from_the_labels_or_from_the_period_gives_the_same_figures(db):
+    """A long period starts from the campaign's label rows (SQLite is told to; PostgreSQL plans by itself), a week
+    from the period's posts: the same rows either way."""
+    from storage import campaign_indicators as ci
+
+    ids = [c.id for c in CAMPAIGNS]
+    with UnitOfWork(db) as uow:
+        s = uow.session
+        life = week_period("2026-W46", BOGOTA)
+        for period in (WEEK, life):
+            start, end = period.utc_start, period.utc_end
+            runs = [(ci.campaign_activity(s, period.day_ranges(), ids, by_labels=flag),
+                     ci.campaign_citizens(s, start, end, ids, by_labels=flag),
+                     ci.top_campaign_posts(s, "talento-ti", start, end, own=False, by_labels=flag))
+                    for flag in (False, True)]
+            assert runs[0] == runs[1]
+        assert runs[0][0]  # W46 has own-x0
+        # which side to start from (SQLite only needs telling; PostgreSQL is never hinted)
+        sqlite = db.dialect.name == "sqlite"
+        assert ci.label_driven(s, ids, WEEK.utc_start, WEEK.utc_end) is False  # 12 label rows, 11 posts in the week
+        year = (at(2026, 1, 1).astimezone(UTC), at(2027, 1, 1).astimezone(UTC))
+        assert ci.label_driven(s, ["talento-ti"], *year) is sqlite  # 9 label rows, 13 posts in the year

@@ -230,22 +230,25 @@ def campaign_figures(session: Session, campaigns: Sequence[tuple[Campaign, bool]
     `keep="running_or_active"`: only the campaigns whose dates overlap the period (not archived) or whose
     posts appear in it; `keep="all"`: every campaign given (the one of `report --campaign`)."""
     ids = [c.id for c, _ in campaigns]
-    activity = ci.campaign_activity(session, period.day_ranges(), ids)
+    start, end = period.utc_start, period.utc_end
+    by_labels = ci.label_driven(session, ids, start, end)  # a long period: start from the campaigns' labels
+    activity = ci.campaign_activity(session, period.day_ranges(), ids, by_labels=by_labels)
     first, last = period.days[0], period.days[-1]
     shown = [(c, archived) for c, archived in campaigns
              if keep == "all" or c.id in activity or (not archived and ci.overlaps(c, first, last))]
     if not shown:
         return []
-    start, end = period.utc_start, period.utc_end
-    citizens = ci.campaign_citizens(session, start, end, [c.id for c, _ in shown])
+    citizens = ci.campaign_citizens(session, start, end, [c.id for c, _ in shown], by_labels=by_labels)
     followers = _followers_at(session, last, as_of)
     out = []
     for campaign, archived in shown:
         rows = activity.get(campaign.id, [])
         out.append(CampaignFigures(
             campaign=campaign, period=period, activity=rows, citizens=citizens.get(campaign.id, 0),
-            top_own=ci.top_campaign_posts(session, campaign.id, start, end, own=True, limit=top) if rows else [],
-            top_citizen=ci.top_campaign_posts(session, campaign.id, start, end, own=False, limit=top) if rows else [],
+            top_own=ci.top_campaign_posts(session, campaign.id, start, end, own=True, limit=top,
+                                          by_labels=by_labels) if rows else [],
+            top_citizen=ci.top_campaign_posts(session, campaign.id, start, end, own=False, limit=top,
+                                              by_labels=by_labels) if rows else [],
             followers=followers, archived=archived))
     return out
 
