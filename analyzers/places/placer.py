@@ -29,7 +29,7 @@ from analyzers.places import names as N
 from analyzers.places.gazetteer import Gazetteer, load_gazetteer
 from analyzers.text import clean, fold
 
-VERSION = "places-2"  # bump when rules, lists or data change: stored analyses are then recomputed
+VERSION = "places-3"  # bump when rules, lists or data change: stored analyses are then recomputed
 
 _TOKEN = re.compile(r"[a-z0-9]+|[#,()/\-.]")
 _DROP = re.compile(r"https?://\S+|www\.\S+|@\w+")  # URLs and @mentions name accounts and sites, not places
