@@ -67,6 +67,8 @@ class PostRow(Base):
         Index("ix_posts_conversation_id", "platform", "conversation_id"),
         Index("ix_posts_in_reply_to_id", "platform", "in_reply_to_id"),
         Index("ix_posts_author", "platform", "author_id", "created_at"),  # migration 0010: an author's posts
+        # Migration 0014: the retention job's next batch (posts still holding personal data, oldest first).
+        Index("ix_posts_anonymized_at", "anonymized_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -103,6 +105,9 @@ class PostRow(Base):
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     collected_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0014 (docs/data-protection.md): when the retention policy or a `forget` request anonymised the
+    # post's personal data (text, raw payload, link, handle, place tag); None while it holds them.
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AnalysisRow(Base):
@@ -441,6 +446,7 @@ class AuthorRow(Base):
         UniqueConstraint("platform", "author_id", name="uq_authors_platform_author_id"),
         Index("ix_authors_segment", "segment", "platform", "author_id"),
         Index("ix_authors_followers", "followers"),
+        Index("ix_authors_anonymized_at", "anonymized_at", "last_seen"),  # migration 0014: retention's batches
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -463,6 +469,9 @@ class AuthorRow(Base):
     segment_rule: Mapped[str] = mapped_column(String(128))
     segment_override: Mapped[str | None] = mapped_column(String(64))
     segment_rules_version: Mapped[str | None] = mapped_column(String(64))  # the rules' fingerprint when placed
+    # Migration 0014: when the profile was anonymised (retention or `forget`): the profile fields are gone, the
+    # handle and author_id are a keyed pseudonym, counts and segment stay for the aggregates.
+    anonymized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class AuthorEventRow(Base):
@@ -567,3 +576,21 @@ class LeaderEpochRow(Base):
     epoch: Mapped[int] = mapped_column(BigInteger)
     node_id: Mapped[str | None] = mapped_column(String(36))
     acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DataRequestRow(Base):
+    """What data protection did, without the data (migration 0014, docs/data-protection.md): a data-subject
+    request (`kind` "forget": the platform, a keyed hash of the handle, who ran it, what it changed) or a
+    retention run (`kind` "retention": counts per kind). Never holds a handle, a name or a text."""
+
+    __tablename__ = "data_requests"
+    __table_args__ = (Index("ix_data_requests_subject", "kind", "platform", "subject_hash"),
+                      Index("ix_data_requests_created_at", "created_at"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(16))  # "forget" | "retention"
+    platform: Mapped[str | None] = mapped_column(String(16))
+    subject_hash: Mapped[str | None] = mapped_column(String(64))  # HMAC-SHA256 of "platform:handle" (forget)
+    requested_by: Mapped[str] = mapped_column(String(128))  # the operator (forget) or "scheduler"/"cli"
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
