@@ -79,6 +79,8 @@ DEPARTMENT_LEVELS: dict[str, int] = {
 }
 # "valle" alone (an ordinary word: "el valle de Tenza") is ARTICLE too; the full "valle del cauca" is SAFE.
 ALIAS_LEVELS: dict[str, int] = {"valle": ARTICLE, "guajira": CUE}
+# Chocó: "chocó" is also "crashed" ("el bus chocó"), so without a cue it needs its capital letter.
+CAPITALISED_OR_CUE: frozenset[str] = frozenset({"choco"})
 # ARTICLE-level names that are also common nouns after an article ("el valle donde vivo"): need a capital too.
 ARTICLE_NEEDS_CAPS: frozenset[str] = frozenset({"valle", "magdalena"})
 
@@ -128,9 +130,9 @@ medellin barranquilla bogota cartagena tunja manizales popayan valledupar monter
 villavicencio cucuta bucaramanga sincelejo ibague cali yopal mocoa inirida mitu soacha itagui envigado tulua
 barrancabermeja floridablanca piedecuesta dosquebradas sogamoso duitama zipaquira facatativa fusagasuga
 tumaco ipiales maicao uribia aguachica magangue caucasia jamundi yumbo buenaventura chiquinquira sabaneta
-turbaco malambo lorica cerete pitalito chinchina calarca quimbaya montelibano tierralta acacias medallo
-bquilla barranquiya villavo bucara bta ctg mompox mompos ubate mariquita cajica funza tocancipa sibate guaduas villeta
-girardota marinilla guarne chigorodo carepa necocli arjona baranoa galapa sampues barichara zapatoca
+turbaco malambo lorica cerete pitalito chinchina calarca  montelibano tierralta  medallo
+bquilla barranquiya villavo bucara bta ctg mompox mompos ubate  cajica funza tocancipa sibate guaduas villeta
+girardota marinilla guarne chigorodo carepa necocli  baranoa galapa sampues barichara zapatoca
 saravena arauquita tauramena aguazul sibundoy timbiqui istmina condoto nuqui acandi unguia bojaya yarumal urrao
 """)
 SAFE_MUNICIPALITY_PHRASES: frozenset[str] = frozenset({
@@ -165,7 +167,8 @@ frontino fortul cantagallo marquetalia puebloviejo policarpa buenavista florida 
 caldas narino sucre bolivar cordoba pajarito planadas mesetas santacruz silvania vistahermosa villarrica
 riofrio entrerrios lebrija chaparral casabianca almeida alpujarra barbacoas cimitarra heliconia repelon mogotes
 monitos morichal filandia venadillo zambrano toribio manzanares cajamarca alejandria caracoli copacabana
-fredonia barranca quilla atrato astrea calamar calima coello coloso jurado lloro manati ovejas pacho peque penol
+fredonia barranca quilla arjona acacias mariquita quimbaya atrato astrea calamar calima coello coloso jurado lloro
+manati ovejas pacho peque penol
 rondon saboya solita totoro vetas zarzal chalan abrego alban ataco fosca cacahual guacamayas tarapaca
 """) | frozenset({"villa rica", "zona bananera"}) | frozenset({
     "nueva granada", "pueblo nuevo", "pueblo bello", "pueblo rico", "castilla la nueva", "jesus maria",
@@ -215,7 +218,7 @@ PLACE_BLOCKERS_BEFORE: frozenset[str] = _words("""
 avenida av avda autopista calle cl carrera cra kr cr transversal diagonal troncal carretera via plaza parque
 puente barrio batalla casa banco deportes deportivo atletico once independiente real jaguares patriotas
 union junior club rio oceano selva estadio hospital clinica colegio escuela teatro edificio centro
-hotel conjunto urbanizacion vereda
+hotel conjunto urbanizacion vereda san santa santo
 """)
 PLACE_BLOCKERS_AFTER: frozenset[str] = _words("""
 deportivo chico fc f espana spain argentina venezuela mexico peru ecuador chile panama usa eeuu eu us italia

@@ -29,7 +29,7 @@ from analyzers.places import names as N
 from analyzers.places.gazetteer import Gazetteer, load_gazetteer
 from analyzers.text import clean, fold
 
-VERSION = "places-3"  # bump when rules, lists or data change: stored analyses are then recomputed
+VERSION = "places-4"  # bump when rules, lists or data change: stored analyses are then recomputed
 
 _TOKEN = re.compile(r"[a-z0-9]+|[#,()/\-.]")
 _DROP = re.compile(r"https?://\S+|www\.\S+|@\w+")  # URLs and @mentions name accounts and sites, not places
@@ -234,8 +234,9 @@ class Placer:
             return None
         return self.gazetteer.place(codes[0], codes[1], evidence)
 
-    def _tokens(self, text: str) -> tuple[list[str], list[bool], list[bool]]:
-        """Folded tokens, whether each was written with a capital, and whether it came from a hashtag."""
+    def _tokens(self, text: str) -> tuple[list[str], list[bool], list[bool], bool]:
+        """Folded tokens, whether each was written with a capital (never in a shouted text), whether it came from
+        a hashtag, and whether the whole text is shouted."""
         if len(text) > _MAX_CHARS:
             text = text[:_MAX_CHARS]
         folded = fold(text)
@@ -266,7 +267,7 @@ class Placer:
             caps.append(aligned and not shouting and text[m.start()].isupper())
             tags.append(hashed)
             hashed = False
-        return toks, caps, tags
+        return toks, caps, tags, shouting
 
     def _resolve(self, text: str, *, profile: bool) -> tuple[str, str | None] | None:
         if not isinstance(text, str):
@@ -277,7 +278,7 @@ class Placer:
             text = _DROP.sub(" ", text)
         if "#" not in text and not self._scan(_TOKEN.findall(fold(text[:_MAX_CHARS]))):
             return None  # the common case, cheaply: no name at all (hashtags need the camel-case split below)
-        toks, caps, tags = self._tokens(text)
+        toks, caps, tags, shouting = self._tokens(text)
         mentions = self._scan(toks)
         if not mentions:
             return None
@@ -304,7 +305,7 @@ class Placer:
                 m.cue = 2
             if m.adj_dept or m.follower:
                 m.cue = max(m.cue, 2)
-            if self._accepted(toks, caps, m):
+            if self._accepted(toks, caps, m, shouting):
                 accepted.append(m)
             elif m.entry.level in (N.CUE, N.WORD):
                 listed.append(m)
@@ -387,8 +388,11 @@ class Placer:
         m.municipal = any(_seq_before(toks, k, cue) for cue in _MUNICIPAL_CUES)
         m.departmental = any(_seq_before(toks, k, cue) for cue in _DEPARTMENT_CUES)
 
-    def _accepted(self, toks: list[str], caps: list[bool], m: _Mention) -> bool:
+    def _accepted(self, toks: list[str], caps: list[bool], m: _Mention, shouting: bool) -> bool:
         level = m.entry.level
+        if m.entry.key in N.CAPITALISED_OR_CUE:
+            p1 = toks[m.start - 1] if m.start >= 1 else ""
+            return caps[m.start] or shouting or m.cue >= 1 or p1 in N.DEPT_ARTICLE_CUES
         if level == N.SAFE:
             return True
         if level == N.CUE or level == N.DISAMB:

@@ -118,6 +118,14 @@ def test_departments_that_are_words_or_rivers(placer: Placer, text: str, expecte
     ("Uribe habló de internet", None),
     ("Colombia necesita conectividad ya", None),
     ("el jurado del concurso no tenía señal", None),
+    ("el bus chocó contra el poste de la antena", None),
+    ("Chocó sin internet", ("27", None)),
+    ("CHOCÓ SIN INTERNET", ("27", None)),
+    ("ese mariquita no contesta", None),
+    ("la canción de Arjona", None),
+    ("las acacias del parque", None),
+    ("la Universidad de San Buenaventura sin wifi", None),
+    ("Buenaventura sin agua ni señal", ("76", "76109")),
 ])
 def test_municipalities_that_are_words_or_people(placer: Placer, text: str, expected: tuple | None) -> None:
     check_text(placer, text, expected)
