@@ -6,8 +6,10 @@
 
 `classify` streams: it reads a line, analyses it in small batches and writes it out, so memory stays
 constant over millions of lines. Input lines are plain text, or JSON objects with a `text` field (and
-optional `lang`, and `id` which is copied to the output). Every input line gives exactly one output line,
-blank or broken lines included, so outputs can be pasted next to inputs.
+optional `lang`, `id` which is copied to the output, `created_at` which applies the campaigns' dates, and `urls`,
+the post's full links). Every input line gives exactly one output line, blank or broken lines included, so
+outputs can be pasted next to inputs. Each has `campaigns` (config.yaml's, docs/campaigns.md) and `place` (from
+the text alone, docs/places.md; null when the text names no place).
 
 The command functions are thin wrappers: the work is done by `classify_stream`, `evaluate_file` and
 `train_from_examples`, which take settings and paths as arguments (tests call them directly).
