@@ -387,7 +387,7 @@ def region_map(s: RegionSection) -> Chart | None:
     cmap, norm = colormaps["YlOrRd"], Normalize(0, 100)
     shown = [d for d in s.departments if d.lat is not None and d.lon is not None]
     largest = max((d.posts for d in shown), default=0)
-    fig = _figure(width=9.0, height=8.6)
+    fig = _figure(width=7.6, height=8.4)
     ax = fig.add_subplot()
     lon0, lon1, lat0, lat1 = MAINLAND
     ax.set_xlim(lon0, lon1)

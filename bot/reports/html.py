@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, LEVEL_ES, PLATFORM_ES
+from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, LEVEL_ES, PLATFORM_ES, SENTIMENT_ES
 from bot.reports.charts import Chart
 from bot.reports.model import (
     DUE_SOON_BUSINESS_DAYS,
@@ -33,7 +33,9 @@ from bot.reports.model import (
 )
 from bot.reports.model.campaign_tables import campaign_dates, overview_table
 from bot.reports.model.campaigns import CampaignFigures, CampaignReport, CampaignSection
-from bot.reports.model.regions import ATTRIBUTION, RegionSection, evidence_totals
+from bot.reports.model.regions import ATTRIBUTION, RegionSection, evidence_totals, region_overview, topic_view
+from bot.reports.model.report import AUDIENCE_ORDER
+from domain import CATEGORIES, SENTIMENTS
 
 log = structlog.get_logger("vigia.reports")
 
@@ -279,7 +281,8 @@ def campaign_text(f: CampaignFigures, period_word: str = "esta semana") -> str:
     audience = f.audience()
     seen = [f"{es_int(a.total)} {AUDIENCE_MEASURE_ES.get(m, m).lower()} en {PLATFORM_ES.get(p, p)}"
             + (f" ({es_pct(a.interaction_rate, 2)} de interacción)" if a.interaction_rate is not None else "")
-            for (p, m), a in sorted(audience.items(), key=lambda kv: kv[0])]
+            for (p, m), a in sorted(audience.items(), key=lambda kv: (AUDIENCE_ORDER.index(kv[0])
+                                                                      if kv[0] in AUDIENCE_ORDER else 99, kv[0]))]
     if seen:
         text += " Audiencia: " + "; ".join(seen) + "."
     if f.engagement_per_follower is not None:
@@ -445,6 +448,8 @@ def render_html(r: WeeklyReport, charts: dict[str, Chart], tables: list[Table], 
         "due_soon_days": DUE_SOON_BUSINESS_DAYS, "segment_sections": segment_sections(r),
         "segment_text": segment_text, "audience_es": AUDIENCE_MEASURE_ES,
         "region_text": region_text, "region_attribution": ATTRIBUTION,
+        "region_overview": region_overview(r.regions) if r.regions is not None else None,
+        "region_topics": topic_view(r.regions, short=True) if r.regions is not None else None,
     }
     return _environment().get_template("report.html.j2").render(**context)
 
@@ -472,6 +477,29 @@ def campaign_notices(r: CampaignReport) -> list[str]:
     return out
 
 
+def campaign_key_figures(f: CampaignFigures) -> list[tuple[str, str]]:
+    """The campaign report's indicators, one per line (label, formatted value): what a director reads first."""
+    rows = [("Publicaciones propias", es_int(f.own_posts))]
+    rows += [(f"  en {PLATFORM_ES.get(p, p)}", es_int(n)) for p, n in sorted(f.own_posts_by_platform().items())]
+    rows += [("Respuestas del Ministerio con la campaña", es_int(f.own_replies)),
+             ("Interacciones registradas", es_int(f.interactions)),
+             ("Interacciones por publicación propia", es_num(f.interactions_per_post))]
+    audience = f.audience()
+    for key in [k for k in AUDIENCE_ORDER if k in audience] + sorted(set(audience) - set(AUDIENCE_ORDER)):
+        a, (p, m) = audience[key], key
+        measure, where = AUDIENCE_MEASURE_ES.get(m, m), PLATFORM_ES.get(p, p)
+        rows += [(f"{measure} en {where}", es_int(a.total)),
+                 (f"Tasa de interacción sobre {measure.lower()} en {where}", es_pct(a.interaction_rate, 2))]
+    rows += [("Seguidores de las cuentas que publicaron", es_int(f.followers_of_posting_accounts)),
+             ("Tasa de interacción por seguidor", es_pct(f.engagement_per_follower, 2)),
+             ("Menciones ciudadanas", es_int(f.mentions)), ("Ciudadanos únicos", es_int(f.citizens))]
+    if f.analysed:
+        rows += [(f"Tono {SENTIMENT_ES[s].lower()}", es_pct(f.sentiment_share(s))) for s in SENTIMENTS]
+    cats = f.categories()
+    rows += [(f"PQRSD: {CATEGORY_ES[c]}", es_int(cats[c])) for c in CATEGORIES if cats.get(c)]
+    return rows
+
+
 def render_campaign_html(r: CampaignReport, charts: dict[str, Chart], tables: list[Table], *,
                          generated_at: datetime) -> str:
     """`report --campaign`: the campaign's figures over its period (autoescaped like the weekly report)."""
@@ -481,7 +509,7 @@ def render_campaign_html(r: CampaignReport, charts: dict[str, Chart], tables: li
     f = r.figures
     context = {
         "r": r, "f": f, "tz": tz, "charts": charts, "images": images, "tables": {t.key: t for t in tables},
-        "overview": overview_table([f]), "summary": campaign_text(f, "en el periodo"),
+        "key_figures": campaign_key_figures(f), "summary": campaign_text(f, "en el periodo"),
         "notices": campaign_notices(r), "period_text": period_text(r.period), "dates": campaign_dates(f),
         "generated_date": long_day(generated_at.astimezone(tz).date()), "as_of": es_datetime(r.as_of, tz),
         "es_datetime": es_datetime, "platform_es": PLATFORM_ES, "audience_es": AUDIENCE_MEASURE_ES,

@@ -189,7 +189,8 @@ def test_the_html_section_has_the_map_and_the_attribution(engine):
     assert "De las 9 publicaciones ciudadanas de la semana, 7 (77,8 %) se ubicaron en un departamento" in section
     assert "2 quedan sin ubicación" in section
     assert "Chocó (4, 57,1 %), Antioquia (2, 28,6 %) y Bogotá D.C. (1, 14,3 %)" in section
-    assert 'id="tabla-regiones"' in section and 'id="tabla-regiones_temas"' in section
+    assert 'id="tabla-regiones_resumen"' in section and 'id="tabla-regiones_temas"' in section
+    assert ">geolocalización 1, texto 2, perfil del autor 1</td>" in section  # in the order of trust
     assert "regiones-vacio" not in section
     assert "Regiones: 7 publicaciones ciudadanas (77,8 %) se ubicaron en un departamento; más publicaciones en " \
            "Chocó (4), Antioquia (2) y Bogotá D.C. (1)." in html  # the headline

@@ -134,6 +134,42 @@ def _category(code: str | None) -> str:
     return CATEGORY_ES.get(code, code) if code else ""
 
 
+def region_overview(s: RegionSection) -> Table:
+    """The HTML's table of departments (`regiones.csv` has every column): placed posts, share, tone, main PQRSD
+    category and topic, and the evidence that placed them."""
+    rows: list[list[object]] = [[d.name, d.posts, d.share, d.negative_share, _category(d.main_category),
+                                 topic_name(d.main_topic) if d.main_topic else "", d.evidence_text()]
+                                for d in s.departments]
+    if s.now.citizen_posts:
+        rows.append(["Sin ubicación", s.unplaced, None, None, "", "", ""])
+    return Table("regiones_resumen", "Publicaciones ciudadanas por departamento",
+                 [Column("Departamento"), Column("Publicaciones ubicadas", "n"), Column("Participación", "pct"),
+                  Column("Tono negativo", "pct"), Column("Categoría PQRSD principal"), Column("Tema principal"),
+                  Column("Ubicadas por")], rows,
+                 "Participación sobre las publicaciones ubicadas; tono negativo sobre las analizadas del "
+                 "departamento; categoría principal sin contar «Otro». «Sin ubicación»: publicaciones sin "
+                 "evidencia de un lugar de Colombia (o aún sin analizar), que no se reparten entre departamentos. "
+                 "Todas las columnas (semana anterior, quejas y reclamos, municipios) en regiones.csv.")
+
+
+def topic_view(s: RegionSection, *, short: bool = False) -> Table:
+    """Department x topic: the placed posts of each of the top topics that are negative or a queja/reclamo (each
+    post once), for the departments with any. `short`: topic names alone as headers (the HTML, whose title
+    says what the cells count); the CSV's headers say it in each column."""
+    suffix = "" if short else ": negativas o quejas/reclamos"
+    header = [Column("Departamento"), Column("Publicaciones ubicadas", "n")]
+    header += [Column(f"{topic_name(t)}{suffix}", "n") for t in s.topics]
+    rows = []
+    for d in s.departments:
+        cells = [d.now.topics[t].unhappy if t in d.now.topics else 0 for t in s.topics]
+        if any(cells):
+            rows.append([d.name, d.posts, *cells])
+    return Table(
+        "regiones_temas", "Publicaciones negativas o con queja o reclamo, por departamento y tema", header, rows,
+        "Publicaciones ubicadas de cada tema que son negativas o una queja o un reclamo (cada publicación una vez), "
+        f"para los {len(s.topics)} temas con más publicaciones ubicadas; solo departamentos con alguna.")
+
+
 def region_tables(s: RegionSection) -> list[Table]:
     """`regiones` (one row per department, then the unplaced posts), `regiones_temas` (department x topic) and
     `regiones_pqrsd` (each department's PQRSD mix, CSV only)."""
@@ -162,17 +198,7 @@ def region_tables(s: RegionSection) -> list[Table]:
         "queda «Sin ubicación» y no se reparte entre departamentos. Participación sobre las publicaciones "
         "ubicadas; tono negativo sobre las analizadas del departamento; categoría principal sin contar «Otro». "
         + ATTRIBUTION)
-    header = [Column("Departamento"), Column("Publicaciones ubicadas", "n")]
-    header += [Column(f"{topic_name(t)}: negativas o quejas/reclamos", "n") for t in s.topics]
-    matrix = []
-    for d in s.departments:
-        cells = [d.now.topics[t].unhappy if t in d.now.topics else 0 for t in s.topics]
-        if any(cells):
-            matrix.append([d.name, d.posts, *cells])
-    topics = Table(
-        "regiones_temas", "Quejas y tono negativo por departamento y tema", header, matrix,
-        "Publicaciones ubicadas de cada tema que son negativas o una queja o un reclamo (cada publicación una vez), "
-        f"para los {len(s.topics)} temas con más publicaciones ubicadas; solo departamentos con alguna.")
+    topics = topic_view(s)
     rows = [[d.code, d.name, CATEGORY_ES.get(c, c), d.now.categories[c], ratio(d.now.categories[c], d.analysed)]
             for d in s.departments for c in CATEGORIES if d.now.categories.get(c)]
     mix = Table("regiones_pqrsd", "Clasificación PQRSD por departamento",
