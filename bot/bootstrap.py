@@ -24,6 +24,7 @@ from bot.campaign_matching import sync_config_campaigns
 from bot.clock import Clock, ReplayClock, system_clock
 from bot.config import Config, ConfigError, Secrets, database_url
 from bot.messagebus import MessageBus
+from bot.metrics import Metrics, instrument_connector, platform_of
 from bot.services import Services
 from bot.slack.channels import DatabaseChannelDirectory
 from connectors.base import Connector
@@ -177,6 +178,7 @@ def bootstrap(
     sinks: Mapping[str, AlertSink] | None = None,
     wall_clock: Clock | None = None,
     resegment_on_start: bool = True,
+    metrics: Metrics | None = None,
 ) -> MessageBus:
     """Wire the bus. Tests pass fakes for the boundaries (connectors, sinks, clock); the rest is real."""
     secrets = secrets or Secrets.from_env()
@@ -188,6 +190,9 @@ def bootstrap(
     if analyzer is None:
         analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir,
                                        config.campaign_list())
+    metrics = metrics or Metrics()
+    for stream, connector in connectors.items():  # API requests and errors counted on their own HTTP sessions
+        instrument_connector(connector, platform_of(stream), metrics)
     accounts = [(p, h) for p in ("x", "facebook", "instagram") for h in getattr(config.accounts, p)]
     services = Services(
         config=config,
@@ -199,6 +204,7 @@ def bootstrap(
         sinks=dict(sinks) if sinks is not None else default_sinks(config, secrets, engine),
         spike_keys=configured_keys(accounts, [t.name for t in config.topics]),
         wall_clock=wall_clock or system_clock,
+        metrics=metrics,
     )
     sync_config_campaigns(services)  # config.yaml's campaigns into the table; the matcher reads the table
     if resegment_on_start:

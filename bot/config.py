@@ -168,6 +168,31 @@ class WebSettings(_Strict):
     cookie_secure: bool = False  # set true behind HTTPS (the default serves plain HTTP on loopback)
     login_max_attempts: int = Field(default=5, ge=1, le=100)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+class HealthSettings(_Strict):
+    """When `main.py status`, `/healthz` and the health gauges of `/metrics` call things degraded or down
+    (docs/deploy.md, "Health"). A stream is late when its last successful poll is older than a multiple of its
+    own `poll_interval_seconds`."""
+
+    stream_degraded_intervals: float = Field(default=3, ge=1, le=1000)  # late: degraded
+    stream_down_intervals: float = Field(default=10, ge=1, le=10_000)  # very late: down
+    leader_heartbeat_down_seconds: int = Field(default=30, ge=5, le=3600)  # no leader heartbeat for this: down
+    min_standbys: int = Field(default=0, ge=0, le=10)  # fewer live standbys than this: degraded
+    outbox_degraded_seconds: int = Field(default=300, ge=10, le=7 * 86_400)  # oldest undelivered alert this old
+    outbox_down_seconds: int = Field(default=3600, ge=10, le=30 * 86_400)
+    outbox_backlog_degraded: int = Field(default=100, ge=1, le=1_000_000)  # this many undelivered rows
+    report_max_age_days: int = Field(default=8, ge=1, le=366)  # last weekly report built longer ago: degraded
+    run_metrics_port: int | None = Field(default=None, ge=1, le=65535)  # `run` serves its counters here when set
+    run_metrics_host: str = "127.0.0.1"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HealthSettings:
+        if self.stream_down_intervals <= self.stream_degraded_intervals:
+            raise ValueError(f"stream_down_intervals: {self.stream_down_intervals:g} must be greater than "
+                             f"stream_degraded_intervals ({self.stream_degraded_intervals:g}); e.g. 3 and 10")
+        if self.outbox_down_seconds <= self.outbox_degraded_seconds:
+            raise ValueError(f"outbox_down_seconds: {self.outbox_down_seconds} must be greater than "
+                             f"outbox_degraded_seconds ({self.outbox_degraded_seconds}); e.g. 300 and 3600")
+        return self
 
 
 class AudienceSettings(_Strict):
@@ -408,6 +433,7 @@ class Config(_Strict):
     report: ReportSettings = ReportSettings()
     segments: SegmentsSettings = Field(default_factory=_default_segments)
     web: WebSettings = WebSettings()
+    health: HealthSettings = HealthSettings()
     paths: Paths = Paths()
     logging: LoggingSettings = LoggingSettings()
 
@@ -481,6 +507,7 @@ class Secrets(BaseModel):
     meta_app_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
+    metrics_token: SecretStr | None = None  # VIGIA_METRICS_TOKEN: bearer token of /metrics (Prometheus)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
@@ -496,6 +523,7 @@ class Secrets(BaseModel):
             meta_app_secret=get("META_APP_SECRET"),
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_webhook_url=get("SLACK_WEBHOOK_URL"),
+            metrics_token=get("VIGIA_METRICS_TOKEN"),
         )
 
 
@@ -523,7 +551,8 @@ def resolve_config_path(path: str | Path | None, env: Mapping[str, str] | None =
     return DEFAULT_CONFIG_PATH
 
 
-_SECRET_KEYS = {"token", "bearer_token", "access_token", "app_secret", "webhook_url", "password", "secret"}
+_SECRET_KEYS = {"token", "bearer_token", "access_token", "app_secret", "webhook_url", "password", "secret",
+                "metrics_token"}
 # Values that are secrets whatever key holds them (a token pasted as `alerts.channel`, a webhook URL as a
 # base URL): Slack tokens and webhooks, X app bearer tokens, Meta access tokens, passwords inside URLs.
 _SECRET_VALUES = (
@@ -545,8 +574,8 @@ def parse_config(data: Any, source: str = "config.yaml") -> Config:
     if secret_paths:
         raise ConfigError(
             f"{source}: {', '.join(secret_paths)}: secrets are never read from the config file; "
-            "remove them and set X_BEARER_TOKEN, META_ACCESS_TOKEN, META_APP_SECRET, SLACK_BOT_TOKEN or "
-            "SLACK_WEBHOOK_URL in the environment instead"
+            "remove them and set X_BEARER_TOKEN, META_ACCESS_TOKEN, META_APP_SECRET, SLACK_BOT_TOKEN, "
+            "SLACK_WEBHOOK_URL or VIGIA_METRICS_TOKEN in the environment instead"
         )
     secret_values = _find_secret_values(data)
     if secret_values:

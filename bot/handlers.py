@@ -24,6 +24,7 @@ from bot.alerts.problems import problem_failed, problems_recovered
 from bot.alerts.spike_keys import bucket_start, keys_for
 from bot.campaign_matching import post_contexts, refresh_matcher
 from bot.detector_cache import CachedDetector
+from bot.metrics import platform_of
 from connectors.base import ConnectorError, causes_of
 from domain import Alert
 from storage.reach import ReachRule, refresh_reach
@@ -106,6 +107,10 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     finally:
         poll.close()
     failed = any(isinstance(e, events.ConnectorFailed) for e in out)
+    if not failed and not svc.stop.is_set():  # the stream is current: what `main.py status` calls its last poll
+        with svc.uow() as uow:
+            uow.cursors.touch(cmd.stream)
+            uow.commit()
     if proven is None:  # a connector that does not report (sample replay): a clean poll is its own proof
         proven = frozenset() if failed else frozenset({f"connector:{cmd.stream}"})
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
@@ -133,6 +138,7 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
     if not post_ids:
         return []
     bucket = timedelta(minutes=svc.config.spikes.bucket_minutes)
+    started = time.perf_counter()
     with svc.uow() as uow:
         assert uow.session is not None
         refresh_matcher(svc, uow.session)  # an admin's campaign edit reaches the next batch
@@ -152,6 +158,8 @@ def analyze_ids(post_ids: Sequence[int], svc: Services) -> list[events.Event]:
         # Same transaction: an analysed citizen post is in the inbox (state "new") with its urgency keys.
         ReviewRepository(uow.session, svc.clock, ReachRule.of(svc.segmenter)).sync_rows(sorted(inserted))
         uow.commit()
+    svc.metrics.analysis_seconds.observe(time.perf_counter() - started)
+    svc.metrics.posts_analysed.inc(len(inserted))
     return [events.PostsAnalyzed(tuple(sorted(inserted)))] if inserted else []
 
 
@@ -252,6 +260,7 @@ def _run_buckets(uow: UnitOfWork, svc: Services, cmd: events.EvaluateSpikes, hea
             if next_bucket[key] > moment:
                 continue
             verdict = detectors[key].detector.update(moment, counts[key].get(moment, 0))
+            svc.metrics.detector_evaluations.inc()
             previous = levels[key]
             level = verdict.level if verdict.in_spike else "none"
             if verdict.in_spike and previous != "none":
@@ -291,6 +300,33 @@ def notify_outbox(event: events.AlertRaised, svc: Services) -> list[events.Event
     return [events.FlushOutbox(svc.clock())]  # type: ignore[list-item]
 
 
+# --- process metrics (bot/metrics.py): counted from the events where the work is reported -------------------
+
+
+def count_poll(event: events.PollCompleted, svc: Services) -> None:
+    outcome = "paused" if event.paused_by is not None else "failed" if event.failed else "ok"
+    svc.metrics.polls.labels(event.stream, outcome).inc()
+    if event.paused_by is not None and event.paused_by.startswith("rate_limit:"):
+        svc.metrics.rate_limit_waits.labels(platform_of(event.stream)).inc()
+
+
+def count_collected(event: events.PostsCollected, svc: Services) -> None:
+    svc.metrics.posts_stored.labels(event.stream).inc(len(event.new_post_ids))
+    svc.metrics.posts_updated.labels(event.stream).inc(event.updated)
+    svc.metrics.payloads_rejected.labels(event.stream).inc(event.rejected)
+
+
+def count_failure(event: events.ConnectorFailed, svc: Services) -> None:
+    kind = (event.problem or "connector").split(":", 1)[0]
+    svc.metrics.connector_failures.labels(platform_of(event.stream), kind).inc()
+    if kind == "rate_limit":
+        svc.metrics.rate_limit_waits.labels(platform_of(event.stream)).inc()
+
+
+def count_alert(event: events.AlertRaised, svc: Services) -> None:
+    svc.metrics.alerts_queued.labels(event.kind).inc()
+
+
 def log_spike(event: events.SpikeDetected, svc: Services) -> None:
     log.info("spike level changed", key=event.key, level=event.level, previous=event.previous_level,
              value=event.value, expected=round(event.expected, 2), bucket=event.bucket_start.isoformat())
@@ -304,12 +340,12 @@ def build_weekly_report(cmd: events.BuildWeeklyReport, svc: Services) -> list[ev
 
 
 EVENT_HANDLERS: dict[type[events.Event], list[Any]] = {
-    events.PostsCollected: [analyze_collected],
+    events.PostsCollected: [count_collected, analyze_collected],
     events.PostsAnalyzed: [],
-    events.PollCompleted: [problems_recovered],
-    events.ConnectorFailed: [problem_failed],
+    events.PollCompleted: [problems_recovered, count_poll],
+    events.ConnectorFailed: [count_failure, problem_failed],
     events.SpikeDetected: [log_spike],
-    events.AlertRaised: [notify_outbox],
+    events.AlertRaised: [count_alert, notify_outbox],
 }
 
 COMMAND_HANDLERS: dict[type[events.Command], Any] = {

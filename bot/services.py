@@ -23,6 +23,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Config, Secrets
 from bot.config import segmenter as build_segmenter
 from bot.detector_cache import DetectorCache
+from bot.metrics import Metrics
 from connectors.base import Connector
 from storage.unit_of_work import UnitOfWork
 
@@ -57,6 +58,8 @@ class Services:
     segmenter: Segmenter = None  # type: ignore[assignment]
     # CampaignRepository.revision() of the campaigns the analyzer matches (bot/campaign_matching.refresh_matcher)
     campaigns_revision: str | None = None
+    # this process's Prometheus counters (bot/metrics.py); bootstrap passes the one the process exposes
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         if self.segmenter is None:

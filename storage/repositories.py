@@ -360,6 +360,13 @@ class CursorRepository:
         )
         self.session.execute(stmt)
 
+    def touch(self, stream: str) -> None:
+        """A clean poll happened now: `updated_at` moves, the bookmark stays (`main.py status` reads the time as
+        the stream's last successful poll). A stream never saved gets an empty bookmark (= none)."""
+        now = utc_now()
+        stmt = dialect_insert(self.session, CursorRow).values(stream=stream, value=None, updated_at=now)
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["stream"], set_={"updated_at": now}))
+
     def all(self) -> list[Cursor]:
         rows = self.session.scalars(select(CursorRow).order_by(CursorRow.stream))
         return [Cursor(r.stream, r.value, r.updated_at) for r in rows]

@@ -53,13 +53,14 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.bootstrap",),                     # composition root
     ("bot.handlers", "bot.scheduler"),      # what happens on each event; when commands are put on the bus
     ("bot.reports", "bot.web"),             # weekly report; inbox web app (independent of each other)
+    ("bot.health",),                        # status/healthz/metrics verdict read from the database
     ("bot.alerts", "bot.campaign_matching"),  # spike keys, incidents, problems, outbox delivery, Slack sink;
     # campaigns from config/admins to the matcher and re-matching of stored posts
     ("bot.services",),                      # the Services handlers get
     ("bot.alerts.sinks",),                  # AlertSink protocol and the console/file sinks
     ("bot.messagebus", "bot.slack"),        # the bus; the Slack client and channel directory
     ("bot.events", "bot.clock", "bot.config", "bot.detector_cache", "bot.labels", "bot.leader",
-     "bot.logging_setup", "bot.spreadsheet"),  # foundations
+     "bot.logging_setup", "bot.metrics", "bot.spreadsheet"),  # foundations
 )
 
 

@@ -168,6 +168,7 @@ def _failed(uow: UnitOfWork, svc: Services, row: AlertRow, exc: Exception) -> No
     uow.lanes.failed(row.sink, row.channel, error, now, now + timedelta(seconds=delay))
     uow.alerts.mark_failed(row.id, error, now + timedelta(seconds=delay))
     uow.commit()
+    svc.metrics.alerts_failed.labels(row.sink).inc()
     log.warning("alert delivery failed; lane waits", sink=row.sink, channel=row.channel, key=row.key,
                 retry_in_s=round(delay, 1), error=error[:300])
 
@@ -176,6 +177,7 @@ def _delivered(uow: UnitOfWork, svc: Services, row: AlertRow, remote: str | None
     uow.alerts.mark_sent(row.id, svc.wall_clock(), remote)
     uow.lanes.recovered(row.sink, row.channel)
     uow.commit()
+    svc.metrics.alerts_delivered.labels(row.sink).inc()
     log.info(how, sink=row.sink, channel=row.channel, key=row.key, remote=remote)
 
 

@@ -27,12 +27,15 @@ from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import Config
+from bot.config import Config, Secrets
+from bot.health import HealthCollector, Liveness
+from bot.metrics import Metrics
 from bot.web import (
     auth,
     routes_admin,
     routes_authors,
     routes_campaigns,
+    routes_health,
     routes_inbox,
     routes_pages,
     routes_posts,
@@ -128,10 +131,12 @@ def _server_error_page(request: Request) -> Response:
 
 def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = None,
                clock: Callable[[], datetime] | None = None, tune: bool = True,
-               webhook_secrets: WebhookSecrets | None = None) -> FastAPI:
+               webhook_secrets: WebhookSecrets | None = None, metrics: Metrics | None = None,
+               metrics_token: str | None = None) -> FastAPI:
     """The web app over `engine` (already migrated). Tests pass cheap `passwords` and a fixed `clock`;
     `tune` applies the PostgreSQL planner settings of `bot.web.dbtuning` to the engine's connections;
-    `webhook_secrets` (default: from the environment) guard Meta's webhook."""
+    `webhook_secrets` (default: from the environment) guard Meta's webhook; `metrics` is the registry `/metrics`
+    serves (default: a new one for this app), `metrics_token` its bearer token (default: VIGIA_METRICS_TOKEN)."""
     if tune:
         tune_for_inbox(engine)
     app = FastAPI(title="Vigía — bandeja", docs_url=None, redoc_url=None, openapi_url=None)
@@ -145,9 +150,15 @@ def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = 
         clock=clock or system_now,
     )
     app.state.meta_webhook = webhook_secrets or WebhookSecrets.from_env()
+    metrics = metrics or Metrics()
+    metrics.registry.register(HealthCollector(config, engine, engine.url.render_as_string(hide_password=True)))
+    if metrics_token is None:
+        secret = Secrets.from_env().metrics_token
+        metrics_token = secret.get_secret_value() if secret else None
+    app.state.health = routes_health.HealthEndpoints(metrics, metrics_token, Liveness(engine))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, routes_inbox, routes_posts, routes_authors, routes_pages, routes_admin, routes_campaigns,
-                   routes_webhooks):
+                   routes_webhooks, routes_health):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(ServerErrors)
