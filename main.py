@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     web.register(sub)
     authors.register(sub)
+    retention.register(sub)
     status.register(sub)
     return parser
 

@@ -7,6 +7,7 @@ the file, never logged and never stored.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -168,6 +169,47 @@ class WebSettings(_Strict):
     cookie_secure: bool = False  # set true behind HTTPS (the default serves plain HTTP on loopback)
     login_max_attempts: int = Field(default=5, ge=1, le=100)
     login_lock_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Addresses of the reverse proxies in front of the app: only a request arriving from one of them has its
+    # X-Forwarded-For read for the client's address (the audit trail, the login throttle); empty: never read.
+    trusted_proxies: list[str] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network; write e.g. 127.0.0.1 or "
+                                 "10.0.0.0/24 (the reverse proxy's address as the app sees it)") from None
+        return [item.strip() for item in value]
+
+
+class RetentionSettings(_Strict):
+    """How long citizens' personal data is kept (docs/data-protection.md, Ley 1581 de 2012). Past each term the
+    daily job (leader only) or `main.py retention --apply` anonymises or deletes it; counts and indicators stay."""
+
+    enabled: bool = True  # false: the daily job does nothing (`main.py retention` still works)
+    post_text_months: int = Field(default=24, ge=1, le=240)  # citizen post text, raw payload, link, handle
+    author_profile_months: int = Field(default=24, ge=1, le=240)  # profile of an author not seen this long
+    notes_months: int = Field(default=24, ge=1, le=240)  # community managers' notes on posts
+    audit_months: int = Field(default=24, ge=1, le=240)  # web audit trail (logins, role changes, exports)
+    rejected_payload_days: int = Field(default=30, ge=1, le=3650)  # payloads a connector could not read
+    batch_size: int = Field(default=500, ge=1, le=100_000)  # rows per transaction
+    run_at: str = "03:30"  # local time of the daily job (HH:MM, config timezone)
+
+    @field_validator("run_at")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        try:
+            hour, minute = (int(p) for p in value.split(":"))
+            if not (0 <= hour < 24 and 0 <= minute < 60):
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"{value!r} is not a time of day; write HH:MM, e.g. 03:30") from None
+        return value
+
+
 class HealthSettings(_Strict):
     """When `main.py status`, `/healthz` and the health gauges of `/metrics` call things degraded or down
     (docs/deploy.md, "Health"). A stream is late when its last successful poll is older than a multiple of its
@@ -434,6 +476,7 @@ class Config(_Strict):
     segments: SegmentsSettings = Field(default_factory=_default_segments)
     web: WebSettings = WebSettings()
     health: HealthSettings = HealthSettings()
+    retention: RetentionSettings = RetentionSettings()
     paths: Paths = Paths()
     logging: LoggingSettings = LoggingSettings()
 
@@ -508,6 +551,9 @@ class Secrets(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_webhook_url: SecretStr | None = None
     metrics_token: SecretStr | None = None  # VIGIA_METRICS_TOKEN: bearer token of /metrics (Prometheus)
+    # VIGIA_PSEUDONYM_KEY: the HMAC key of anonymised authors' pseudonyms and forget records' hashes (at least
+    # 32 characters; docs/data-protection.md). Without it nothing can be anonymised.
+    pseudonym_key: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Secrets:
@@ -524,6 +570,7 @@ class Secrets(BaseModel):
             slack_bot_token=get("SLACK_BOT_TOKEN"),
             slack_webhook_url=get("SLACK_WEBHOOK_URL"),
             metrics_token=get("VIGIA_METRICS_TOKEN"),
+            pseudonym_key=get("VIGIA_PSEUDONYM_KEY"),
         )
 
 

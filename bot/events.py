@@ -51,6 +51,13 @@ class BuildWeeklyReport(Command):
     force: bool = False
 
 
+@dataclass(frozen=True)
+class ApplyRetention(Command):
+    """Anonymise or delete the personal data past its term (config `retention`, docs/data-protection.md)."""
+
+    now: datetime
+
+
 # --- events -------------------------------------------------------------------------------------------
 
 

@@ -63,6 +63,7 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
         return [events.PollCompleted(cmd.stream, 0, 0, 0, 0, 0.0, paused_by=paused[0], paused_until=paused[1])]
     cursor = current.value if current else None
     proven: frozenset[str] | None = None
+    svc.fence.guard()  # a deposed leader asks the platform nothing
     poll = connector.poll(cmd.stream, cursor)
     try:
         while True:
@@ -84,6 +85,7 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
                 if batch.snapshots:
                     uow.authors.save_snapshots(batch.snapshots, svc.config.timezone)
                 uow.cursors.save(cmd.stream, batch.cursor)
+                svc.fence.guard(uow.session)  # posts and bookmark commit only under the current leader epoch
                 uow.commit()
             pages += 1
             new += len(result.new_ids)
@@ -233,6 +235,7 @@ def _evaluate_spikes(cmd: events.EvaluateSpikes, svc: Services) -> list[events.E
         start = min(next_bucket.values())
         try:
             out = _run_buckets(uow, svc, cmd, heads, detectors, next_bucket, start, closed_until)
+            svc.fence.guard(uow.session)  # alerts are queued only under the current leader epoch
             uow.commit()
         except BaseException:
             svc.detectors.forget(detectors)  # their memory may be ahead of what the database kept
@@ -335,7 +338,25 @@ def log_spike(event: events.SpikeDetected, svc: Services) -> None:
 def build_weekly_report(cmd: events.BuildWeeklyReport, svc: Services) -> list[events.Event]:
     from bot.reports.weekly import write_weekly_summary
 
+    svc.fence.guard()
     write_weekly_summary(svc, cmd.week, force=cmd.force)
+    return []
+
+
+def apply_retention(cmd: events.ApplyRetention, svc: Services) -> list[events.Event]:
+    """The daily retention job: leader only; each batch checks the fencing token before it commits."""
+    from bot.retention import PseudonymKeyMissing, apply_retention, pseudonyms_from
+
+    if not svc.config.retention.enabled:
+        return []
+    try:
+        pseudonyms = pseudonyms_from(svc.secrets)
+    except PseudonymKeyMissing as exc:
+        log.error("retention skipped", reason=str(exc))
+        return []
+    svc.fence.guard()
+    apply_retention(svc.engine, svc.config.retention, pseudonyms, cmd.now, requested_by="scheduler",
+                    stop=svc.stop, guard=svc.fence.guard)
     return []
 
 
@@ -354,4 +375,5 @@ COMMAND_HANDLERS: dict[type[events.Command], Any] = {
     events.EvaluateSpikes: evaluate_spikes,
     events.FlushOutbox: flush_outbox,
     events.BuildWeeklyReport: build_weekly_report,
+    events.ApplyRetention: apply_retention,
 }

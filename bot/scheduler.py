@@ -26,6 +26,7 @@ from bot.alerts.sinks import OutgoingAlert
 from bot.messagebus import MessageBus
 from bot.reports.weekly import previous_week_label
 from connectors.base import Connector
+from storage.run_nodes import StaleLeader
 
 log = structlog.get_logger("vigia.scheduler")
 
@@ -89,6 +90,9 @@ def _safe(bus: MessageBus, make: Callable[[], events.Command], name: str,
             return
         try:
             bus.handle(make())
+        except StaleLeader as exc:  # hot standby: this process was deposed; its write rolled back
+            log.warning("job stopped: no longer the leader", job=name, error=str(exc)[:300])
+            return
         except OperationalError as exc:
             log.error("database unreachable", job=name, error=str(exc.orig)[:300])
             if watch is not None:
@@ -135,6 +139,10 @@ def build_scheduler(bus: MessageBus) -> BackgroundScheduler:
         CronTrigger(day_of_week=cfg.report.weekday, hour=hour, minute=minute, timezone=cfg.tz),
         id="weekly-report", misfire_grace_time=int(timedelta(hours=6).total_seconds()),
     )
+    r_hour, r_minute = (int(p) for p in cfg.retention.run_at.split(":"))
+    scheduler.add_job(_safe(bus, lambda: events.ApplyRetention(svc.clock()), "retention", watch),
+                      CronTrigger(hour=r_hour, minute=r_minute, timezone=cfg.tz), id="retention",
+                      misfire_grace_time=int(timedelta(hours=12).total_seconds()))
     return scheduler
 
 

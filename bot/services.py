@@ -23,6 +23,7 @@ from bot.clock import Clock, system_clock
 from bot.config import Config, Secrets
 from bot.config import segmenter as build_segmenter
 from bot.detector_cache import DetectorCache
+from bot.leader import Leadership
 from bot.metrics import Metrics
 from connectors.base import Connector
 from storage.unit_of_work import UnitOfWork
@@ -60,6 +61,9 @@ class Services:
     campaigns_revision: str | None = None
     # this process's Prometheus counters (bot/metrics.py); bootstrap passes the one the process exposes
     metrics: Metrics = field(default_factory=Metrics)
+    # hot standby (bot/leader.py): whether this process may still act as leader; never refuses unless `run`
+    # leads under a PostgreSQL lock. Handlers call `fence.guard(session)` before the commits that matter.
+    fence: Leadership = field(default_factory=Leadership)
 
     def __post_init__(self) -> None:
         if self.segmenter is None:

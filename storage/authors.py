@@ -289,7 +289,7 @@ class AuthorRepository:
         only take the new version. A row once done no longer matches, so an interrupted run simply resumes.
         """
         stmt = (select(*_COLUMNS)
-                .where(AuthorRow.id > after_id,
+                .where(AuthorRow.id > after_id, AuthorRow.anonymized_at.is_(None),  # anonymised: segment frozen
                        or_(AuthorRow.segment_rules_version.is_(None), AuthorRow.segment_rules_version != rules_version))
                 .order_by(AuthorRow.id).limit(limit))
         rows = list(self.session.execute(stmt))
@@ -307,7 +307,8 @@ class AuthorRepository:
         """How many authors were placed by another rules version (what a resegment would do)."""
         return self.session.scalar(
             select(func.count()).select_from(AuthorRow)
-            .where(or_(AuthorRow.segment_rules_version.is_(None), AuthorRow.segment_rules_version != rules_version))
+            .where(AuthorRow.anonymized_at.is_(None),
+                   or_(AuthorRow.segment_rules_version.is_(None), AuthorRow.segment_rules_version != rules_version))
         ) or 0
 
     # --- reads --------------------------------------------------------------------------------------------

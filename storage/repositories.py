@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -169,7 +169,8 @@ class PostRepository:
                 values["geo"] = geo_to_json(post.geo)
             self.session.execute(
                 update(PostRow)
-                .where(PostRow.platform == str(post.platform), PostRow.external_id == post.external_id)
+                .where(PostRow.platform == str(post.platform), PostRow.external_id == post.external_id,
+                       PostRow.anonymized_at.is_(None))  # an anonymised post never gets its text back
                 .values(**values)
             )
         return UpsertResult(tuple(sorted(new_ids)), len(known))
@@ -192,7 +193,7 @@ class PostRepository:
         stmt = (
             select(PostRow.id)
             .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-            .where(AnalysisRow.post_id.is_(None))
+            .where(AnalysisRow.post_id.is_(None), PostRow.anonymized_at.is_(None))
             .order_by(PostRow.id)
             .limit(limit)
         )
@@ -200,8 +201,8 @@ class PostRepository:
 
     def ids_since(self, since: datetime, after_id: int = 0, limit: int = 1000) -> list[int]:
         stmt = (
-            select(PostRow.id)
-            .where(PostRow.created_at >= since, PostRow.id > after_id)
+            select(PostRow.id)  # anonymised posts keep the analysis made from their text (data-protection)
+            .where(PostRow.created_at >= since, PostRow.id > after_id, PostRow.anonymized_at.is_(None))
             .order_by(PostRow.id)
             .limit(limit)
         )
@@ -286,7 +287,9 @@ class AnalysisRepository:
             return []
         stmt = (select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign",
                                                    PostLabelRow.value.in_(list(campaign_ids)),
-                                                   PostLabelRow.post_id > after_id)
+                                                   PostLabelRow.post_id > after_id,
+                                                   ~exists().where(PostRow.id == PostLabelRow.post_id,
+                                                                   PostRow.anonymized_at.is_not(None)))
                 .group_by(PostLabelRow.post_id).order_by(PostLabelRow.post_id).limit(limit))
         return list(self.session.scalars(stmt))
 
@@ -294,7 +297,7 @@ class AnalysisRepository:
                              limit: int = 1000) -> list[int]:
         """Analysed posts published in [since, until) (until None: no end), by id, after `after_id`."""
         stmt = (select(PostRow.id).join(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-                .where(PostRow.created_at >= since, PostRow.id > after_id))
+                .where(PostRow.created_at >= since, PostRow.id > after_id, PostRow.anonymized_at.is_(None)))
         if until is not None:
             stmt = stmt.where(PostRow.created_at < until)
         return list(self.session.scalars(stmt.order_by(PostRow.id).limit(limit)))

@@ -54,6 +54,7 @@ BOT_LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.handlers", "bot.scheduler"),      # what happens on each event; when commands are put on the bus
     ("bot.reports", "bot.web"),             # weekly report; inbox web app (independent of each other)
     ("bot.health",),                        # status/healthz/metrics verdict read from the database
+    ("bot.retention",),                     # retention policy applied in batches (daily job, `retention`, `forget`)
     ("bot.alerts", "bot.campaign_matching"),  # spike keys, incidents, problems, outbox delivery, Slack sink;
     # campaigns from config/admins to the matcher and re-matching of stored posts
     ("bot.services",),                      # the Services handlers get

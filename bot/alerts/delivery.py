@@ -106,7 +106,8 @@ def _drain(svc: Services, sink: AlertSink, channel: str, deadline: float) -> int
         if lane.retry_at is not None and lane.retry_at > now:
             uow.commit()
             return 0
-        dead = lane.lease_owner if owner_is_dead(lane.lease_owner, owner) else None
+        dead = lane.lease_owner if owner_is_dead(lane.lease_owner, owner) or svc.fence.deposed(lane.lease_owner) \
+            else None
         if not uow.lanes.claim(sink.name, channel, owner, now, now + LEASE, dead):
             uow.commit()
             log.info("lane busy in another process", sink=sink.name, channel=channel, owner=lane.lease_owner)
@@ -114,6 +115,7 @@ def _drain(svc: Services, sink: AlertSink, channel: str, deadline: float) -> int
         if lane.failures and getattr(sink, "announces_backlog", False) and lane.down_since is not None \
                 and uow.lanes.backlog(sink.name, channel) > BACKLOG_NOTICE_OVER:
             uow.alerts.add(_backlog_notice(channel, lane.down_since), sink.name)
+        svc.fence.guard(uow.session)  # the lane is claimed only under the current leader epoch
         uow.commit()
     delivered = 0
     try:
@@ -207,6 +209,7 @@ def _deliver(uow: UnitOfWork, svc: Services, sink: AlertSink, row: AlertRow) -> 
     if not uow.lanes.claim(row.sink, row.channel, svc.delivery.owner, now, now + LEASE):
         return False  # the lease was lost (a very slow attempt): whoever holds it now carries on
     uow.alerts.mark_sending(row.id, now)
+    svc.fence.guard(uow.session)  # a deposed leader's send mark rolls back and nothing is sent
     uow.commit()  # marked before the attempt: a crash from here on is recovered by the check above
     try:
         remote = sink.send(alert)

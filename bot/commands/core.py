@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot import events
 from bot.bootstrap import bootstrap, build_engine
@@ -18,7 +19,7 @@ from bot.commands.common import load, setup_logging
 from bot.commands.demo import print_summary, run_demo
 from bot.commands.web import demo_hint
 from bot.config import Config
-from bot.leader import AlreadyRunning, leader_lock
+from bot.leader import SQLITE_NOTE, AlreadyRunning, Leadership, serve
 from bot.messagebus import MessageBus
 from bot.scheduler import run_forever
 from storage import db
@@ -27,16 +28,26 @@ log = structlog.get_logger("vigia.cli")
 
 
 STARTUP_RETRY_CAP_SECONDS = 300.0
+STARTUP_RACE_RETRIES = 3
 
 
 def bootstrap_when_reachable(config: Config, sleep: Callable[[float], None] = time.sleep) -> MessageBus:
     """`run` is a service: a database that is down at start-up is waited for (back-off up to 5 min)."""
     from bot.config import database_url, masked_url
 
-    attempt = 0
+    attempt = races = 0
     while True:
         try:
             return bootstrap(config)
+        except IntegrityError as exc:
+            # Hot standby: processes started together write the same start-up rows (config campaigns, ...);
+            # the loser of that race starts again and finds them written.
+            races += 1
+            if races > STARTUP_RACE_RETRIES:
+                raise
+            log.warning("start-up raced another process on the same rows; starting again", attempt=races,
+                        error=str(exc.orig or exc).strip().splitlines()[0][:200])
+            sleep(1.0)
         except OperationalError as exc:
             attempt += 1
             wait = min(STARTUP_RETRY_CAP_SECONDS, 5.0 * 2 ** (attempt - 1))
@@ -49,14 +60,33 @@ def bootstrap_when_reachable(config: Config, sleep: Callable[[float], None] = ti
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Lead, or wait as a hot standby (PostgreSQL) until the leader is gone; see bot/leader.py.
+
+    Exit codes: 0 stopped by SIGINT/SIGTERM; 2 SQLite database already used by another `run`; 3 this process
+    led and lost its lock (restart it: it comes back as a standby)."""
     config = load(args)
     setup_logging(config)
     bus = bootstrap_when_reachable(config)
+    svc = bus.services
+    stop = svc.stop
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("shutdown requested", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+
+    def lead(leadership: Leadership) -> int:
+        svc.fence = leadership
+        svc.delivery.owner += leadership.owner_tag()  # a successor takes this lease at once (epoch is older)
+        return run_forever(bus, install_signals=False)
+
     try:
-        with leader_lock(bus.services.engine):
-            return run_forever(bus)
+        return serve(svc.engine, stop, lead)
     except AlreadyRunning as exc:
-        print(f"error: {exc}; stop it first (one `run` per database)", file=sys.stderr)
+        hint = "" if SQLITE_NOTE in str(exc) else "; stop it first (one `run` per database)"
+        print(f"error: {exc}{hint}", file=sys.stderr)
         return 2
 
 

@@ -280,6 +280,7 @@ def _publish(svc: Services, week: str, target: Path, client: Any, kind: str, out
         message = dict(row.summary["slack"])
         uploads = [Upload(target / name, "Informe semanal (PDF)" if name.endswith(".pdf") else
                           "Informe semanal (HTML)") for name in row.summary.get("uploads", [])]
+        svc.fence.guard(uow.session)  # hot standby: only the current leader posts (epoch held to the next commit)
         try:
             if kind == "webhook":
                 response = client.send(text=message["text"], blocks=message["blocks"], unfurl_links=False)
