@@ -11,7 +11,7 @@ from bot.config import ConfigError, database_url, masked_url
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.commands import analysis, authors, backtest, core, report, status, web
+    from bot.commands import analysis, authors, backtest, core, report, retention, status, web
 
     parser = argparse.ArgumentParser(
         prog="main.py", description="Vigía: social media monitoring for MinTIC's communications office."
@@ -24,8 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.register(sub)
     web.register(sub)
     authors.register(sub)
-    retention.register(sub)
     status.register(sub)
+    retention.register(sub)
     return parser
 
 
