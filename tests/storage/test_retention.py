@@ -39,31 +39,32 @@ NOW = T0 + timedelta(days=800)  # every fixture row is past the 24-month default
 NOTE = "Llamé a Juan Pérez al 3001234567, vive en Quibdó"
 
 
-def _seed(engine) -> None:  # type: ignore[no-untyped-def]
-    """14 citizen posts by 7 authors (author-0..author-6, two posts each), one own post, profiles for authors
-    0..3 (3 citizens have none), one note on each of the posts of author-1, an old audit event, an old rejected
-    payload."""
+def _seed(engine, shift: timedelta = timedelta(0)) -> None:  # type: ignore[no-untyped-def]
+    """(Everything `shift` earlier than T0.) 14 citizen posts by 7 authors (author-0..author-6, two posts
+    each), one own post, profiles for authors 0..3 (3 citizens have none), one note on each of the posts of
+    author-1, an old audit event, an old rejected payload."""
     own = replace(make_post(99, is_own=True, text="Comunicado oficial"), author_id="ministry",
                   author_handle="Ministerio_TIC")
-    posts = [make_post(n) for n in range(14)] + [own]
+    posts = [replace(p, created_at=p.created_at - shift) for p in [make_post(n) for n in range(14)] + [own]]
+    t0 = T0 - shift
     with UnitOfWork(engine) as uow:
         result = uow.posts.upsert(posts)
-        authors = [Author(platform=Platform.X, author_id=f"author-{k}", handle=f"ciudadano_{k}", seen_at=T0,
+        authors = [Author(platform=Platform.X, author_id=f"author-{k}", handle=f"ciudadano_{k}", seen_at=t0,
                           display_name=f"Ciudadano {k}", description="Vecino de Quibdó", followers=100 + k,
                           location="Quibdó, Chocó", website="https://example.invalid/me",
                           profile_url=f"https://x.com/ciudadano_{k}") for k in range(4)]
-        uow.authors.upsert(authors, lambda a: ("ciudadania", "default"), "v1", T0)
+        uow.authors.upsert(authors, lambda a: ("ciudadania", "default"), "v1", t0)
         assert uow.session is not None
         ids = {r.external_id: r.id for r in uow.session.scalars(select(PostRow))}
         for n in (1, 8):  # author-1's posts
             uow.session.add(PostEventRow(post_id=ids[f"test-{n}"], user="ana", action="note", old_value=None,
-                                         new_value=NOTE, created_at=T0))
+                                         new_value=NOTE, created_at=t0))
         uow.session.add(PostEventRow(post_id=ids["test-2"], user="ana", action="state", old_value="new",
-                                     new_value="attended", created_at=T0))
-        uow.session.add(AuditEventRow(created_at=T0, user="ana", action="login", target=None, detail={},
+                                     new_value="attended", created_at=t0))
+        uow.session.add(AuditEventRow(created_at=t0, user="ana", action="login", target=None, detail={},
                                       remote_addr="10.0.0.1"))
         uow.session.add(RejectedPayloadRow(stream="x:mentions", reason="bad", payload='{"user": "juan"}',
-                                           created_at=T0))
+                                           created_at=t0))
         uow.commit()
     assert len(result.new_ids) == 15
 
