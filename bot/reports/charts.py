@@ -457,6 +457,7 @@ def campaign_days(figures: Sequence[CampaignFigures], key: str, title: str) -> C
         daily = f.daily()
         xs = range(len(daily))
         ax.bar(xs, [d.interactions for d in daily], 0.7, color="#0b5cab", label="Interacciones")
+        ax.set_ylim(0, max(1, max(d.interactions for d in daily)) * 1.05)  # an axis from 0 even with no bar
         ax.yaxis.set_major_formatter(FuncFormatter(_es_number))
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         twin = ax.twinx()
@@ -469,7 +470,8 @@ def campaign_days(figures: Sequence[CampaignFigures], key: str, title: str) -> C
         _day_ticks(ax, [d.day for d in daily])
         ax.tick_params(axis="x", labelsize=7, rotation=90)
         ax.tick_params(axis="y", labelsize=7)
-        ax.set_title(f"{f.campaign.name} · {f.own_posts} publicaciones propias", fontsize=9)
+        ax.set_title(f"{f.campaign.name} · {f.own_posts} "
+                     f"{'publicación propia' if f.own_posts == 1 else 'publicaciones propias'}", fontsize=9)
         _style(ax)
     for ax in list(axes.flat)[len(active):]:
         ax.set_visible(False)

@@ -139,8 +139,9 @@ def _section(engine):  # type: ignore[no-untyped-def]
 def test_campaign_figures_of_the_week(db):
     section = _section(db)
     by_id = {f.campaign.id: f for f in section.campaigns}
-    # vieja ended before the week and has no post in it; the others ran in the week
-    assert list(by_id) == ["sin-posts", "talento-ti", "solo-ciudadanos", "conectividad"]
+    # vieja ended before the week and has no post in it; the others ran in the week, the most active first
+    # (interactions 34, 4, 0 with a mention, 0 without), ties by start date
+    assert list(by_id) == ["talento-ti", "conectividad", "solo-ciudadanos", "sin-posts"]
     t = by_id["talento-ti"]
     assert t.own_posts == 3 and dict(t.own_posts_by_platform()) == {"x": 2, "facebook": 1}
     assert t.own_replies == 1
@@ -184,7 +185,7 @@ def test_an_archived_campaign_is_shown_only_with_posts_in_the_period(engine):
     section = _section(engine)
     ids = [f.campaign.id for f in section.campaigns]
     # solo-ciudadanos is archived (left the config) but its label rows stay: shown, and it still ran in the week
-    assert ids == ["talento-ti", "solo-ciudadanos", "conectividad"]
+    assert ids == ["talento-ti", "conectividad", "solo-ciudadanos"]
     archived = {f.campaign.id: f.archived for f in section.campaigns}
     assert archived == {"talento-ti": False, "solo-ciudadanos": True, "conectividad": False}
     assert section.defined == 5

@@ -254,9 +254,13 @@ def campaign_figures(session: Session, campaigns: Sequence[tuple[Campaign, bool]
 
 
 def campaign_section(session: Session, period: Period, as_of: datetime) -> CampaignSection:
-    """The weekly report's campaigns: those running in the week (not archived) and any whose posts appear in it."""
+    """The weekly report's campaigns: those running in the week (not archived) and any whose posts appear in it,
+    the most active first."""
     defined = ci.stored_campaigns(session)
-    return CampaignSection(period, len(defined), campaign_figures(session, defined, period, as_of))
+    figures = campaign_figures(session, defined, period, as_of)
+    # the most active first (interactions, then citizen mentions), then the quiet ones by start date
+    ranked = sorted(figures, key=lambda f: (-f.interactions, -f.mentions, not f.has_posts))
+    return CampaignSection(period, len(defined), ranked)
 
 
 def campaign_life(campaign: Campaign, today: date, first: date | None = None,
