@@ -329,6 +329,13 @@ def test_report_campaign_covers_its_whole_life(cli, tmp_path, capsys):
     assert f"generado en {target}" in out and "del 10/11/2026 al" in out
     html = (target / "informe-campana-talento-ti.html").read_text(encoding="utf-8")
     assert "Informe de campaña: #TalentoTI" in html
+    figures = html[html.index('id="tabla-indicadores-campana"'):]
+    figures = figures[:figures.index("</table>")]
+    # own-x0 (100) + own-x1 (1000) + own-x2 (200) impressions; 5 + 15 + 4 interactions of those X posts
+    assert "<td>Impresiones en X</td><td class=\"num strong\">1.300</td>" in figures
+    assert "<td>Tasa de interacción sobre impresiones en X</td><td class=\"num strong\">1,85 %</td>" in figures
+    # followers on 27/11 (the period's last day): X 10.000 (22/11), Facebook 7.777 (24/11)
+    assert "<td>Seguidores de las cuentas que publicaron</td><td class=\"num strong\">17.777</td>" in figures
     row = dict(zip(*_read_csv(target / "campana.csv"), strict=True))
     # the week's 3 own posts and 3 mentions, plus own-x0 (12/11) and c-6 (23/11): the campaign's life so far
     assert (row["Publicaciones propias"], row["Interacciones registradas"], row["Menciones ciudadanas"]) == (
