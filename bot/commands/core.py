@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from wsgiref.simple_server import WSGIServer
 
 import structlog
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -21,7 +22,9 @@ from bot.commands.web import demo_hint
 from bot.config import Config
 from bot.leader import SQLITE_NOTE, AlreadyRunning, Leadership, serve
 from bot.messagebus import MessageBus
+from bot.metrics import start_metrics_server
 from bot.scheduler import run_forever
+from bot.services import Services
 from storage import db
 
 log = structlog.get_logger("vigia.cli")
@@ -82,12 +85,35 @@ def cmd_run(args: argparse.Namespace) -> int:
         svc.delivery.owner += leadership.owner_tag()  # a successor takes this lease at once (epoch is older)
         return run_forever(bus, install_signals=False)
 
+    exporter = _metrics_exporter(config, svc)
     try:
         return serve(svc.engine, stop, lead)
     except AlreadyRunning as exc:
         hint = "" if SQLITE_NOTE in str(exc) else "; stop it first (one `run` per database)"
         print(f"error: {exc}{hint}", file=sys.stderr)
         return 2
+    finally:
+        if exporter is not None:
+            exporter.shutdown()
+            exporter.server_close()
+
+
+def _metrics_exporter(config: Config, svc: Services) -> WSGIServer | None:
+    """`health.run_metrics_port`: this process's counters for Prometheus (same VIGIA_METRICS_TOKEN as the web
+    app's /metrics; a standby serves zeros until it leads). Off by default."""
+    port = config.health.run_metrics_port
+    if port is None:
+        return None
+    token = svc.secrets.metrics_token.get_secret_value() if svc.secrets.metrics_token else None
+    if token is None:
+        log.warning("health.run_metrics_port is set but VIGIA_METRICS_TOKEN is not: every scrape is refused")
+    try:
+        server = start_metrics_server(svc.metrics, config.health.run_metrics_host, port, token)
+    except OSError as exc:  # the port is taken: polling matters more than the counters
+        log.error("metrics endpoint not started", host=config.health.run_metrics_host, port=port, error=str(exc))
+        return None
+    log.info("metrics endpoint listening", host=config.health.run_metrics_host, port=port)
+    return server
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

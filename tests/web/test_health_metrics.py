@@ -229,3 +229,31 @@ def test_run_metrics_endpoint_needs_the_token():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_run_serves_its_counters_only_when_configured():
+    from types import SimpleNamespace
+
+    from pydantic import SecretStr
+
+    from bot.commands.core import _metrics_exporter
+
+    metrics = Metrics()
+    metrics.posts_stored.labels("x:mentions:a").inc(7)
+    svc = SimpleNamespace(metrics=metrics, secrets=SimpleNamespace(metrics_token=SecretStr(METRICS_TOKEN)))
+    assert _metrics_exporter(Config(), svc) is None  # off by default: no port opened
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = _metrics_exporter(parse_config({"health": {"run_metrics_port": port}}), svc)
+    assert server is not None
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                         headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            families = _families(response.read().decode())
+        assert _value(families, "vigia_posts_stored", stream="x:mentions:a") == 7
+        assert _metrics_exporter(parse_config({"health": {"run_metrics_port": port}}), svc) is None  # port taken
+    finally:
+        server.shutdown()
+        server.server_close()
