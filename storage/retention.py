@@ -97,7 +97,10 @@ def _posts_due(cut: Cutoffs) -> Any:
 
 
 def _authors_due(cut: Cutoffs) -> Any:
-    return and_(AuthorRow.anonymized_at.is_(None), AuthorRow.last_seen < cut.authors)
+    """Citizens' profiles not seen for the term; the ministry's own accounts (authors of own posts) are kept."""
+    own = exists().where(PostRow.platform == AuthorRow.platform, PostRow.author_id == AuthorRow.author_id,
+                         PostRow.is_own.is_(True))
+    return and_(AuthorRow.anonymized_at.is_(None), AuthorRow.last_seen < cut.authors, ~own)
 
 
 def _profileless_authors_due(cut: Cutoffs) -> Any:
