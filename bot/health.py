@@ -175,8 +175,10 @@ def _plain(value: Any) -> Any:
 # --- the check ------------------------------------------------------------------------------------------
 
 
-def check(config: Config, engine: Engine, url: str, now: datetime | None = None) -> HealthReport:
-    """Read everything and judge it. Never raises for a database problem: that is the verdict `down`."""
+def check(config: Config, engine: Engine, url: str, now: datetime | None = None, *,
+          head: str | None = None) -> HealthReport:
+    """Read everything and judge it. Never raises for a database problem: that is the verdict `down`.
+    `head`: the code's migration head when the caller already knows it (reading the scripts costs ~40 ms)."""
     now = now or datetime.now(UTC)
     database = DatabaseHealth(reachable=False, url=url)
     report = HealthReport(status=OK, checked_at=now, database=database)
@@ -191,7 +193,7 @@ def check(config: Config, engine: Engine, url: str, now: datetime | None = None)
         report.status = DOWN
         return report
     try:
-        database.head = q.head_revision(engine)
+        database.head = head or q.head_revision(engine)
     except Exception as exc:  # the migration scripts themselves are unreadable: a broken install
         report.unknown.append(f"migraciones: {exc}")
     if database.pending_migration:
@@ -448,12 +450,14 @@ class HealthCollector(Collector):
         self.engine = engine
         self.url = url
         self.clock = clock or (lambda: datetime.now(UTC))
+        self._head: str | None = None  # the scripts do not change while the process runs
 
     def describe(self) -> list[Any]:
         return []  # computed at scrape time: not read at registration
 
     def collect(self) -> Iterator[Any]:
-        report = check(self.config, self.engine, self.url, self.clock())
+        report = check(self.config, self.engine, self.url, self.clock(), head=self._head)
+        self._head = self._head or report.database.head
         yield _gauge("vigia_health_status", "0 ok, 1 degraded, 2 down (the verdict of `main.py status`).",
                      report.exit_code)
         yield _gauge("vigia_database_up", "1 when the database answers.", int(report.database.reachable))
