@@ -110,10 +110,14 @@ def harden(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _timeouts(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            for name, value in SERVER_SOCKET.items():
-                cursor.execute(f"SET {name} = {int(value)}")
-        dbapi_connection.commit()
+        for name, value in SERVER_SOCKET.items():
+            try:
+                with dbapi_connection.cursor() as cursor:
+                    cursor.execute(f"SET {name} = {int(value)}")
+                dbapi_connection.commit()
+            except Exception as exc:  # e.g. tcp_user_timeout before PostgreSQL 12: the others still apply
+                dbapi_connection.rollback()
+                log.warning("server setting refused", setting=name, error=str(exc).strip()[:200])
 
     engine.dispose()
 

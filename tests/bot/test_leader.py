@@ -124,6 +124,10 @@ def test_a_standby_waits_and_takes_over_when_the_leader_session_dies(pg):
             assert RunNodeRepository(session).current_leader(datetime.now(UTC)).epoch == first.epoch
         time.sleep(0.6)
         assert "leadership" not in result_b  # still waiting
+        with pg.connect() as conn:  # `run`'s sessions tell the server to drop them when the peer goes silent
+            settings = {name: conn.execute(text(f"SHOW {name}")).scalar()
+                        for name in ("tcp_user_timeout", "tcp_keepalives_idle", "tcp_keepalives_count")}
+        assert settings == {"tcp_user_timeout": "10000", "tcp_keepalives_idle": "5", "tcp_keepalives_count": "3"}
         assert _terminate_lock_holder(pg) == [True]
         assert _wait(lambda: "code" in result_a)
         assert result_a["code"] == EXIT_LOST and stop_a.is_set()
