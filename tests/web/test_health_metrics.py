@@ -257,3 +257,47 @@ def test_run_serves_its_counters_only_when_configured():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_graph_api_requests_are_counted_per_platform(engine, tmp_path):
+    from bot.clock import ManualClock
+    from connectors.facebook import build_facebook_connector
+    from connectors.instagram import build_instagram_connector
+    from tests.fakes.graph_api import APP_SECRET, FakeGraphAPI, rate_limited
+    from tests.fakes.graph_api import TOKEN as META_TOKEN
+
+    start = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
+    clock = ManualClock(start)
+    with FakeGraphAPI(app_secret=APP_SECRET) as graph:
+        graph.add_page("MinTIC Colombia", "MinTICColombia", page_id="1001")
+        graph.add_ig_user("mintic_colombia", page_id="1001", ig_id="17841400000000001")
+        graph.add_post("1001", start - timedelta(hours=3), "Abrimos convocatoria #MinTIC")
+        common = {"api_base_url": graph.base_url}
+        facebook = build_facebook_connector(common, ["MinTICColombia"], META_TOKEN, APP_SECRET, clock,
+                                            sleep=lambda _s: None)
+        instagram = build_instagram_connector(common, ["mintic_colombia"], META_TOKEN, APP_SECRET, clock,
+                                              sleep=lambda _s: None)
+        config = parse_config({
+            "accounts": {"facebook": ["MinTICColombia"], "instagram": ["mintic_colombia"]},
+            "connectors": {"sample": {"enabled": False}},
+            "alerts": {"outbox_file": str(tmp_path / "outbox.jsonl"), "console": False},
+            "paths": {"models_dir": str(tmp_path / "models")},
+        })
+        connectors = {s: c for c in (facebook, instagram) for s in c.streams()}
+        metrics = Metrics()
+        bus = bootstrap(config, engine=engine, clock=clock, connectors=connectors,
+                        sinks={"file": FileSink(config.alerts.outbox_file)}, metrics=metrics)
+        graph.clear_log()
+        bus.handle(events.PollStream("facebook:posts:MinTICColombia"))
+        facebook_calls = len(graph.http_requests())  # a batch call is one request, whatever it holds
+        bus.handle(events.PollStream("instagram:media:mintic_colombia"))
+        instagram_calls = len(graph.http_requests()) - facebook_calls
+        graph.fail(r"/media$", rate_limited(4), status=403)
+        bus.handle(events.PollStream("instagram:media:mintic_colombia"))
+    families = _families(metrics.exposition().decode())
+    assert facebook_calls > 0 and instagram_calls > 0
+    assert _value(families, "vigia_api_requests", platform="facebook") == facebook_calls
+    assert _value(families, "vigia_api_requests", platform="instagram") >= instagram_calls + 1
+    assert _value(families, "vigia_api_errors", platform="instagram", kind="client") >= 1
+    assert _value(families, "vigia_connector_failures", platform="instagram", problem="rate_limit") == 1
+    assert _value(families, "vigia_posts_stored", stream="facebook:posts:MinTICColombia") == 1
