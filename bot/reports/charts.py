@@ -428,13 +428,13 @@ def region_map(s: RegionSection) -> Chart | None:
     mainland = [d for d in shown if d.code != SAN_ANDRES][:MAP_LABELS]
     _place_labels(fig, ax, [(d.lon, d.lat, _circle_area(d.posts, largest), f"{d.name} ({_es_number(d.posts)})")
                             for d in mainland])  # type: ignore[misc]
-    top = "; ".join(f"{d.name}: {d.posts} ({_tone_words(d.negative_share)})" for d in s.departments[:5])
+    top = "; ".join(f"{d.name}: {_es_number(d.posts)} ({_tone_words(d.negative_share)})" for d in s.departments[:5])
     return Chart("mapa_regiones", "Dónde se origina la conversación ciudadana",
                  f"Mapa de Colombia con un círculo por departamento, en su capital, de área proporcional a sus "
-                 f"publicaciones ciudadanas ubicadas ({s.placed} en total, en {len(s.departments)} departamentos; "
-                 f"{s.unplaced} sin ubicación) y color según el porcentaje negativo, sobre puntos grises en las "
-                 f"cabeceras de los municipios. San Andrés y Providencia en un recuadro. Los de más publicaciones: "
-                 f"{top}.", _png(fig))
+                 f"publicaciones ciudadanas ubicadas ({_es_number(s.placed)} en total, en {len(s.departments)} "
+                 f"departamentos; {_es_number(s.unplaced)} sin ubicación) y color según el porcentaje negativo, "
+                 f"sobre puntos grises en las cabeceras de los municipios. San Andrés y Providencia en un recuadro. "
+                 f"Los de más publicaciones: {top}.", _png(fig))
 
 
 # --- campaigns ----------------------------------------------------------------------------------------------
