@@ -187,12 +187,15 @@ def many(engine: Engine, seeded_any: Seeded) -> dict[str, list[int]]:
     return groups
 
 
-def _walk(engine: Engine, filters: InboxFilters, limit: int, sparse_place_posts: int | None = None) -> list[int]:
+def _walk(engine: Engine, filters: InboxFilters, limit: int, sparse_place_posts: int | None = None,
+          small_campaign_posts: int | None = None) -> list[int]:
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
         repo = InboxRepository(uow.session)
         if sparse_place_posts is not None:
             repo.sparse_place_posts = sparse_place_posts
+        if small_campaign_posts is not None:
+            repo.small_campaign_posts = small_campaign_posts
         seen: list[int] = []
         cursor = None
         while True:
@@ -226,6 +229,15 @@ def test_both_department_paths_give_the_same_pages(engine: Engine, many: dict[st
     for dpto in ("27", "11", NO_PLACE):
         filters = InboxFilters(state="all", dpto=dpto)
         assert _walk(engine, filters, 2, sparse_place_posts=10**6) == _walk(engine, filters, 2, sparse_place_posts=0)
+
+
+def test_small_and_large_campaign_paths_give_the_same_pages(engine: Engine, many: dict[str, list[int]]) -> None:
+    """A small campaign is read in one query; a large one through the newest-first windows."""
+    for state in ("all", "pending"):
+        filters = InboxFilters(state=state, campaign="talento-ti")
+        one_query = _walk(engine, filters, 2, small_campaign_posts=10**6)
+        assert one_query == _walk(engine, filters, 2, small_campaign_posts=0)
+        assert sorted(one_query) == sorted(many["campaign"])
 
 
 def test_iter_rows_keeps_the_campaign_filter(engine: Engine, many: dict[str, list[int]]) -> None:
