@@ -13,6 +13,8 @@ shown as 0 %), and what is known about missing data is listed
 - build.py: `build_report`, which runs the queries and gathers a `WeeklyReport`;
 - trend.py: the key indicators of the last weeks (`build_trend`);
 - audience.py: citizen posts per audience segment, the ministry accounts' followers;
+- regions.py: the citizen posts per Colombian department ("Regiones": names and map points from DIVIPOLA,
+  regiones*.csv);
 - tables.py, audience_tables.py (+ columns.py): the indicator tables (one CSV each, and the HTML report's tables).
 
 The writers import from here; the Spanish labels are bot/labels.py's.
