@@ -33,6 +33,7 @@ from bot.metrics import Metrics
 from bot.web import (
     auth,
     routes_admin,
+    routes_audit,
     routes_authors,
     routes_campaigns,
     routes_health,
@@ -158,7 +159,7 @@ def create_app(config: Config, engine: Engine, *, passwords: Passwords | None = 
     app.state.health = routes_health.HealthEndpoints(metrics, metrics_token, Liveness(engine))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (auth, routes_inbox, routes_posts, routes_authors, routes_pages, routes_admin, routes_campaigns,
-                   routes_webhooks, routes_health):
+                   routes_audit, routes_webhooks, routes_health):
         app.include_router(module.router)
     _install_error_handlers(app)
     app.add_middleware(ServerErrors)

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.web.audit_trail import audit, client_addr
 from bot.web.context import get_db, render, web
 from bot.web.security import new_token, same_secret, token_hash
 from storage.web_accounts import UserRepository, WebSessionRepository
@@ -160,8 +161,10 @@ def login(
     target = safe_next(next)
     if not same_secret(login_csrf, request.cookies.get(LOGIN_CSRF_COOKIE)):
         return _login_page(request, target, "La sesión del formulario expiró: intente de nuevo.", 403, username)
-    ip = request.client.host if request.client else "?"
+    ip = client_addr(request) or "?"
     if ctx.ip_limiter.blocked(ip, now):
+        audit(request, db, "login_failed", None, detail={"reason": "throttled"})
+        db.commit()
         return _login_page(request, target, "Demasiados intentos fallidos desde esta dirección. Espere unos "
                                             "minutos e intente de nuevo.", 429, username)
     users = UserRepository(db)
@@ -175,7 +178,12 @@ def login(
         if user is not None and user.active and not locked:
             users.record_failure(user.id, ctx.config.web.login_max_attempts,
                                  timedelta(minutes=ctx.config.web.login_lock_minutes), now)
-            db.commit()
+        # An existing account is named (an attack on it shows); whatever else was typed is not stored: people
+        # type passwords into the username field.
+        reason = ("unknown_user" if user is None else "inactive" if not user.active else "locked" if locked
+                  else "bad_password")
+        audit(request, db, "login_failed", user.username if user else None, detail={"reason": reason})
+        db.commit()
         return _login_page(request, target, GENERIC_LOGIN_ERROR, 401, username)
     users.record_success(user.id)
     if stored and ctx.passwords.needs_rehash(stored):
@@ -184,6 +192,7 @@ def login(
     sessions = WebSessionRepository(db)
     sessions.purge_expired(now)
     sessions.create(token_hash(token), user.id, new_token(), now, timedelta(hours=ctx.config.web.session_hours))
+    audit(request, db, "login", user.username)
     db.commit()
     # No reset of the address's failures here: one valid account must not let its owner keep guessing
     # other usernames from the same address (they expire with the sliding window instead).
@@ -197,6 +206,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request, user: AnyChange, db: Annotated[Session, Depends(get_db)]) -> Response:
     WebSessionRepository(db).delete(user.token_hash)
+    audit(request, db, "logout", user.username)
     db.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(web(request).session_cookie, path="/")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from bot.web.audit_trail import audit
 from bot.web.auth import Admin, AdminChange
 from bot.web.context import get_db, render, web
 from bot.web.inputs import PathId, without_nul
@@ -59,8 +60,14 @@ def create_user(request: Request, user: AdminChange, db: Annotated[Session, Depe
                                web(request).passwords.hash(password))
     except ValueError:
         raise HTTPException(409, "Ese usuario ya existe.") from None
+    audit(request, db, "user_create", user.username, target=f"user:{username}", detail={"role": role})
     db.commit()
     return _done("created")
+
+
+def _name(db: Session, user_id: int) -> str:
+    found = UserRepository(db).get(user_id)
+    return f"user:{found.username if found else user_id}"
 
 
 def _target(db: Session, user_id: int) -> int:
@@ -70,7 +77,7 @@ def _target(db: Session, user_id: int) -> int:
 
 
 @router.post("/users/{user_id}/active")
-def set_active(user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
+def set_active(request: Request, user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
                active: Annotated[str, Form(max_length=1)]) -> Response:
     _target(db, user_id)
     if user_id == user.id:
@@ -78,19 +85,23 @@ def set_active(user_id: PathId, user: AdminChange, db: Annotated[Session, Depend
     UserRepository(db).set_active(user_id, active == "1")
     if active != "1":
         WebSessionRepository(db).delete_for_user(user_id)
+    audit(request, db, "user_activate" if active == "1" else "user_deactivate", user.username,
+          target=_name(db, user_id))
     db.commit()
     return _done("active")
 
 
 @router.post("/users/{user_id}/role")
-def set_role(user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
+def set_role(request: Request, user_id: PathId, user: AdminChange, db: Annotated[Session, Depends(get_db)],
              role: Annotated[str, Form(max_length=32)]) -> Response:
-    _target(db, user_id)
+    before = UserRepository(db).get(_target(db, user_id))
     if role not in ROLES:
         raise HTTPException(400, "Rol desconocido.")
     if user_id == user.id and role != "admin":
         raise HTTPException(400, "No puede quitarse a sí mismo el rol de administración.")
     UserRepository(db).set_role(user_id, role)
+    audit(request, db, "user_role", user.username, target=_name(db, user_id),
+          detail={"old": before.role if before else None, "new": role})
     db.commit()
     return _done("role")
 
@@ -104,5 +115,6 @@ def reset_password(request: Request, user_id: PathId, user: AdminChange, db: Ann
         raise HTTPException(400, problem)
     UserRepository(db).set_password(user_id, web(request).passwords.hash(password))
     WebSessionRepository(db).delete_for_user(user_id)
+    audit(request, db, "user_password", user.username, target=_name(db, user_id))  # never the password
     db.commit()
     return _done("password")

@@ -24,6 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from bot.campaign_matching import rematch as rematch_posts
+from bot.web.audit_trail import client_addr
 from bot.web.auth import Admin, AdminChange, CurrentUser
 from bot.web.context import WebContext, get_db, render, web
 from bot.web.inputs import MAX_DAY, MIN_DAY, without_nul
@@ -178,7 +179,7 @@ FormText = Annotated[str, Form(max_length=MAX_DESCRIPTION_CHARS * 2)]
 
 
 def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_addr(request)  # the proxy's X-Forwarded-For only from a trusted proxy (web.trusted_proxies)
 
 
 def _today(request: Request) -> date:

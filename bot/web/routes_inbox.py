@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot import labels
 from bot.spreadsheet import safe_cell
+from bot.web.audit_trail import audit
 from bot.web.auth import CurrentUser, Editor, EditorChange, Viewer
 from bot.web.context import get_db, is_htmx, render, web
 from bot.web.deadlines import deadline_for
@@ -196,6 +197,9 @@ def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(ge
             session.close()
 
     name = f"vigia-bandeja-{ctx.clock().astimezone(ctx.config.tz):%Y%m%d-%H%M}.csv"
+    # Who took citizens' data out of the app, and with which filters (the query string, no row contents).
+    audit(request, db, "export_csv", user.username, target="inbox", detail={"query": str(request.url.query)[:500]})
+    db.commit()
     return StreamingResponse(rows(), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -45,9 +45,11 @@ def _row(engine: Engine, campaign_id: str) -> CampaignRow | None:
 
 
 def _audit(engine: Engine) -> list[AuditEventRow]:
+    """The campaign events of the audit trail (it also records the test users' logins)."""
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
-        rows = list(uow.session.scalars(select(AuditEventRow).order_by(AuditEventRow.id)))
+        rows = list(uow.session.scalars(select(AuditEventRow).where(AuditEventRow.action.startswith("campaign_"))
+                                        .order_by(AuditEventRow.id)))
         uow.session.expunge_all()
         return rows
 

@@ -27,6 +27,8 @@ def pages(s: Seeded) -> dict[str, tuple[int, int, int]]:
         "/inbox/export.csv": (403, 200, 200),
         "/admin/users": (403, 403, 200),
         "/admin/campaigns": (403, 403, 200),
+        "/admin/audit": (403, 403, 200),
+        "/admin/audit?accion=login&desde=2026-01-01&hasta=2026-12-31&pagina=1": (403, 403, 200),
         "/posts/999999": (404, 404, 404),
     }
 
