@@ -7,7 +7,9 @@ Real `python main.py run` processes (default three) share one fresh PostgreSQL s
 and the fake Slack Web API on 127.0.0.1 (tests/bot/standby_cluster.py, the harness of tests/bot/test_standby.py).
 Synthetic citizens' mentions arrive and synthetic alerts are queued in the outbox while the leader is killed
 with SIGKILL at a random moment (0.2–4 s after the previous takeover settled), `--kills` times; each killed
-process is started again, as systemd's `Restart=always` would, and comes back as a standby.
+process is started again, as systemd's `Restart=always` would, and comes back as a standby. Then the leader
+is frozen with SIGSTOP `--freezes` times (a hung process or paused VM: its kernel still answers TCP, so only
+the lock session's 10 s idle timeout releases the lock), woken after the takeover, and must exit 3.
 
 Printed:
 - takeover time per kill, p50 and max: from the kill to the successor's first poll (its log line), and to
@@ -86,6 +88,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--freezes", type=int, default=5, help="SIGSTOPs of the leader after the kills")
     parser.add_argument("--baseline-restarts", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", default=os.environ.get("VIGIA_TEST_DATABASE_URL", ""))
@@ -99,6 +102,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="vigia-standby-"))
     schema, engine, admin = fresh_schema(url)
     started = time.monotonic()
+    freezes: list[object] = []
+    frozen_codes: list[int | None] = []
     try:
         with Cluster(tmp / "standby", schema_url(url, schema), engine, rng=rng) as cluster:  # type: ignore[arg-type]
             for _ in range(args.processes):
@@ -117,12 +122,26 @@ def main() -> int:
                 print(f"kill {n + 1:>2}/{args.kills}: pid {takeover.killed_pid} (epoch {epoch}) -> pid "
                       f"{takeover.new_pid}: lock {takeover.lock_s or float('nan'):.2f} s, first poll "
                       f"{takeover.first_poll_s or float('nan'):.2f} s", flush=True)
+            for n in range(args.freezes):
+                cluster.standbys_ready(1, timeout=180)
+                cluster.mentions(rng.randint(1, 8))
+                cluster.alerts(rng.randint(0, 2))
+                time.sleep(rng.uniform(0.2, 4.0))
+                node, takeover, epoch = cluster.freeze_leader()
+                cluster.measure(takeover, epoch)
+                frozen_codes.append(cluster.thaw(node))
+                cluster.start_node()
+                freezes.append(takeover)
+                print(f"freeze {n + 1}/{args.freezes}: pid {takeover.killed_pid} (epoch {epoch}) -> pid "
+                      f"{takeover.new_pid}: lock {takeover.lock_s or float('nan'):.2f} s, first poll "
+                      f"{takeover.first_poll_s or float('nan'):.2f} s; woken, it exited {frozen_codes[-1]}",
+                      flush=True)
             cluster.mentions(5)
             cluster.alerts(2)
             cluster.settle(timeout=120)
             cluster.stop_all()
             figures = cluster.figures()
-            takeovers = cluster.takeovers
+            takeovers = [t for t in cluster.takeovers if t not in freezes]
             print(f"logs: {cluster.logs}")
     finally:
         engine.dispose()  # type: ignore[attr-defined]
@@ -141,6 +160,10 @@ def main() -> int:
     if locks:
         print(f"  kill -> successor holds the lock:         p50 {statistics.median(locks):.2f} s, "
               f"max {max(locks):.2f} s")
+    frozen = [t.first_poll_s for t in freezes if t.first_poll_s is not None]  # type: ignore[attr-defined]
+    if frozen:
+        print(f"  frozen leader (SIGSTOP), freeze -> successor's first poll: p50 {statistics.median(frozen):.2f} s, "
+              f"max {max(frozen):.2f} s ({len(frozen)} freezes); exit codes once woken: {frozen_codes}")
     if base:
         print(f"  baseline, single process restarted at once: kill -> first poll p50 "
               f"{statistics.median(base):.2f} s, max {max(base):.2f} s ({len(base)} restarts)")
@@ -150,7 +173,7 @@ def main() -> int:
     print(f"  Slack: queued {figures['alerts_queued']}, delivered {figures['alerts_delivered']}, lost "
           f"{figures['alerts_lost']}, duplicated {figures['alerts_duplicated']}, unknown {figures['alerts_unknown']}")
     bad = figures["posts_lost"] + figures["posts_duplicated"] + figures["alerts_lost"] + figures["alerts_duplicated"]
-    return 1 if bad or len(polls) < len(takeovers) else 0
+    return 1 if bad or len(polls) < len(takeovers) or any(c != 3 for c in frozen_codes) else 0
 
 
 if __name__ == "__main__":

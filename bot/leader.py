@@ -43,6 +43,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -72,6 +73,10 @@ SERVER_SOCKET = {"tcp_keepalives_idle": "5", "tcp_keepalives_interval": "2", "tc
 CLIENT_SOCKET = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1, "keepalives_count": 2,
                  "tcp_user_timeout": 4000, "connect_timeout": 5}
 CHECK_STATEMENT_TIMEOUT_MS = 3000
+# The lock session is never idle longer than CHECK_EVERY while its process runs; a frozen leader (a stopped
+# process, a paused VM) has it ended by the server 10 s after its last check, so a standby takes over.
+IDLE_SESSION_TIMEOUT_MS = 10_000
+ADVANCE_LOCK_TIMEOUT_MS = 3000
 SQLITE_NOTE = "SQLite: un solo proceso; el modo de respaldo requiere PostgreSQL"
 
 
@@ -140,6 +145,13 @@ class LockConnection:
         with self._io:
             if self._conn is None:
                 self._conn = self._engine.connect()
+                try:
+                    self._conn.execute(text(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}"))
+                    self._conn.commit()
+                except Exception as exc:  # before PostgreSQL 14: a frozen leader keeps its lock until it wakes
+                    self._conn.rollback()
+                    log.warning("server setting refused", setting="idle_session_timeout",
+                                error=str(exc).strip()[:200])
             got = bool(self._conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
             self._conn.commit()
             if got:
@@ -390,11 +402,34 @@ def serve(engine: Engine, stop: threading.Event, lead: Callable[[Leadership], in
 
 
 def _become_leader(engine: Engine, node: Node) -> int:
-    """A new epoch, recorded with the node (only called while holding the lock)."""
+    """A new epoch, recorded with the node (only called while holding the lock).
+
+    The increment waits for the share locks of commits in flight under the previous epoch. A deposed leader
+    frozen in the middle of such a transaction (a stopped process) would make it wait until it wakes, so
+    after `ADVANCE_LOCK_TIMEOUT_MS` the sessions holding them are terminated: we hold the lock, so they can
+    only belong to a deposed leader, and ending them is the fencing itself (their transaction rolls back)."""
     now = datetime.now(UTC)
-    with Session(engine) as session:
-        epoch = LeaderEpochRepository(session).advance(node.node_id, now)
-        session.commit()
+    postgres = engine.dialect.name == "postgresql"
+    for _ in range(20):
+        with Session(engine) as session:
+            try:
+                if postgres:
+                    session.execute(text(f"SET LOCAL lock_timeout = {ADVANCE_LOCK_TIMEOUT_MS}"))
+                epoch = LeaderEpochRepository(session).advance(node.node_id, now)
+                session.commit()
+                break
+            except OperationalError as exc:
+                if not postgres or "lock timeout" not in str(exc):
+                    raise
+                session.rollback()
+                ended = session.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'relation' "
+                    "AND relation = 'leader_epoch'::regclass AND mode = 'RowShareLock' "
+                    "AND pid <> pg_backend_pid()")).scalars().all()
+                session.commit()
+                log.warning("leader: ended a deposed leader's sessions holding the epoch", sessions=len(ended))
+    else:
+        raise RuntimeError("could not advance the leader epoch: its row stays locked")
     node.role, node.leader_since, node.epoch = "leader", now, epoch
     return epoch
 

@@ -177,6 +177,24 @@ class Cluster:
         self.takeovers.append(takeover)
         return takeover, epoch
 
+    def freeze_leader(self) -> tuple[Node, Takeover, int]:
+        """SIGSTOP the current leader (a hung process, a paused VM: its kernel still answers TCP, so only the
+        lock session's idle timeout ends it); SIGCONT it later with `thaw`."""
+        node, epoch = self.leader()
+        node.proc.send_signal(signal.SIGSTOP)
+        takeover = Takeover(node.proc.pid, time.time())
+        self.takeovers.append(takeover)
+        return node, takeover, epoch
+
+    @staticmethod
+    def thaw(node: Node, timeout: float = 60.0) -> int | None:
+        """SIGCONT a frozen process; returns its exit code once it stood down (None if it did not)."""
+        node.proc.send_signal(signal.SIGCONT)
+        try:
+            return node.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
     def measure(self, takeover: Takeover, epoch: int) -> None:
         """Fill in the takeover times once the successor (epoch + 1 or later) leads and has polled."""
         successor, _ = self.leader(timeout=180, after_epoch=epoch)

@@ -220,3 +220,36 @@ def test_run_starting_with_another_retries_a_start_up_race(monkeypatch):
     monkeypatch.setattr(core, "bootstrap", always)
     with pytest.raises(IntegrityError):
         core.bootstrap_when_reachable(config, sleep=sleeps.append)
+
+
+def test_a_frozen_deposed_leader_mid_commit_does_not_block_the_takeover(pg):
+    """A deposed leader stopped between its epoch check and its commit holds the share lock on the epoch row:
+    the successor ends that session after a few seconds, takes the next epoch, and the stale commit fails."""
+    other = _second_engine(pg)
+    events: list[tuple] = []
+    stop_a, stop_b = threading.Event(), threading.Event()
+    a, result_a = _run_node(pg, stop_a, events, "a")
+    frozen = Session(other)
+    try:
+        assert _wait(lambda: "leadership" in result_a)
+        first = result_a["leadership"]
+        frozen.add(CursorRow(stream="x:frozen", value="stale", updated_at=datetime.now(UTC)))
+        first.guard(frozen)  # passed the check, then the process froze before its commit
+        frozen.flush()
+        b, result_b = _run_node(other, stop_b, events, "b")
+        time.sleep(0.5)
+        assert _terminate_lock_holder(pg) == [True]
+        assert _wait(lambda: "leadership" in result_b, timeout=30)
+        assert result_b["leadership"].epoch == first.epoch + 1
+        with pytest.raises(Exception, match=r"terminat|closed|connection"):
+            frozen.commit()
+        with Session(pg) as session:
+            assert session.get(CursorRow, "x:frozen") is None
+    finally:
+        frozen.close()
+        stop_a.set()
+        stop_b.set()
+        a.join(10)
+        if "b" in locals():
+            b.join(10)
+        other.dispose()

@@ -1,6 +1,7 @@
 """Hot standby for real: three `python main.py run` processes on one PostgreSQL schema with the fake X API and
 the fake Slack; the leader is killed with SIGKILL at random moments, a few times, while citizens' mentions
-arrive and alerts wait in the outbox. Afterwards every mention served is stored once and every alert queued
+arrive and alerts wait in the outbox; then the leader is frozen (SIGSTOP) until a standby has taken over, and
+woken up, it must stand down (exit 3). Afterwards every mention served is stored once and every alert queued
 is in Slack once. (Takeover times are measured by benchmarks/standby_takeover.py, not asserted here beyond
 the issue's 30 s.) PostgreSQL only: on SQLite `run` is one process by design."""
 
@@ -14,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from bot.leader import EXIT_LOST
 from storage.run_nodes import RunNodeRepository
 from tests.bot.standby_cluster import Cluster, schema_url
 from tests.conftest import PG_URL
@@ -52,6 +54,17 @@ def test_kill_the_leader_again_and_again_loses_and_repeats_nothing(cluster):
         cluster.start_node()  # the service manager restarts it: it comes back as a standby
         cluster.measure(takeover, epoch)
         assert takeover.first_poll_s is not None and takeover.first_poll_s < 30, takeover
+    # A frozen leader (SIGSTOP: its kernel still answers TCP): the server ends its lock session after 10 s idle,
+    # a standby takes over; woken up, the old leader finds its deadline gone and stands down with exit code 3.
+    cluster.standbys_ready(1, timeout=120)
+    cluster.mentions(3)
+    cluster.alerts(2)
+    time.sleep(rng.uniform(0.2, 2.0))
+    frozen, takeover, epoch = cluster.freeze_leader()
+    cluster.measure(takeover, epoch)
+    assert takeover.first_poll_s is not None and takeover.first_poll_s < 30, takeover
+    assert cluster.thaw(frozen) == EXIT_LOST
+    cluster.start_node()
     cluster.mentions(4)
     cluster.alerts(2)
     cluster.settle(timeout=60)
@@ -69,6 +82,5 @@ def test_kill_the_leader_again_and_again_loses_and_repeats_nothing(cluster):
     assert figures["posts_stored"] == figures["posts_served"]
     assert figures["alerts_delivered"] == figures["alerts_queued"]
     killed = {t.killed_pid for t in cluster.takeovers}
-    assert killed.isdisjoint(booted)
+    assert killed.isdisjoint(booted) and len(killed) == KILLS + 1
     assert {c for n, c in zip(cluster.nodes, codes, strict=True) if n.proc.pid in booted} == {0}  # SIGTERM: clean
-    assert len(cluster.takeovers) == KILLS
