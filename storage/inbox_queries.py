@@ -158,6 +158,7 @@ class InboxRepository:
         self.dialect = session.get_bind().dialect.name
         self._segment_sizes: dict[str, int] = {}
         self._place_sizes: dict[str, int] = {}
+        self._campaign_sizes: dict[str, int] = {}
 
     @cached_property
     def _text_index(self) -> bool:
@@ -194,10 +195,13 @@ class InboxRepository:
         200 days old: four passes)."""
         if campaign is None:
             return False
-        probe = (select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign", PostLabelRow.value == campaign)
-                 .limit(self.small_campaign_posts))
-        return int(self.session.scalar(select(func.count()).select_from(probe.subquery())) or 0) \
-            < self.small_campaign_posts
+        if campaign not in self._campaign_sizes:  # once per repository: an export pages through many batches
+            probe = (select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign",
+                                                        PostLabelRow.value == campaign)
+                     .limit(self.small_campaign_posts))
+            self._campaign_sizes[campaign] = int(self.session.scalar(select(func.count())
+                                                                     .select_from(probe.subquery())) or 0)
+        return self._campaign_sizes[campaign] < self.small_campaign_posts
 
     def _sparse_place(self, dpto: str | None) -> bool:
         """Whether department `dpto` has fewer than `sparse_place_posts` placed posts: a bounded count on
