@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import date, timedelta
 
@@ -60,8 +61,6 @@ def marked(engine: Engine, seeded_any: Seeded) -> Seeded:
 
 
 def _ids(html: str) -> set[int]:
-    import re
-
     return {int(i) for i in re.findall(r'data-post-id="(\d+)"', html)}
 
 
@@ -260,3 +259,23 @@ def test_the_newest_post_is_first_within_a_department(engine: Engine, many: dict
     walked = _walk(engine, InboxFilters(state="all", dpto="27"), limit=50)
     assert walked == many["27"]  # created n*9 days ago: list order is creation order, newest first
     assert timedelta(days=9 * 22) > timedelta(days=120)  # the posts reach past the last window
+
+
+def test_the_next_page_link_keeps_both_filters(client_any: Callable[[str], TestClient], marked: Seeded,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.web import routes_inbox
+
+    monkeypatch.setattr(routes_inbox, "PAGE_SIZE", 1)
+    viewer = client_any("viewer")
+    seen: list[int] = []
+    path = "/inbox?campana=talento-ti&estado=all"
+    while path:
+        html = viewer.get(path).text
+        seen += sorted(_ids(html))
+        link = re.search(r'<a href="(/inbox\?[^"]+)"[^>]*data-next-page', html)
+        path = link.group(1).replace("&amp;", "&") if link else ""
+        if path:
+            assert "campana=talento-ti" in path and "estado=all" in path
+    assert sorted(seen) == sorted([marked.ids["question"], marked.ids["complaint"]]) and len(seen) == 2
+    first = viewer.get("/inbox?departamento=11&campana=talento-ti&estado=all").text
+    assert "data-next-page" not in first and _ids(first) == {marked.ids["complaint"]}
