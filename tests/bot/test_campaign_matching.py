@@ -169,3 +169,22 @@ def test_helpers() -> None:
     since, until = campaign_window([ZONAS])
     assert since == datetime(2026, 11, 1, 5, tzinfo=UTC) and until == datetime(2026, 12, 1, 5, tzinfo=UTC)
     assert campaign_window([ZONAS, replace(ZONAS, ends_on=None)])[1] is None
+
+
+def test_analyze_since_recomputes_campaigns_and_places(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.commands.reanalysis import reanalyze_since
+
+    bus, _ = _bus(engine, tmp_path, _posts())
+    bus.handle(events.PollStream(STREAM))
+    with UnitOfWork(engine) as uow:  # a campaign added later (web app), and a profile learnt later
+        CampaignRepository(uow.session).save(ZONAS, "ana", None)
+        uow.commit()
+    _store_profile(engine, "Montería, Córdoba")
+    rows, _, ids = _stored(engine)
+    assert rows[ids["test-2"]].campaigns == [] and rows[ids["test-3"]].place_dpto is None
+    assert reanalyze_since(bus.services, T0 - timedelta(days=1)) == 5
+    rows, labels, ids = _stored(engine)
+    assert rows[ids["test-2"]].campaigns == ["zonas-wifi"] and (ids["test-2"], "zonas-wifi") in labels
+    assert rows[ids["test-1"]].campaigns == ["talento-ti"] and (ids["test-1"], "talento-ti") in labels
+    assert (rows[ids["test-3"]].place_dpto, rows[ids["test-3"]].place_evidence) == ("23", "profile")
+    assert bus.services.analyzer.version in {r.version for r in rows.values()}
