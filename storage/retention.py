@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
+from sqlalchemy import Text, and_, cast, delete, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
+    AlertRow,
     AuditEventRow,
     AuthorEventRow,
     AuthorRow,
@@ -38,11 +39,12 @@ PSEUDONYM_PREFIX = "anon-"
 MARKER_PREFIX = "[texto anonimizado"
 MIN_KEY_CHARS = 32
 # Kinds in the order a run applies them (authors before posts would work too; posts first reads better).
-KINDS = ("posts", "authors", "notes", "audit_events", "rejected_payloads")
+KINDS = ("posts", "authors", "notes", "alerts", "audit_events", "rejected_payloads")
 KIND_LABELS_ES = {
     "posts": "textos de publicaciones ciudadanas anonimizados",
     "authors": "perfiles de autores anonimizados",
     "notes": "notas internas anonimizadas",
+    "alerts": "alertas con citas de publicaciones anonimizadas",
     "audit_events": "eventos de auditoría eliminados",
     "rejected_payloads": "datos rechazados eliminados",
 }
@@ -117,6 +119,12 @@ def _notes_due(cut: Cutoffs) -> Any:
                 or_(PostEventRow.new_value.is_(None), not_(PostEventRow.new_value.startswith(MARKER_PREFIX))))
 
 
+def _alerts_due(cut: Cutoffs) -> Any:
+    """Sent alerts older than the post term: their body and details quote citizens' posts (top posts, voices)."""
+    return and_(AlertRow.created_at < cut.posts, AlertRow.sent_at.is_not(None),
+                not_(AlertRow.body.startswith(MARKER_PREFIX)))
+
+
 def pending_counts(session: Session, cut: Cutoffs) -> dict[str, int]:
     """How many rows of each kind are past their term (what `retention --dry-run` prints)."""
     profileless = session.scalar(select(func.count()).select_from(_profileless_authors_due(cut).subquery())) or 0
@@ -125,6 +133,7 @@ def pending_counts(session: Session, cut: Cutoffs) -> dict[str, int]:
         "authors": (session.scalar(select(func.count()).select_from(AuthorRow).where(_authors_due(cut))) or 0)
         + profileless,
         "notes": session.scalar(select(func.count()).select_from(PostEventRow).where(_notes_due(cut))) or 0,
+        "alerts": session.scalar(select(func.count()).select_from(AlertRow).where(_alerts_due(cut))) or 0,
         "audit_events": (session.scalar(select(func.count()).select_from(AuditEventRow)
                                         .where(AuditEventRow.created_at < cut.audit)) or 0)
         + (session.scalar(select(func.count()).select_from(AuthorEventRow)
@@ -198,6 +207,19 @@ def _scrub_notes(session: Session, ids: Sequence[int], now: datetime) -> int:
     return len(ids)
 
 
+def _scrub_alerts(session: Session, ids: Sequence[int], now: datetime) -> int:
+    """Keep what the alert was (kind, severity, title, when, delivery state); drop the quoted posts."""
+    if ids:
+        session.execute(update(AlertRow).where(AlertRow.id.in_(ids)).values(body=marker(now), details={})
+                        .execution_options(synchronize_session=False))
+    return len(ids)
+
+
+def anonymize_alerts_batch(session: Session, cut: Cutoffs, now: datetime, limit: int) -> int:
+    ids = list(session.scalars(select(AlertRow.id).where(_alerts_due(cut)).order_by(AlertRow.id).limit(limit)))
+    return _scrub_alerts(session, ids, now)
+
+
 def delete_audit_batch(session: Session, cut: Cutoffs, limit: int) -> int:
     ids = list(session.scalars(select(AuditEventRow.id).where(AuditEventRow.created_at < cut.audit)
                                .order_by(AuditEventRow.id).limit(limit)))
@@ -228,6 +250,8 @@ def run_batch(session: Session, kind: str, cut: Cutoffs, pseudonyms: Pseudonyms,
         return anonymize_authors_batch(session, cut, pseudonyms, now, limit)
     if kind == "notes":
         return anonymize_notes_batch(session, cut, now, limit)
+    if kind == "alerts":
+        return anonymize_alerts_batch(session, cut, now, limit)
     if kind == "audit_events":
         return delete_audit_batch(session, cut, limit)
     if kind == "rejected_payloads":
@@ -289,9 +313,23 @@ def find_subject(session: Session, platform: str, *, handle: str | None = None,
     return Subject(platform, wanted, tuple(sorted(i for i in ids if not i.startswith(PSEUDONYM_PREFIX))))
 
 
+def _alerts_quoting(session: Session, subject: Subject) -> list[int]:
+    """Alerts whose body or details name the subject's handle (spike alerts quote top posts and voices)."""
+    if not subject.handle:
+        return []
+    body, details = func.lower(AlertRow.body), func.lower(cast(AlertRow.details, Text))
+    stmt = select(AlertRow.id).where(not_(AlertRow.body.startswith(MARKER_PREFIX)), or_(
+        body.contains(f"@{subject.handle}", autoescape=True),
+        *(details.contains(f'"{key}": "{subject.handle}"', autoescape=True) for key in ("author", "handle"))))
+    return [i for i in session.scalars(stmt)]
+
+
 def subject_counts(session: Session, subject: Subject) -> ForgetCounts:
     """What `forget` would change (its --dry-run)."""
     out = ForgetCounts()
+    alerts = len(_alerts_quoting(session, subject))
+    if alerts:
+        out.extra["alerts"] = alerts
     for author_id in subject.author_ids:
         posts = PostRow.platform == subject.platform, PostRow.author_id == author_id
         out.posts += session.scalar(select(func.count()).select_from(PostRow).where(*posts)) or 0
@@ -307,6 +345,7 @@ def forget_subject(session: Session, subject: Subject, pseudonyms: Pseudonyms, n
     raw payload, link, place tag, handle and id → pseudonym), the profile (public fields emptied, location
     included), and the notes written about those posts. Analyses, labels, reviews and counts stay."""
     out = subject_counts(session, subject)
+    _scrub_alerts(session, _alerts_quoting(session, subject), now)
     for author_id in subject.author_ids:
         post_ids = list(session.scalars(select(PostRow.id).where(PostRow.platform == subject.platform,
                                                                   PostRow.author_id == author_id)))

@@ -152,15 +152,17 @@ def cmd_forget(args: argparse.Namespace) -> int:
             if args.dry_run:
                 counts = subject_counts(session, subject)
                 print(f"Se anonimizarían (simulación) de {args.author}: {counts.posts} publicaciones, "
-                      f"{counts.profiles} perfil(es), {counts.notes} notas. Nada cambió.")
+                      f"{counts.profiles} perfil(es), {counts.notes} notas, {counts.extra.get('alerts', 0)} alertas. "
+                      "Nada cambió.")
                 return 0
             counts = forget_subject(session, subject, pseudonyms, now)
             record(session, "forget", _operator(args.by), counts.as_dict(), now, platform=platform,
                    subject_hash=subject_hash)
         log.info("forget request done", platform=platform, posts=counts.posts, profiles=counts.profiles,
                  notes=counts.notes)
-        print(f"Listo: {counts.posts} publicaciones, {counts.profiles} perfil(es) y {counts.notes} notas "
-              "anonimizadas; los conteos y análisis se conservan. Quedó registrado sin el usuario.")
+        print(f"Listo: {counts.posts} publicaciones, {counts.profiles} perfil(es), {counts.notes} notas y "
+              f"{counts.extra.get('alerts', 0)} alertas anonimizadas; los conteos y análisis se conservan. "
+              "Quedó registrado sin el usuario.")
         return 0
     finally:
         engine.dispose()

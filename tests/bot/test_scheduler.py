@@ -34,7 +34,7 @@ def test_jobs_and_their_options(sqlite_engine, tmp_path):
     jobs = {job.id: job for job in scheduler.get_jobs()}
     scheduler.shutdown(wait=False)
     assert set(jobs) == {"poll:x:mentions:Ministerio_TIC", "poll:x:search:0", "analyze-pending", "spikes",
-                         "outbox", "weekly-report"}
+                         "outbox", "weekly-report", "retention"}
     poll = jobs["poll:x:mentions:Ministerio_TIC"]
     assert isinstance(poll.trigger, IntervalTrigger)
     assert poll.trigger.interval == timedelta(seconds=90) and poll.trigger.jitter == 7
@@ -46,6 +46,8 @@ def test_jobs_and_their_options(sqlite_engine, tmp_path):
     fields = {f.name: str(f) for f in report.trigger.fields}
     assert fields["day_of_week"] == "mon" and fields["hour"] == "8" and fields["minute"] == "0"
     assert str(report.trigger.timezone) == "America/Bogota"
+    retention = {f.name: str(f) for f in jobs["retention"].trigger.fields}  # daily, config retention.run_at
+    assert (retention["day_of_week"], retention["hour"], retention["minute"]) == ("*", "3", "30")
     # Next Monday 08:00 in Bogotá is 13:00 UTC.
     nxt = report.trigger.get_next_fire_time(None, datetime(2026, 11, 18, 12, 0, tzinfo=report.trigger.timezone))
     assert (nxt.weekday(), nxt.hour, nxt.minute) == (0, 8, 0)

@@ -55,7 +55,7 @@ def test_dry_run_then_apply_then_nothing_left(cli, capsys):  # type: ignore[no-u
     assert run("retention", "--apply") == 0
     captured = capsys.readouterr()
     assert "posts: 14/14" in captured.err  # progress on stderr
-    assert "Total: 25." in captured.out  # 14 posts, 7 authors, 2 notes, 1 audit event, 1 rejected payload
+    assert "Total: 26." in captured.out  # 14 posts, 7 authors, 2 notes, 1 alert, 1 audit event, 1 rejected payload
     assert _anonymised(engine) == 14
     assert run("retention", "--apply") == 0
     assert "Total: 0." in capsys.readouterr().out
@@ -93,7 +93,7 @@ def test_forget_dry_run_apply_twice_and_unknown(cli, capsys):  # type: ignore[no
     assert "no hay datos" in capsys.readouterr().err
     assert run("forget", "--author", "tiktok:alguien") == 2
     assert run("forget", "--author", "x:@Ciudadano_1", "--dry-run") == 0
-    assert "2 publicaciones, 1 perfil(es), 2 notas" in capsys.readouterr().out
+    assert "2 publicaciones, 1 perfil(es), 2 notas, 1 alertas" in capsys.readouterr().out
     assert _anonymised(engine) == 0
     assert run("forget", "--author", "x:@Ciudadano_1", "--by", "oficial-datos") == 0
     assert "2 publicaciones" in capsys.readouterr().out
@@ -108,5 +108,5 @@ def test_forget_dry_run_apply_twice_and_unknown(cli, capsys):  # type: ignore[no
         rows = list(uow.session.scalars(select(DataRequestRow).where(DataRequestRow.kind == "forget")
                                         .order_by(DataRequestRow.id)))
     assert (rows[0].requested_by, rows[0].platform, rows[0].counts) == (
-        "oficial-datos", "x", {"posts": 2, "profiles": 1, "notes": 2})
+        "oficial-datos", "x", {"posts": 2, "profiles": 1, "notes": 2, "alerts": 1})
     assert len(rows) == 2 and all("ciudadano" not in (r.subject_hash or "") for r in rows)

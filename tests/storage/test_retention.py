@@ -14,6 +14,7 @@ from bot.config import RetentionSettings
 from bot.retention import apply_retention, cutoffs, due, months_before
 from domain import Author, Platform
 from storage.models import (
+    AlertRow,
     AuditEventRow,
     AuthorRow,
     DataRequestRow,
@@ -63,6 +64,10 @@ def _seed(engine, shift: timedelta = timedelta(0)) -> None:  # type: ignore[no-u
                                      new_value="attended", created_at=t0))
         uow.session.add(AuditEventRow(created_at=t0, user="ana", action="login", target=None, detail={},
                                       remote_addr="10.0.0.1"))
+        uow.session.add(AlertRow(key="spike:topic:conectividad:1", sink="file", kind="spike", severity="aviso",
+                                 channel="alerts", title="Pico: conectividad", created_at=t0, sent_at=t0,
+                                 body="Pico de quejas; destacada: @ciudadano_1 «sin internet en Quibdó»",
+                                 details={"top_posts": [{"author": "ciudadano_1", "text": "sin internet"}]}))
         uow.session.add(RejectedPayloadRow(stream="x:mentions", reason="bad", payload='{"user": "juan"}',
                                            created_at=t0))
         uow.commit()
@@ -82,7 +87,8 @@ def test_dry_run_counts_what_apply_changes_and_a_second_run_changes_nothing(engi
     settings = RetentionSettings(batch_size=5)
     before = _per_author_counts(engine)
     pending = due(engine, settings, NOW)
-    assert pending == {"posts": 14, "authors": 7, "notes": 2, "audit_events": 1, "rejected_payloads": 1}
+    assert pending == {"posts": 14, "authors": 7, "notes": 2, "alerts": 1, "audit_events": 1,
+                       "rejected_payloads": 1}
 
     done = apply_retention(engine, settings, PSEUDO, NOW, requested_by="test")
     assert done == pending
@@ -112,6 +118,9 @@ def test_dry_run_counts_what_apply_changes_and_a_second_run_changes_nothing(engi
         notes = list(s.scalars(select(PostEventRow.new_value).where(PostEventRow.action == "note")))
         assert notes == [marker(NOW)] * 2
         assert s.scalar(select(PostEventRow.new_value).where(PostEventRow.action == "state")) == "attended"
+        alert = s.scalar(select(AlertRow))
+        assert alert is not None and alert.body == marker(NOW) and alert.details == {}
+        assert alert.title == "Pico: conectividad" and alert.sent_at is not None  # what it was stays
         assert s.scalar(select(func.count()).select_from(AuditEventRow)) == 0
         assert s.scalar(select(func.count()).select_from(RejectedPayloadRow)) == 0
         runs = list(s.scalars(select(DataRequestRow).where(DataRequestRow.kind == "retention")))
@@ -154,7 +163,7 @@ def test_forget_anonymises_one_author_everywhere_and_records_it_without_the_hand
         counts = forget_subject(s, subject, PSEUDO, NOW)
         record(s, "forget", "dpo", counts.as_dict(), NOW, platform="x", subject_hash=PSEUDO.subject("x", "ciudadano_1"))
         uow.commit()
-    assert counts.as_dict() == {"posts": 2, "profiles": 1, "notes": 2}
+    assert counts.as_dict() == {"posts": 2, "profiles": 1, "notes": 2, "alerts": 1}
     alias = PSEUDO.author("x", "author-1")
     with UnitOfWork(engine) as uow:
         s = uow.session
@@ -168,6 +177,7 @@ def test_forget_anonymises_one_author_everywhere_and_records_it_without_the_hand
         assert profile.followers == 101
         assert s.scalar(select(func.count()).select_from(AuthorRow).where(AuthorRow.handle == "ciudadano_0")) == 1
         assert NOTE not in set(s.scalars(select(PostEventRow.new_value)))
+        assert s.scalar(select(AlertRow.body)) == marker(NOW)  # it quoted the author
         request = s.scalar(select(DataRequestRow).where(DataRequestRow.kind == "forget"))
         assert request is not None and request.requested_by == "dpo" and request.platform == "x"
         assert "ciudadano" not in repr((request.subject_hash, request.counts)).lower()
