@@ -55,3 +55,36 @@ def test_a_stale_epoch_is_refused_and_its_writes_roll_back(engine):
             LeaderEpochRepository(session).check(first)
         session.rollback()
         assert RunNodeRepository(session).nodes() == []
+
+
+def test_processes_started_together_migrate_in_turn(pg_database):
+    """Every `run` migrates at start-up: three processes at once on a fresh schema take turns instead of racing
+    (separate processes: Alembic's context is not thread-safe)."""
+    import subprocess
+    import sys
+    import uuid
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+
+    from storage import db
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_database)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    script = ("import sys; from sqlalchemy import create_engine; from storage import db; "
+              "db.upgrade(create_engine(sys.argv[1], connect_args={'options': '-csearch_path=' + sys.argv[2]}))")
+    engine = create_engine(pg_database, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        procs = [subprocess.Popen([sys.executable, "-c", script, pg_database, schema],
+                                  cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+        results = [(p.wait(timeout=180), p.stderr.read() if p.stderr else "") for p in procs]
+        assert [code for code, _ in results] == [0, 0, 0], [err[-2000:] for _, err in results]
+        assert db.current_revision(engine) is not None
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
