@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot.config import RetentionSettings
 from bot.retention import apply_retention, cutoffs, due, months_before
@@ -74,6 +74,14 @@ def _seed(engine, shift: timedelta = timedelta(0)) -> None:  # type: ignore[no-u
     assert len(result.new_ids) == 15
 
 
+def _found_by_search(engine, word: str) -> int:  # type: ignore[no-untyped-def]
+    """Posts the inbox's text index finds for `word` (SQLite FTS5 over search_text; PostgreSQL trigrams on it)."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            return conn.execute(text("SELECT count(*) FROM posts_fts WHERE posts_fts MATCH :q"), {"q": word}).scalar()
+        return conn.execute(text("SELECT count(*) FROM posts WHERE search_text ILIKE :q"), {"q": f"%{word}%"}).scalar()
+
+
 def _per_author_counts(engine) -> list[int]:  # type: ignore[no-untyped-def]
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
@@ -90,8 +98,10 @@ def test_dry_run_counts_what_apply_changes_and_a_second_run_changes_nothing(engi
     assert pending == {"posts": 14, "authors": 7, "notes": 2, "alerts": 1, "audit_events": 1,
                        "rejected_payloads": 1}
 
+    assert _found_by_search(engine, "internet") == 14
     done = apply_retention(engine, settings, PSEUDO, NOW, requested_by="test")
     assert done == pending
+    assert _found_by_search(engine, "internet") == 0  # the inbox search index forgot the words too
     assert due(engine, settings, NOW) == dict.fromkeys(pending, 0)
     assert apply_retention(engine, settings, PSEUDO, NOW + timedelta(days=1), requested_by="test") == \
         dict.fromkeys(pending, 0)
