@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -164,12 +165,13 @@ def rematch(target: Services | Session, campaign_ids: str | Sequence[str] | None
     chosen = [c for c in active if requested is None or c.id in requested]
     targets = frozenset(c.id for c in chosen) if requested is None else frozenset(requested)
     live = frozenset(c.id for c in chosen)
+    if not live:  # unknown or archived campaigns: nothing to match, and archived labels stay
+        return 0
     matcher = CampaignMatcher(chosen, processor)
     if since is None and chosen:
         since, default_until = campaign_window(chosen)
         until = until if until is not None else default_until
-    job = (f"job:campaigns:{','.join(sorted(targets)) or '-'}:{since.isoformat() if since else '-'}:"
-           f"{until.isoformat() if until else '-'}")
+    job = _job_key(targets, since, until)
     started = time.perf_counter()
     examined = changed = 0
     passes: list[tuple[str, Callable[[AnalysisRepository, int], list[int]]]] = [
@@ -219,6 +221,15 @@ def rematch(target: Services | Session, campaign_ids: str | Sequence[str] | None
              until=until.isoformat() if until else None, examined=examined, changed=changed,
              duration_ms=round((time.perf_counter() - started) * 1000, 1))
     return changed
+
+
+def _job_key(targets: frozenset[str], since: datetime | None, until: datetime | None) -> str:
+    """The cursors-table key of a re-match (`cursors.stream` holds 256 characters: long id lists are hashed)."""
+    spec = (f"{','.join(sorted(targets)) or '-'}:{since.isoformat() if since else '-'}:"
+            f"{until.isoformat() if until else '-'}")
+    if len(spec) > 200:
+        spec = hashlib.sha256(spec.encode()).hexdigest()[:24]
+    return f"job:campaigns:{spec}"
 
 
 def _merge(old: tuple[str, ...], found: tuple[str, ...], rematched: frozenset[str]) -> tuple[str, ...]:

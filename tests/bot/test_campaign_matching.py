@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot import events
 from bot.bootstrap import bootstrap
-from bot.campaign_matching import campaign_window, post_urls, rematch
+from bot.campaign_matching import _job_key, campaign_window, post_urls, rematch
 from bot.clock import ManualClock
 from bot.config import parse_config
 from domain import Author, Campaign, GeoTag, Platform, PostKind
@@ -169,6 +169,9 @@ def test_helpers() -> None:
     since, until = campaign_window([ZONAS])
     assert since == datetime(2026, 11, 1, 5, tzinfo=UTC) and until == datetime(2026, 12, 1, 5, tzinfo=UTC)
     assert campaign_window([ZONAS, replace(ZONAS, ends_on=None)])[1] is None
+    many = frozenset(f"campana-numero-{i}" for i in range(40))  # cursors.stream holds 256 characters
+    assert len(_job_key(many, since, until) + ":labelled") < 256 and _job_key(many, since, None) != _job_key(
+        many, since, until)
 
 
 def test_analyze_since_recomputes_campaigns_and_places(engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
