@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, func, not_, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, delete, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -152,11 +152,12 @@ def anonymize_post_rows(session: Session, rows: Sequence[tuple[int, str, str]], 
     payload, link and place tag go; the handle becomes the author's pseudonym. Counts, analyses stay."""
     if not rows:
         return 0
-    text = marker(now)
-    session.execute(update(PostRow).execution_options(synchronize_session=False), [
-        {"id": pid, "text": text, "search_text": "", "raw": {}, "url": None, "geo": None,
-         "author_handle": pseudonyms.author(platform, author_id), "anonymized_at": now}
-        for pid, platform, author_id in rows])
+    posts = PostRow.__table__
+    session.execute(update(posts).where(posts.c.id == bindparam("pid"))
+                    .values(text=marker(now), search_text="", raw={}, url=None, geo=None,
+                            author_handle=bindparam("alias"), anonymized_at=now),
+                    [{"pid": pid, "alias": pseudonyms.author(platform, author_id)}
+                     for pid, platform, author_id in rows])
     return len(rows)
 
 
@@ -167,19 +168,31 @@ def anonymize_posts_batch(session: Session, cut: Cutoffs, pseudonyms: Pseudonyms
     return anonymize_post_rows(session, [tuple(r) for r in rows], pseudonyms, now)  # type: ignore[misc]
 
 
+def pseudonymize_authors(session: Session, keys: Sequence[tuple[str, str]], pseudonyms: Pseudonyms,
+                         now: datetime) -> int:
+    """Each author's identity becomes their pseudonym everywhere at once: the profile row (its public fields
+    emptied; counts and segment kept for the aggregates) and every post. Returns the posts changed.
+
+    Two executemany statements for the whole batch (Core, bound parameters): one round of Python per author
+    instead of two ORM statements."""
+    if not keys:
+        return 0
+    params = [{"p": platform, "a": author_id, "alias": pseudonyms.author(platform, author_id)}
+              for platform, author_id in keys]
+    posts, authors = PostRow.__table__, AuthorRow.__table__
+    changed = session.execute(
+        update(posts).where(posts.c.platform == bindparam("p"), posts.c.author_id == bindparam("a"))
+        .values(author_id=bindparam("alias"), author_handle=bindparam("alias")), params).rowcount or 0
+    session.execute(
+        update(authors).where(authors.c.platform == bindparam("p"), authors.c.author_id == bindparam("a"))
+        .values(author_id=bindparam("alias"), handle=bindparam("alias"), display_name=None, description=None,
+                location=None, website=None, profile_url=None, anonymized_at=now), params)
+    return changed
+
+
 def pseudonymize_author(session: Session, platform: str, author_id: str, pseudonyms: Pseudonyms,
                         now: datetime) -> int:
-    """The author's identity becomes the pseudonym everywhere at once: the profile row (its public fields
-    emptied; counts and segment kept for the aggregates) and every post. Returns the posts changed."""
-    alias = pseudonyms.author(platform, author_id)
-    changed = session.execute(update(PostRow).where(PostRow.platform == platform, PostRow.author_id == author_id)
-                              .values(author_id=alias, author_handle=alias)
-                              .execution_options(synchronize_session=False)).rowcount or 0
-    session.execute(update(AuthorRow).where(AuthorRow.platform == platform, AuthorRow.author_id == author_id)
-                    .values(author_id=alias, handle=alias, display_name=None, description=None, location=None,
-                            website=None, profile_url=None, anonymized_at=now)
-                    .execution_options(synchronize_session=False))
-    return changed
+    return pseudonymize_authors(session, [(platform, author_id)], pseudonyms, now)
 
 
 def anonymize_authors_batch(session: Session, cut: Cutoffs, pseudonyms: Pseudonyms, now: datetime,
@@ -188,8 +201,7 @@ def anonymize_authors_batch(session: Session, cut: Cutoffs, pseudonyms: Pseudony
                                                 .where(_authors_due(cut)).order_by(AuthorRow.id).limit(limit))]
     if len(keys) < limit:
         keys += [tuple(r) for r in session.execute(_profileless_authors_due(cut).limit(limit - len(keys)))]
-    for platform, author_id in keys:
-        pseudonymize_author(session, platform, author_id, pseudonyms, now)
+    pseudonymize_authors(session, keys, pseudonyms, now)  # type: ignore[arg-type]
     return len(keys)
 
 

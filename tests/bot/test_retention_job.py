@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from pydantic import SecretStr
 from sqlalchemy import func, select
+from structlog.testing import capture_logs
 
 from bot import events
 from bot.alerts.sinks import FileSink
@@ -49,10 +50,12 @@ def test_the_daily_job_applies_the_policy_and_records_the_run(sqlite_engine, tmp
     assert run.counts["posts"] == 14 and run.platform is None and run.subject_hash is None
 
 
-def test_without_a_key_or_when_disabled_the_job_changes_nothing(sqlite_engine, tmp_path, capsys):
-    # type: ignore[no-untyped-def]
+def test_without_a_key_or_when_disabled_the_job_changes_nothing(sqlite_engine, tmp_path):  # type: ignore[no-untyped-def]
     _seed(sqlite_engine)
-    _bus(sqlite_engine, tmp_path, None).handle(events.ApplyRetention(LATER))
-    assert "retention skipped" in capsys.readouterr().out and _anonymised(sqlite_engine) == 0
+    with capture_logs() as logs:
+        _bus(sqlite_engine, tmp_path, None).handle(events.ApplyRetention(LATER))
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["retention skipped"]
+    assert "VIGIA_PSEUDONYM_KEY" in next(e["reason"] for e in logs if e["event"] == "retention skipped")
+    assert _anonymised(sqlite_engine) == 0
     _bus(sqlite_engine, tmp_path, KEY, enabled=False).handle(events.ApplyRetention(LATER))
     assert _anonymised(sqlite_engine) == 0
