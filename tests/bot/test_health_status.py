@@ -243,3 +243,15 @@ def test_the_command_exit_codes_and_json_shape(engine, monkeypatch, capsys, case
     assert all(set(f) == {"state", "what"} for f in data["findings"])
     assert main.main(["status"]) == code  # the table says the same
     assert {"healthy": "BIEN", "degraded": "DEGRADADO", "down": "CAÍDO"}[case] in capsys.readouterr().out
+
+
+def test_health_thresholds_are_checked_and_the_token_stays_out_of_the_file():
+    from bot.config import ConfigError
+
+    with pytest.raises(ConfigError) as wrong:
+        parse_config({"health": {"stream_degraded_intervals": 5, "stream_down_intervals": 4}})
+    assert "health.stream_down_intervals: 4 must be greater than stream_degraded_intervals (5)" in str(wrong.value)
+    with pytest.raises(ConfigError) as secret:
+        parse_config({"web": {"metrics_token": "abc"}})
+    assert "web.metrics_token" in str(secret.value) and "VIGIA_METRICS_TOKEN" in str(secret.value)
+    assert parse_config({}).health.stream_down_intervals == 10  # the documented defaults
