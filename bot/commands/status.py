@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -23,7 +23,7 @@ from bot.config import Config, database_url, masked_url
 from bot.health import DOWN, STATE_ES, DatabaseHealth, Finding, HealthReport, check
 from storage import db
 
-CONNECT_TIMEOUT_SECONDS = "5"
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -49,9 +49,11 @@ def gather(config: Config, url: str, now: datetime | None = None) -> HealthRepor
     if file not in (None, "", ":memory:") and not Path(str(file)).exists():  # connecting would create it empty
         return _unreachable(shown, f"el archivo {parsed.database} no existe (¿VIGIA_DATABASE_URL correcta? "
                                        "`main.py db upgrade` crea la base)")
-    os.environ.setdefault("PGCONNECT_TIMEOUT", CONNECT_TIMEOUT_SECONDS)  # libpq: fail fast, not after minutes
     try:
-        engine = db.create_db_engine(url)
+        if parsed.get_backend_name() == "postgresql":  # fail within seconds, not after the OS's TCP timeout
+            engine = create_engine(db.normalise_url(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        else:
+            engine = db.create_db_engine(url)
     except (ArgumentError, NoSuchModuleError, SQLAlchemyError, ImportError) as exc:
         return _unreachable(shown, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
     try:

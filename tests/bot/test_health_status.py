@@ -255,3 +255,16 @@ def test_health_thresholds_are_checked_and_the_token_stays_out_of_the_file():
         parse_config({"web": {"metrics_token": "abc"}})
     assert "web.metrics_token" in str(secret.value) and "VIGIA_METRICS_TOKEN" in str(secret.value)
     assert parse_config({}).health.stream_down_intervals == 10  # the documented defaults
+
+
+def test_a_database_that_never_answers_is_down_within_seconds():
+    import time
+
+    with socket.socket() as silent:  # accepts connections (the kernel's backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        started = time.monotonic()
+        report = gather(Config(), f"postgresql+psycopg://vigia@127.0.0.1:{silent.getsockname()[1]}/vigia")
+        elapsed = time.monotonic() - started
+    assert report.status == "down" and report.exit_code == 2 and not report.database.reachable
+    assert elapsed < 20, f"status waited {elapsed:.0f} s for a silent server"
