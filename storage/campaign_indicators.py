@@ -12,6 +12,7 @@ label rows are fewer than the period's posts (a campaign's whole life: `label_dr
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -131,13 +132,21 @@ def campaign_span(session: Session, campaign_id: str) -> tuple[datetime | None, 
     return first, last
 
 
+def _key(text: str) -> str:
+    """What a person may type for a campaign: case, accents, "#" and spaces do not matter."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    return "".join(plain.casefold().lstrip("#").split())
+
+
 def find_campaign(session: Session, name: str) -> tuple[Campaign, bool] | None:
-    """(campaign, archived) by id or name, case-insensitively, "#" optional (archived ones too: their posts keep
-    their label)."""
-    wanted = name.strip().casefold().lstrip("#")
+    """(campaign, archived) by id, by name or by one of its hashtags (when only one campaign has it), ignoring
+    case, accents, "#" and spaces; archived campaigns too (their posts keep their label)."""
+    wanted = _key(name)
     if not wanted:
         return None
-    for campaign, archived in stored_campaigns(session):
-        if wanted in (campaign.id.casefold(), campaign.name.casefold().lstrip("#")):
+    stored = stored_campaigns(session)
+    for campaign, archived in stored:
+        if wanted in (_key(campaign.id), _key(campaign.name)):
             return campaign, archived
-    return None
+    tagged = [(c, archived) for c, archived in stored if wanted in {_key(h) for h in c.hashtags}]
+    return tagged[0] if len(tagged) == 1 else None

@@ -92,7 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--week", help="ISO week, e.g. 2026-W47")
     which.add_argument("--campaign", metavar="NAME",
-                       help="a campaign's id or name (case-insensitive): its whole life, or --from/--to")
+                       help="a campaign's id, name or hashtag (case and accents ignored): its whole life, "
+                            "or --from/--to")
     p.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD",
                    help="with --campaign: first day (default: the campaign's start)")
     p.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD",

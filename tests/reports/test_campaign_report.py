@@ -362,6 +362,20 @@ def test_report_campaign_from_to_narrows(cli, tmp_path, capsys):
     assert "Periodo pedido: del 16/11/2026 al 22/11/2026" in html
 
 
+def test_a_campaign_is_found_by_id_name_or_its_own_hashtag(db):
+    from storage.campaign_indicators import find_campaign
+
+    with UnitOfWork(db) as uow:
+        s = uow.session
+        found = {q: (f[0].id if (f := find_campaign(s, q)) else None) for q in (
+            "talento-ti", "TALENTO-TI", "#talentoti", "Conectividad Rural", "conectividadrural", "#Solo", "solo",
+            "#Vieja", "campana vieja", "#Nada", "nope", "")}
+    assert found == {"talento-ti": "talento-ti", "TALENTO-TI": "talento-ti", "#talentoti": "talento-ti",
+                     "Conectividad Rural": "conectividad", "conectividadrural": "conectividad",
+                     "#Solo": "solo-ciudadanos", "solo": "solo-ciudadanos", "#Vieja": "vieja",
+                     "campana vieja": "vieja", "#Nada": "sin-posts", "nope": None, "": None}
+
+
 def test_report_campaign_unknown_lists_the_known_ones(cli, capsys):
     assert _run(cli, "--campaign", "no-existe") == 2
     err = capsys.readouterr().err
