@@ -268,3 +268,44 @@ def test_a_database_that_never_answers_is_down_within_seconds():
         elapsed = time.monotonic() - started
     assert report.status == "down" and report.exit_code == 2 and not report.database.reachable
     assert elapsed < 20, f"status waited {elapsed:.0f} s for a silent server"
+
+
+def test_a_real_run_is_healthy_while_it_leads_and_down_once_stopped(tmp_path):
+    """`main.py run` (the shipped config: the SYNTHETIC sample replay) as a real process on SQLite: its
+    heartbeat and its clean polls make `main.py status` exit 0; after SIGTERM, nobody leads: exit 2."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "META_", "VIGIA_", "X_"))}
+    env["VIGIA_DATABASE_URL"] = f"sqlite:///{tmp_path / 'vigia.db'}"
+
+    def status() -> tuple[int, dict]:
+        done = subprocess.run([sys.executable, "main.py", "status", "--json"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=60)
+        return done.returncode, json.loads(done.stdout)
+
+    run = subprocess.Popen([sys.executable, "main.py", "run"], cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        code, data = 2, {}
+        while time.monotonic() < deadline:
+            if (tmp_path / "vigia.db").exists():
+                code, data = status()
+                if code == 0:
+                    break
+            time.sleep(2)
+        assert code == 0, data.get("findings")
+        assert data["nodes"]["leader"]["pid"] == run.pid
+        assert {s["platform"] for s in data["streams"]} == {"sample"} and len(data["streams"]) == 3
+    finally:
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 0
+    code, data = status()
+    assert code == 2 and data["nodes"]["leader"] is None
+    assert any("ningún proceso `run` lidera" in f["what"] for f in data["findings"])
