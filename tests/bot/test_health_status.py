@@ -309,3 +309,41 @@ def test_a_real_run_is_healthy_while_it_leads_and_down_once_stopped(tmp_path):
     code, data = status()
     assert code == 2 and data["nodes"]["leader"] is None
     assert any("ningún proceso `run` lidera" in f["what"] for f in data["findings"])
+
+
+def test_two_real_runs_on_postgresql_show_a_leader_and_a_standby(pg_engine):
+    """Two `main.py run` processes on one PostgreSQL schema: status names the leader and the standby (the
+    takeover itself is tested with the hot standby, tests/bot/test_leader.py)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "META_", "VIGIA_", "X_"))}
+    env["VIGIA_DATABASE_URL"] = _url_of(pg_engine)
+    runs = [subprocess.Popen([sys.executable, "main.py", "run"], cwd=repo, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        deadline = time.monotonic() + 150
+        data: dict = {}
+        while time.monotonic() < deadline:
+            done = subprocess.run([sys.executable, "main.py", "status", "--json"], cwd=repo, env=env,
+                                  capture_output=True, text=True, timeout=60)
+            data = json.loads(done.stdout)
+            nodes = data.get("nodes") or {}
+            if done.returncode == 0 and nodes.get("leader") and [n for n in nodes["standbys"] if n["alive"]]:
+                break
+            time.sleep(2)
+        else:
+            raise AssertionError(f"no leader and standby seen: {data.get('findings')} {data.get('nodes')}")
+        pids = {run.pid for run in runs}
+        assert {data["nodes"]["leader"]["pid"], data["nodes"]["standbys"][0]["pid"]} == pids
+        assert data["nodes"]["leader"]["alive"] and data["nodes"]["leader"]["leader_since"] is not None
+    finally:
+        for run in runs:
+            run.send_signal(signal.SIGTERM)
+        for run in runs:
+            run.wait(timeout=60)
