@@ -87,8 +87,9 @@ def main() -> None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS bench_retention CASCADE; CREATE SCHEMA bench_retention"))
         engine.dispose()
-        engine = create_engine(db.normalise_url(url),
-                               connect_args={"options": "-csearch_path=bench_retention,public"})
+        # Only its own schema on the path (as the tests' pg_engine): with `public` behind it, a migrated `public`
+        # (its alembic_version) would make the migration a no-op and every table resolve to public's.
+        engine = create_engine(db.normalise_url(url), connect_args={"options": "-csearch_path=bench_retention"})
     db.upgrade(engine)
     print(f"{engine.dialect.name}: seeding {args.posts} synthetic posts by {args.authors} authors ...", flush=True)
     seed(engine, args.posts, args.authors)
