@@ -153,7 +153,8 @@ def anonymize_post_rows(session: Session, rows: Sequence[tuple[int, str, str]], 
     if not rows:
         return 0
     posts = PostRow.__table__
-    session.execute(update(posts).where(posts.c.id == bindparam("pid"))
+    # `anonymized_at IS NULL` again: a concurrent run (the CLI beside the daily job) never re-stamps a post.
+    session.execute(update(posts).where(posts.c.id == bindparam("pid"), posts.c.anonymized_at.is_(None))
                     .values(text=marker(now), search_text="", raw={}, url=None, geo=None,
                             author_handle=bindparam("alias"), anonymized_at=now),
                     [{"pid": pid, "alias": pseudonyms.author(platform, author_id)}
