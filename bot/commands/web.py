@@ -6,8 +6,11 @@ import argparse
 import getpass
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+
+from sqlalchemy.orm import Session
 
 from bot.bootstrap import build_engine
 from bot.commands.common import load, setup_logging
@@ -15,6 +18,7 @@ from bot.config import Config
 from bot.labels import ROLE_ES
 from bot.web.routes_admin import username_problem
 from bot.web.security import Passwords, password_problem
+from storage.audit_log import AuditLog
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import ROLES, UserRepository, WebSessionRepository
 
@@ -91,6 +95,16 @@ def _read_password(args: argparse.Namespace, stdin: TextIO, label: str = "Contra
     return password
 
 
+def _audit(session: Session, action: str, username: str, detail: dict[str, str] | None = None) -> None:
+    """User changes made on the server go to the same audit trail as the web app's (user `cli:<os user>`, no
+    address); never the password."""
+    try:
+        operator = getpass.getuser()
+    except Exception:  # no user name in a container
+        operator = "?"
+    AuditLog(session).add(action, f"cli:{operator}", datetime.now(UTC), target=f"user:{username}", detail=detail)
+
+
 def cmd_users(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
     stdin = stdin or sys.stdin
     config = load(args)
@@ -118,6 +132,7 @@ def cmd_users(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
             if password is None:
                 return 2
             users.add(username, args.name or username, args.role, Passwords().hash(password))
+            _audit(uow.session, "user_create", username, {"role": args.role})
             uow.commit()
             print(f"usuario {username} creado con el rol {args.role} ({ROLE_ES[args.role]})")
             return 0
@@ -127,6 +142,7 @@ def cmd_users(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
         if args.users_command in ("disable", "enable"):
             users.set_active(user.id, args.users_command == "enable")
             ended = WebSessionRepository(uow.session).delete_for_user(user.id) if args.users_command == "disable" else 0
+            _audit(uow.session, "user_activate" if args.users_command == "enable" else "user_deactivate", username)
             uow.commit()
             verb = "desactivado" if args.users_command == "disable" else "reactivado"
             print(f"usuario {username} {verb}" + (f"; {ended} sesión(es) cerrada(s)" if ended else ""))
@@ -137,6 +153,7 @@ def cmd_users(args: argparse.Namespace, stdin: TextIO | None = None) -> int:
                 return 2
             users.set_password(user.id, Passwords().hash(password))
             WebSessionRepository(uow.session).delete_for_user(user.id)
+            _audit(uow.session, "user_password", username)
             uow.commit()
             print(f"contraseña de {username} restablecida; sus sesiones abiertas se cerraron")
             return 0

@@ -140,3 +140,39 @@ def test_a_login_through_a_trusted_proxy_records_the_real_client(sqlite_engine, 
                                headers={"X-Forwarded-For": "198.51.100.23"}, follow_redirects=False)
     assert response.status_code == 303
     assert [(e.action, e.remote_addr) for e in _events(sqlite_engine)] == [("login", "198.51.100.23")]
+
+
+def test_user_changes_made_with_the_cli_are_in_the_same_trail(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import argparse
+    import io
+    import sys
+
+    from bot.commands import web as web_commands
+    from storage import db
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("VIGIA_DATABASE_URL", url)
+    monkeypatch.setattr("getpass.getuser", lambda: "operador")
+    config = tmp_path / "config.yaml"
+    config.write_text("web:\n  port: 8123\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config")
+    web_commands.register(parser.add_subparsers(dest="command", required=True))
+
+    def run(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        args = parser.parse_args(["--config", str(config), *argv])
+        return int(args.func(args))
+
+    assert run("users", "add", "ana", "--role", "viewer", "--password-stdin", stdin="una-clave-larga\n") == 0
+    assert run("users", "disable", "ana") == 0
+    assert run("users", "reset-password", "ana", "--password-stdin", stdin="otra-clave-larga\n") == 0
+    engine = db.create_db_engine(url)
+    try:
+        events = _events(engine)
+    finally:
+        engine.dispose()
+    assert [(e.action, e.user, e.target, e.remote_addr) for e in events] == [
+        ("user_create", "cli:operador", "user:ana", None), ("user_deactivate", "cli:operador", "user:ana", None),
+        ("user_password", "cli:operador", "user:ana", None)]
+    assert "clave" not in json.dumps([e.detail for e in events])
