@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from analyzers.indicators import ratio
-from bot.reports.model.figures import Audience, own_post_audience
+from bot.reports.model.figures import ActivityTotals, Audience, own_post_audience
 from bot.reports.model.periods import Period
 from domain import Campaign
 from domain.legal_terms import TERM_CATEGORIES
@@ -44,7 +44,7 @@ class DayActivity:
 
 
 @dataclass(frozen=True)
-class CampaignFigures:
+class CampaignFigures(ActivityTotals):
     """One campaign in one period: its own posts, interactions, audience, citizens, tone, PQRSD, best posts."""
 
     campaign: Campaign
@@ -61,31 +61,6 @@ class CampaignFigures:
     def in_period(self) -> bool:
         """The campaign's dates overlap the period (it counts as designed for it)."""
         return ci.overlaps(self.campaign, self.period.days[0], self.period.days[-1])
-
-    @property
-    def own(self) -> list[q.ActivityRow]:
-        return [r for r in self.activity if r.is_own]
-
-    @property
-    def citizen(self) -> list[q.ActivityRow]:
-        return [r for r in self.activity if not r.is_own]
-
-    @property
-    def own_posts(self) -> int:
-        return sum(r.posts for r in self.own if r.kind == "own_post")
-
-    @property
-    def own_replies(self) -> int:
-        return sum(r.posts for r in self.own if r.kind != "own_post")
-
-    @property
-    def interactions(self) -> int:
-        """The report's definition: counters of the ministry's posts and replies (carrying the campaign)."""
-        return sum(r.interactions for r in self.own)
-
-    @property
-    def own_post_interactions(self) -> int:
-        return sum(r.interactions for r in self.own if r.kind == "own_post")
 
     @property
     def interactions_per_post(self) -> float | None:

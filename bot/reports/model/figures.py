@@ -25,8 +25,40 @@ from storage import audience_indicators as aq
 from storage import indicators as q
 
 
+class ActivityTotals:
+    """The ministry's and the citizens' totals of an `activity` list, by the report's definitions: shared by a
+    period's figures and a campaign's (bot/reports/model/campaigns.py), so both count the same way."""
+
+    activity: list[q.ActivityRow]
+
+    @property
+    def own(self) -> list[q.ActivityRow]:
+        return [r for r in self.activity if r.is_own]
+
+    @property
+    def citizen(self) -> list[q.ActivityRow]:
+        return [r for r in self.activity if not r.is_own]
+
+    @property
+    def own_posts(self) -> int:
+        return sum(r.posts for r in self.own if r.kind == "own_post")
+
+    @property
+    def own_replies(self) -> int:
+        return sum(r.posts for r in self.own if r.kind != "own_post")
+
+    @property
+    def interactions(self) -> int:
+        """Counters of the ministry's posts and replies (the report's interactions)."""
+        return sum(r.interactions for r in self.own)
+
+    @property
+    def own_post_interactions(self) -> int:
+        return sum(r.interactions for r in self.own if r.kind == "own_post")
+
+
 @dataclass
-class PeriodFigures:
+class PeriodFigures(ActivityTotals):
     """Everything counted for one period (from one pass over its posts plus a few small queries)."""
 
     period: Period
@@ -55,36 +87,12 @@ class PeriodFigures:
         return out
 
     @property
-    def own(self) -> list[q.ActivityRow]:
-        return [r for r in self.activity if r.is_own]
-
-    @property
-    def citizen(self) -> list[q.ActivityRow]:
-        return [r for r in self.activity if not r.is_own]
-
-    @property
     def posts(self) -> int:
         return sum(r.posts for r in self.activity)
 
     @property
     def citizen_posts(self) -> int:
         return sum(r.posts for r in self.citizen)
-
-    @property
-    def own_posts(self) -> int:
-        return sum(r.posts for r in self.own if r.kind == "own_post")
-
-    @property
-    def own_replies(self) -> int:
-        return sum(r.posts for r in self.own if r.kind != "own_post")
-
-    @property
-    def interactions(self) -> int:
-        return sum(r.interactions for r in self.own)
-
-    @property
-    def own_post_interactions(self) -> int:
-        return sum(r.interactions for r in self.own if r.kind == "own_post")
 
     def interactions_by_type(self) -> Counter[str]:
         out: Counter[str] = Counter()
