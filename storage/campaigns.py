@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from domain import Campaign
@@ -108,6 +108,10 @@ class CampaignRepository:
         keep their label). Returns whether anything changed. Audited as user "config.yaml"."""
         changed = False
         wanted = {c.id: c for c in campaigns}
+        if self.session.get_bind().dialect.name == "postgresql":
+            # Processes started together (hot standby) sync the same file: one at a time, until its commit, so
+            # the next one reads what the first wrote instead of inserting the same ids again.
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('vigia:campaigns:sync'))"))
         for campaign in campaigns:
             row = self.get(campaign.id)
             if row is not None and row.source == CONFIG_SOURCE and _same(row, campaign):

@@ -142,3 +142,32 @@ def test_analyses_store_campaigns_place_and_labels(engine) -> None:  # type: ign
         assert labels == [(ids[0], "talento-ti"), (ids[1], "zonas-wifi"), (ids[2], "talento-ti")]
         topics = uow.session.scalars(select(PostLabelRow.post_id).where(PostLabelRow.kind == "topic")).all()
         assert sorted(topics) == ids  # other labels untouched
+
+
+def test_processes_starting_together_sync_the_file_one_at_a_time(engine) -> None:  # type: ignore[no-untyped-def]
+    """Hot standby: two processes sync the same config.yaml at once. The second waits for the first's commit
+    and finds nothing to do (it used to insert the same ids and fail on the primary key)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL (SQLite keeps one process per database)")
+    import threading
+
+    first = UnitOfWork(engine)
+    first.__enter__()
+    assert CampaignRepository(first.session, ManualClock(T0)).sync_config([TALENTO, BECAS]) is True
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            outcome.append(run(engine, lambda r: r.sync_config([TALENTO, BECAS])))
+        except Exception as exc:  # the failure is the assertion below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive()  # waiting for the first one's transaction
+    first.commit()
+    first.__exit__(None, None, None)
+    thread.join(timeout=10)
+    assert outcome == [False]
+    assert [c.id for c in run(engine, lambda r: r.active())] == ["becas-tic", "talento-ti"]
