@@ -220,12 +220,21 @@ def _scrub_notes(session: Session, ids: Sequence[int], now: datetime) -> int:
     return len(ids)
 
 
+ALERT_STRUCTURE_KEYS = ("incident", "thread_of", "down_since")  # delivery needs these; they quote nobody
+
+
 def _scrub_alerts(session: Session, ids: Sequence[int], now: datetime) -> int:
-    """Keep what the alert was (kind, severity, title, when, delivery state); drop the quoted posts."""
-    if ids:
-        session.execute(update(AlertRow).where(AlertRow.id.in_(ids)).values(body=marker(now), details={})
-                        .execution_options(synchronize_session=False))
-    return len(ids)
+    """Keep what the alert was (kind, severity, title, when, delivery state, its thread and incident); drop
+    the body and the details that quote posts and authors."""
+    if not ids:
+        return 0
+    rows = session.execute(select(AlertRow.id, AlertRow.details).where(AlertRow.id.in_(ids))).all()
+    alerts = AlertRow.__table__
+    session.execute(update(alerts).where(alerts.c.id == bindparam("aid"))
+                    .values(body=marker(now), details=bindparam("kept")),
+                    [{"aid": aid, "kept": {k: v for k, v in (details or {}).items() if k in ALERT_STRUCTURE_KEYS}}
+                     for aid, details in rows])
+    return len(rows)
 
 
 def anonymize_alerts_batch(session: Session, cut: Cutoffs, now: datetime, limit: int) -> int:

@@ -67,7 +67,8 @@ def _seed(engine, shift: timedelta = timedelta(0)) -> None:  # type: ignore[no-u
         uow.session.add(AlertRow(key="spike:topic:conectividad:1", sink="file", kind="spike", severity="aviso",
                                  channel="alerts", title="Pico: conectividad", created_at=t0, sent_at=t0,
                                  body="Pico de quejas; destacada: @ciudadano_1 «sin internet en Quibdó»",
-                                 details={"top_posts": [{"author": "ciudadano_1", "text": "sin internet"}]}))
+                                 details={"top_posts": [{"author": "ciudadano_1", "text": "sin internet"}],
+                                          "incident": 7}))
         uow.session.add(RejectedPayloadRow(stream="x:mentions", reason="bad", payload='{"user": "juan"}',
                                            created_at=t0))
         uow.commit()
@@ -129,7 +130,7 @@ def test_dry_run_counts_what_apply_changes_and_a_second_run_changes_nothing(engi
         assert notes == [marker(NOW)] * 2
         assert s.scalar(select(PostEventRow.new_value).where(PostEventRow.action == "state")) == "attended"
         alert = s.scalar(select(AlertRow))
-        assert alert is not None and alert.body == marker(NOW) and alert.details == {}
+        assert alert is not None and alert.body == marker(NOW) and alert.details == {"incident": 7}
         assert alert.title == "Pico: conectividad" and alert.sent_at is not None  # what it was stays
         assert s.scalar(select(func.count()).select_from(AuditEventRow)) == 0
         assert s.scalar(select(func.count()).select_from(RejectedPayloadRow)) == 0
