@@ -197,6 +197,9 @@ class RetentionSettings(_Strict):
     rejected_payload_days: int = Field(default=30, ge=1, le=3650)  # payloads a connector could not read
     batch_size: int = Field(default=500, ge=1, le=100_000)  # rows per transaction
     run_at: str = "03:30"  # local time of the daily job (HH:MM, config timezone)
+    # The daily job stops after this long and continues the next day (on SQLite the scheduler has one worker:
+    # polls wait while it runs). A first run over years of data: `main.py retention --apply`, which has no limit.
+    job_max_seconds: int = Field(default=120, ge=10, le=24 * 3600)
 
     @field_validator("run_at")
     @classmethod

@@ -356,7 +356,7 @@ def apply_retention(cmd: events.ApplyRetention, svc: Services) -> list[events.Ev
         return []
     svc.fence.guard()
     apply_retention(svc.engine, svc.config.retention, pseudonyms, cmd.now, requested_by="scheduler",
-                    stop=svc.stop, guard=svc.fence.guard)
+                    stop=svc.stop, guard=svc.fence.guard, max_seconds=svc.config.retention.job_max_seconds)
     return []
 
 

@@ -9,6 +9,7 @@ with what is left. Log lines carry kinds and counts only, never a handle, a name
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -67,9 +68,12 @@ def due(engine: Engine, settings: RetentionSettings, now: datetime) -> dict[str,
 
 def apply_retention(engine: Engine, settings: RetentionSettings, pseudonyms: Pseudonyms, now: datetime, *,
                     requested_by: str, progress: Progress | None = None, stop: threading.Event | None = None,
-                    guard: Guard | None = None, max_batches: int | None = None) -> dict[str, int]:
+                    guard: Guard | None = None, max_batches: int | None = None,
+                    max_seconds: float | None = None) -> dict[str, int]:
     """Anonymise/delete what is past its term, batch by batch (each its own transaction); returns the rows
-    changed per kind. `stop` (set) or `max_batches` end the run early: the next run continues from there."""
+    changed per kind. `stop` (set), `max_batches` or `max_seconds` end the run early (after a whole batch):
+    the next run continues from there."""
+    deadline = time.monotonic() + max_seconds if max_seconds is not None else None
     cut = cutoffs(settings, now)
     factory = sessionmaker(bind=engine, expire_on_commit=False)
     with factory() as session:
@@ -78,9 +82,16 @@ def apply_retention(engine: Engine, settings: RetentionSettings, pseudonyms: Pse
     batches = 0
     log.info("retention started", requested_by=requested_by, **{f"due_{k}": v for k, v in pending.items()})
     try:
+        paused = False
         for kind in KINDS:
+            if paused:
+                break
             while pending[kind] and not (stop is not None and stop.is_set()):
                 if max_batches is not None and batches >= max_batches:
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    log.info("retention paused until the next run", reason="job_max_seconds", kind=kind)
+                    paused = True
                     break
                 with factory() as session, session.begin():
                     changed = run_batch(session, kind, cut, pseudonyms, now, settings.batch_size)

@@ -154,6 +154,15 @@ def test_a_run_stopped_after_one_batch_continues_without_repeating_a_row(engine)
     assert stamps == [NOW] * 5 + [later] * 9  # the first batch was not redone
 
 
+def test_a_time_limited_run_stops_after_a_whole_batch_and_the_next_continues(engine):
+    _seed(engine)
+    settings = RetentionSettings(batch_size=5)
+    first = apply_retention(engine, settings, PSEUDO, NOW, requested_by="test", max_seconds=0)
+    assert first == dict.fromkeys(first, 0)  # the time was up before the first batch
+    assert sum(apply_retention(engine, settings, PSEUDO, NOW, requested_by="test", max_seconds=600).values()) == 26
+    assert sum(due(engine, settings, NOW).values()) == 0
+
+
 def test_nothing_is_due_before_its_term(engine):
     _seed(engine)
     settings = RetentionSettings(post_text_months=36, author_profile_months=36, notes_months=36, audit_months=36,
