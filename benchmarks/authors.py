@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 
 from bot.bootstrap import resegment_authors
 from bot.commands.authors import backfill_authors
@@ -97,10 +97,7 @@ def main() -> None:
         url = args.database_url
     engine = db.create_db_engine(url)
     if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_authors CASCADE; CREATE SCHEMA bench_authors"))
-        engine.dispose()
-        engine = create_engine(db.normalise_url(url), connect_args={"options": "-csearch_path=bench_authors,public"})
+        engine = db.fresh_schema_engine(url, "bench_authors")
     db.upgrade(engine)
     rules = segmenter(None)
     print(f"{engine.dialect.name}: seeding {args.posts} posts by {args.authors} authors ...", flush=True)

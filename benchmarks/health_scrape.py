@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from bot.config import Config
@@ -109,10 +109,7 @@ def main() -> None:
         url = args.database_url
     engine = db.create_db_engine(url)
     if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_health CASCADE; CREATE SCHEMA bench_health"))
-        engine.dispose()
-        engine = create_engine(db.normalise_url(url), connect_args={"options": "-csearch_path=bench_health,public"})
+        engine = db.fresh_schema_engine(url, "bench_health")
     db.upgrade(engine)
     print(f"{engine.dialect.name}: seeding {args.alerts} delivered + {args.backlog} undelivered alerts (SYNTHETIC), "
           f"{args.streams} streams ...", flush=True)

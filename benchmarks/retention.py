@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, update
 
 from bot.config import RetentionSettings
 from bot.retention import apply_retention, due
@@ -84,12 +84,7 @@ def main() -> None:
         url = f"sqlite:///{path}"
     engine = db.create_db_engine(url)
     if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS bench_retention CASCADE; CREATE SCHEMA bench_retention"))
-        engine.dispose()
-        # Only its own schema on the path (as the tests' pg_engine): with `public` behind it, a migrated `public`
-        # (its alembic_version) would make the migration a no-op and every table resolve to public's.
-        engine = create_engine(db.normalise_url(url), connect_args={"options": "-csearch_path=bench_retention"})
+        engine = db.fresh_schema_engine(url, "bench_retention")
     db.upgrade(engine)
     print(f"{engine.dialect.name}: seeding {args.posts} synthetic posts by {args.authors} authors ...", flush=True)
     seed(engine, args.posts, args.authors)
