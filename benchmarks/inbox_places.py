@@ -176,6 +176,18 @@ def main(argv: list[str] | None = None) -> int:
 
     small = InboxRepository.small_campaign_posts
 
+    def state_walks(path: str) -> Callable[[], Any]:
+        """The urgency page as before the single sorted query over a small campaign's or department's set: one
+        walk of the urgency index per state, each row checked against the filter."""
+        def call() -> Any:
+            saved = (InboxRepository.small_campaign_posts, InboxRepository.small_set_posts)
+            InboxRepository.small_campaign_posts = InboxRepository.small_set_posts = 0
+            try:
+                return page(path)()
+            finally:
+                InboxRepository.small_campaign_posts, InboxRepository.small_set_posts = saved
+        return call
+
     def counts(path: str) -> Callable[[], Any]:
         def call() -> Any:
             cache.clear()
@@ -195,13 +207,19 @@ def main(argv: list[str] | None = None) -> int:
         ("department: Bogotá, reclamo, negative",
          page("/inbox?departamento=11&categoria=reclamo&sentimiento=negative")),
         ("department: Chocó, urgency order", page("/inbox?departamento=27&orden=urgency")),
+        ("department: Chocó, urgency, state walks (before)", state_walks("/inbox?departamento=27&orden=urgency")),
         ("department: Vaupés, urgency order", page("/inbox?departamento=97&orden=urgency")),
+        ("department: Vaupés, urgency, state walks (before)", state_walks("/inbox?departamento=97&orden=urgency")),
+        ("department: Antioquia, urgency order", page("/inbox?departamento=05&orden=urgency")),
         ("campaign: conecta-vereda (running), pending", page("/inbox?campana=conecta-vereda")),
         ("campaign: conecta-vereda, all states", page("/inbox?campana=conecta-vereda&estado=all")),
         ("campaign: talento-ti (old), all states", page("/inbox?campana=talento-ti&estado=all")),
         ("campaign: talento-ti, all states, via windows (before)", windows("/inbox?campana=talento-ti&estado=all")),
         ("campaign: conecta-vereda, pending, via windows (before)", windows("/inbox?campana=conecta-vereda")),
         ("campaign: talento-ti, urgency, all states", page("/inbox?campana=talento-ti&estado=all&orden=urgency")),
+        ("campaign: talento-ti, urgency, state walks (before)",
+         state_walks("/inbox?campana=talento-ti&estado=all&orden=urgency")),
+        ("campaign: conecta-vereda, urgency", page("/inbox?campana=conecta-vereda&orden=urgency")),
         ("campaign + department: conecta-vereda, Bogotá", page("/inbox?campana=conecta-vereda&departamento=11")),
         ("counts: department Bogotá (uncached)", counts("/inbox/counts?departamento=11")),
         ("counts: campaign talento-ti, all states (uncached)", counts("/inbox/counts?campana=talento-ti&estado=all")),

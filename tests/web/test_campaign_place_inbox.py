@@ -16,11 +16,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, insert, update
 
-from domain import Campaign
+from domain import NO_PROFILE, Campaign
 from storage.campaigns import CampaignRepository
 from storage.inbox_filters import NO_PLACE, InboxFilters
 from storage.inbox_queries import InboxRepository
-from storage.models import AnalysisRow, PostLabelRow
+from storage.models import AnalysisRow, PostLabelRow, PostReviewRow
 from storage.unit_of_work import UnitOfWork
 from tests.web.conftest import TestClient
 from tests.web.helpers import NOW, SECURITY_HEADERS, Seeded, analyse, analysis, citizen
@@ -187,7 +187,7 @@ def many(engine: Engine, seeded_any: Seeded) -> dict[str, list[int]]:
 
 
 def _walk(engine: Engine, filters: InboxFilters, limit: int, sparse_place_posts: int | None = None,
-          small_campaign_posts: int | None = None) -> list[int]:
+          small_campaign_posts: int | None = None, small_set_posts: int | None = None) -> list[int]:
     with UnitOfWork(engine) as uow:
         assert uow.session is not None
         repo = InboxRepository(uow.session)
@@ -195,6 +195,8 @@ def _walk(engine: Engine, filters: InboxFilters, limit: int, sparse_place_posts:
             repo.sparse_place_posts = sparse_place_posts
         if small_campaign_posts is not None:
             repo.small_campaign_posts = small_campaign_posts
+        if small_set_posts is not None:
+            repo.small_set_posts = small_set_posts
         seen: list[int] = []
         cursor = None
         while True:
@@ -237,6 +239,28 @@ def test_small_and_large_campaign_paths_give_the_same_pages(engine: Engine, many
         one_query = _walk(engine, filters, 2, small_campaign_posts=10**6)
         assert one_query == _walk(engine, filters, 2, small_campaign_posts=0)
         assert sorted(one_query) == sorted(many["campaign"])
+
+
+def test_urgency_order_of_a_small_set_is_the_state_walks_order(engine: Engine, many: dict[str, list[int]]) -> None:
+    """In the urgency order a small campaign or department is one sorted query over its set; a large one is a
+    walk of the urgency index per state. Same rows, same order, page by page (with a segment too)."""
+    with UnitOfWork(engine) as uow:  # vary the urgency keys: some tiers and reach ranks differ
+        assert uow.session is not None
+        for n, post_id in enumerate(sorted({*many["campaign"], *many["27"], *many["11"]})):
+            uow.session.execute(update(PostReviewRow).where(PostReviewRow.post_id == post_id)
+                                .values(tier=n % 3, reach_rank=(n * 7) % 12,
+                                        state=("new", "in_progress", "attended")[n % 3]))
+        uow.commit()
+    for state in ("all", "pending", "attended"):
+        for filters in (InboxFilters(state=state, campaign="talento-ti", sort="urgency"),
+                        InboxFilters(state=state, dpto="27", sort="urgency"),
+                        InboxFilters(state=state, dpto="11", campaign="talento-ti", sort="urgency"),
+                        InboxFilters(state=state, dpto="27", segment=NO_PROFILE, sort="urgency")):
+            one_query = _walk(engine, filters, 2, small_campaign_posts=10**6, small_set_posts=10**6)
+            walks = _walk(engine, filters, 2, small_campaign_posts=0, small_set_posts=0)
+            assert one_query == walks, filters
+            assert one_query == _walk(engine, filters, 50, small_campaign_posts=0, small_set_posts=0), filters
+    assert _walk(engine, InboxFilters(state="all", dpto="27", sort="urgency"), 2, small_set_posts=10**6)
 
 
 def test_iter_rows_keeps_the_campaign_filter(engine: Engine, many: dict[str, list[int]]) -> None:
