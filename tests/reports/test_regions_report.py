@@ -185,7 +185,8 @@ def test_the_html_section_has_the_map_and_the_attribution(engine):
     assert '<h2>Regiones</h2>' in section
     assert 'id="grafico-mapa_regiones"' in section and 'src="data:image/png;base64,' in section
     assert f'alt="{chart.alt}"' in section
-    assert "Fuente: DANE – DIVIPOLA (datos.gov.co, conjunto gdxc-w37w), CC BY-SA 4.0. Adaptado." in section
+    assert ("Fuente: DANE – DIVIPOLA (datos.gov.co, conjunto gdxc-w37w), CC BY-SA 4.0. Adaptado (ver SOURCE.md)."
+            in section)
     assert "De las 9 publicaciones ciudadanas de la semana, 7 (77,8 %) se ubicaron en un departamento" in section
     assert "2 quedan sin ubicación" in section
     assert "Chocó (4, 57,1 %), Antioquia (2, 28,6 %) y Bogotá D.C. (1, 14,3 %)" in section

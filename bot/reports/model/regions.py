@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from analyzers.indicators import ratio
 from analyzers.places import load_gazetteer
+from analyzers.places.gazetteer import ATTRIBUTION
 from analyzers.settings import topic_name
 from bot.labels import CATEGORY_ES
 from bot.reports.model.columns import Column, Table
@@ -22,7 +23,6 @@ from storage.region_indicators import DepartmentActivity, RegionActivity
 
 TOP_MUNICIPALITIES = 3  # named per department in the table
 TOPIC_VIEW_TOPICS = 5  # topic columns of the department x topic view
-ATTRIBUTION = ("Fuente: DANE – DIVIPOLA (datos.gov.co, conjunto gdxc-w37w), CC BY-SA 4.0. Adaptado.")
 EVIDENCE_ES = {"geo": "geolocalización", "text": "texto", "profile": "perfil del autor"}
 NOT_PQRSD = "otro"  # the category that is no petición, queja, reclamo, sugerencia, denuncia or felicitación
 
