@@ -241,8 +241,8 @@ class Placer:
             text = text[:_MAX_CHARS]
         folded = fold(text)
         aligned = len(folded) == len(text)
-        letters = [c for c in text if c.isalpha()]
-        shouting = aligned and sum(c.isupper() for c in letters) > 0.6 * max(1, len(letters))
+        letters = list(filter(str.isalpha, text))  # C-level loops: this ran per character in Python before
+        shouting = aligned and sum(map(str.isupper, letters)) > 0.6 * max(1, len(letters))
         toks: list[str] = []
         caps: list[bool] = []
         tags: list[bool] = []
