@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, text
 
+from benchmarks.fresh_db import fresh_engine
 from bot.bootstrap import resegment_authors
 from bot.commands.authors import backfill_authors
 from bot.config import segmenter
 from domain import Author, Platform
-from storage import db
 from storage.models import PostRow
 from storage.repositories import post_to_row
 from storage.unit_of_work import UnitOfWork
@@ -88,17 +88,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--authors", type=int, default=25_000)
     args = parser.parse_args()
-    if args.database_url is None:
-        path = Path("var/bench/authors.db")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        url = args.database_url
-    engine = db.create_db_engine(url)
-    if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        engine = db.fresh_schema_engine(url, "bench_authors")
-    db.upgrade(engine)
+    engine = fresh_engine(args.database_url or None, "authors")
     rules = segmenter(None)
     print(f"{engine.dialect.name}: seeding {args.posts} posts by {args.authors} authors ...", flush=True)
     seed(engine, args.posts, args.authors)

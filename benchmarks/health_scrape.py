@@ -31,10 +31,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
+from benchmarks.fresh_db import fresh_engine
 from bot.config import Config
 from bot.health import check
 from bot.web.app import create_app, fast_passwords
-from storage import db
 from storage.models import AlertRow, CursorRow, DeliveryLaneRow, OpsProblemRow, ReportRunRow
 from storage.run_nodes import RunNodeRepository
 
@@ -100,17 +100,7 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=30, help="stream bookmarks (default 30)")
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    if args.database_url is None:
-        path = Path("var/bench/health.db")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        url = args.database_url
-    engine = db.create_db_engine(url)
-    if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        engine = db.fresh_schema_engine(url, "bench_health")
-    db.upgrade(engine)
+    engine = fresh_engine(args.database_url or None, "health")
     print(f"{engine.dialect.name}: seeding {args.alerts} delivered + {args.backlog} undelivered alerts (SYNTHETIC), "
           f"{args.streams} streams ...", flush=True)
     seed(engine, args.alerts, args.backlog, args.streams)

@@ -24,10 +24,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, update
 
+from benchmarks.fresh_db import fresh_engine
 from bot.config import RetentionSettings
 from bot.retention import apply_retention, due
 from domain import Author, Platform, Post, PostKind
-from storage import db
 from storage.models import PostEventRow, PostRow
 from storage.repositories import post_to_row
 from storage.retention import Pseudonyms
@@ -75,17 +75,7 @@ def main() -> None:
     parser.add_argument("--authors", type=int, default=25_000)
     parser.add_argument("--batch-size", type=int, default=500)
     args = parser.parse_args()
-    if args.database_url:
-        url = args.database_url
-    else:
-        path = Path("var/bench/retention.db")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    engine = db.create_db_engine(url)
-    if engine.dialect.name == "postgresql":  # a schema of its own, made afresh; other schemas are left alone
-        engine = db.fresh_schema_engine(url, "bench_retention")
-    db.upgrade(engine)
+    engine = fresh_engine(args.database_url or None, "retention")
     print(f"{engine.dialect.name}: seeding {args.posts} synthetic posts by {args.authors} authors ...", flush=True)
     seed(engine, args.posts, args.authors)
     settings = RetentionSettings(batch_size=args.batch_size)

@@ -44,21 +44,6 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def fresh_schema_engine(url: str, schema: str) -> Engine:
-    """A PostgreSQL engine on a schema of its own, dropped and made afresh (benchmarks' seeded data).
-
-    Only that schema is on the search path, as in the tests' `pg_engine`: with `public` behind it, a migrated
-    `public` (its alembic_version) would make the migration a no-op and every table resolve to public's.
-    """
-    if not schema.isidentifier():
-        raise ValueError(f"not a plain schema name: {schema!r}")
-    admin = create_db_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}")
-    admin.dispose()
-    return create_engine(normalise_url(url), connect_args={"options": f"-csearch_path={schema}"})
-
-
 def alembic_config(engine: Engine) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
