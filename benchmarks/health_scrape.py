@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -32,6 +31,8 @@ from sqlalchemy import Engine, insert, text
 from sqlalchemy.orm import Session
 
 from benchmarks.fresh_db import fresh_engine
+from benchmarks.inbox import p95
+from benchmarks.inbox import timed as inbox_timed
 from bot.config import Config
 from bot.health import check
 from bot.web.app import create_app, fast_passwords
@@ -82,14 +83,9 @@ def seed(engine: Engine, alerts: int, backlog: int, streams: int) -> None:
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    fn()  # warm: connection pool, caches
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+    """Median and p95 in ms of `repeat` calls after a warm-up (benchmarks/inbox.py's timing)."""
+    values = inbox_timed(fn, repeat)
+    return statistics.median(values), p95(values)
 
 
 def main() -> None:
@@ -124,8 +120,8 @@ def main() -> None:
             "health.check (status's read)": timed(lambda: check(config, engine, "bench"), max(20, args.repeat // 10)),
         }
     print(f"{'what':32} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, (p50, p95) in results.items():
-        print(f"{name:32} {p50:8.2f} {p95:8.2f}")
+    for name, (p50, top) in results.items():
+        print(f"{name:32} {p50:8.2f} {top:8.2f}")
     print(f"/metrics body: {len(scrape.content)} bytes, {scrape.text.count(chr(10))} lines")
 
 
