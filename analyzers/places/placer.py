@@ -5,7 +5,7 @@ profile location. The first that yields a place wins.
 
 Why rules over a dictionary of folded token n-grams rather than one regex per name: 1,122 municipalities and
 33 departments would be ~1,200 regexes per post; a single tokenising pass plus dict lookups costs a few
-microseconds, so placement adds little to `classify` (measured by benchmarks/places.py).
+microseconds, so placement adds little to `classify` (measured by benchmarks/classify_places.py).
 
 Precision comes first (a wrong department is worse than none). Every name carries a level saying how much
 context it needs (analyzers/places/names.py): capitals and most department names are placed anywhere; common
