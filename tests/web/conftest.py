@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+import io
+import sys
 import warnings
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
+from bot.commands import web as web_commands
 from bot.config import Config
 from bot.web.app import create_app, fast_passwords
 from bot.web.routes_webhooks import WebhookSecrets
+from storage import db
 from tests.web.helpers import NOW, PASSWORD, WEBHOOK_SECRET, WEBHOOK_VERIFY, Seeded, login_csrf_of, seed, username
 
 with warnings.catch_warnings():  # Starlette nudges towards httpx2; the pinned httpx works the same here
@@ -85,3 +91,24 @@ def client_any(app_any) -> Iterator[Callable[[str], TestClient]]:  # type: ignor
     yield make
     for c in clients:
         c.close()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`main.py users …` run in-process on a fresh SQLite file: `cli(*argv, stdin=...)` -> exit code;
+    `cli.engine()` opens that database."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("VIGIA_DATABASE_URL", url)
+    config = tmp_path / "config.yaml"
+    config.write_text("web:\n  port: 8123\n", encoding="utf-8")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config")
+    web_commands.register(parser.add_subparsers(dest="command", required=True))
+
+    def run(*argv: str, stdin: str = "") -> int:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        args = parser.parse_args(["--config", str(config), *argv])
+        return int(args.func(args))
+
+    run.engine = lambda: db.create_db_engine(url)  # type: ignore[attr-defined]
+    return run

@@ -142,32 +142,12 @@ def test_a_login_through_a_trusted_proxy_records_the_real_client(sqlite_engine, 
     assert [(e.action, e.remote_addr) for e in _events(sqlite_engine)] == [("login", "198.51.100.23")]
 
 
-def test_user_changes_made_with_the_cli_are_in_the_same_trail(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    import argparse
-    import io
-    import sys
-
-    from bot.commands import web as web_commands
-    from storage import db
-
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("VIGIA_DATABASE_URL", url)
+def test_user_changes_made_with_the_cli_are_in_the_same_trail(cli, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr("getpass.getuser", lambda: "operador")
-    config = tmp_path / "config.yaml"
-    config.write_text("web:\n  port: 8123\n", encoding="utf-8")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config")
-    web_commands.register(parser.add_subparsers(dest="command", required=True))
-
-    def run(*argv: str, stdin: str = "") -> int:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        args = parser.parse_args(["--config", str(config), *argv])
-        return int(args.func(args))
-
-    assert run("users", "add", "ana", "--role", "viewer", "--password-stdin", stdin="una-clave-larga\n") == 0
-    assert run("users", "disable", "ana") == 0
-    assert run("users", "reset-password", "ana", "--password-stdin", stdin="otra-clave-larga\n") == 0
-    engine = db.create_db_engine(url)
+    assert cli("users", "add", "ana", "--role", "viewer", "--password-stdin", stdin="una-clave-larga\n") == 0
+    assert cli("users", "disable", "ana") == 0
+    assert cli("users", "reset-password", "ana", "--password-stdin", stdin="otra-clave-larga\n") == 0
+    engine = cli.engine()
     try:
         events = _events(engine)
     finally:

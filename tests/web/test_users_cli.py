@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
-import io
 import re
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,29 +11,9 @@ from sqlalchemy import select
 from bot.commands import web as web_commands
 from bot.config import Config
 from bot.web.security import Passwords
-from storage import db
 from storage.models import UserRow, WebSessionRow
 from storage.unit_of_work import UnitOfWork
 from storage.web_accounts import UserRepository, WebSessionRepository
-
-
-@pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("VIGIA_DATABASE_URL", url)
-    config = tmp_path / "config.yaml"
-    config.write_text("web:\n  port: 8123\n", encoding="utf-8")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--config")
-    web_commands.register(parser.add_subparsers(dest="command", required=True))
-
-    def run(*argv: str, stdin: str = "") -> int:
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-        args = parser.parse_args(["--config", str(config), *argv])
-        return int(args.func(args))
-
-    run.engine = lambda: db.create_db_engine(url)  # type: ignore[attr-defined]
-    return run
 
 
 def _users(engine) -> dict[str, tuple[str, bool, str]]:  # type: ignore[no-untyped-def]
