@@ -234,12 +234,9 @@ class Placer:
             return None
         return self.gazetteer.place(codes[0], codes[1], evidence)
 
-    def _tokens(self, text: str) -> tuple[list[str], list[bool], list[bool], bool]:
+    def _tokens(self, text: str, folded: str) -> tuple[list[str], list[bool], list[bool], bool]:
         """Folded tokens, whether each was written with a capital (never in a shouted text), whether it came from
-        a hashtag, and whether the whole text is shouted."""
-        if len(text) > _MAX_CHARS:
-            text = text[:_MAX_CHARS]
-        folded = fold(text)
+        a hashtag, and whether the whole text is shouted. `folded` is `fold(text)`, already made by `_resolve`."""
         aligned = len(folded) == len(text)
         letters = list(filter(str.isalpha, text))  # C-level loops: this ran per character in Python before
         shouting = aligned and sum(map(str.isupper, letters)) > 0.6 * max(1, len(letters))
@@ -276,9 +273,11 @@ class Placer:
             return None
         if "@" in text or "http" in text or "www." in text:
             text = _DROP.sub(" ", text)
-        if "#" not in text and not self._scan(_TOKEN.findall(fold(text[:_MAX_CHARS]))):
+        text = text[:_MAX_CHARS]
+        folded = fold(text)
+        if "#" not in text and not self._scan(_TOKEN.findall(folded)):
             return None  # the common case, cheaply: no name at all (hashtags need the camel-case split below)
-        toks, caps, tags, shouting = self._tokens(text)
+        toks, caps, tags, shouting = self._tokens(text, folded)
         mentions = self._scan(toks)
         if not mentions:
             return None
