@@ -12,16 +12,15 @@ Every draw here uses a generator of its own, so the rest of the sample stays exa
 
 from __future__ import annotations
 
-import csv
 import random
 import re
 import unicodedata
 from functools import cache
-from pathlib import Path
 
+from analyzers.places.gazetteer import DEFAULT_DIR, load_gazetteer
 from domain import GeoTag, Platform
 
-DIVIPOLA = Path(__file__).resolve().parent.parent / "data" / "divipola" / "municipios.csv"
+DIVIPOLA = DEFAULT_DIR / "municipios.csv"
 
 # Places abroad a Colombian may post from: (city, country as written, ISO code, region, lat, lon).
 ABROAD = (
@@ -74,9 +73,9 @@ def _plain(text: str) -> str:
 
 @cache
 def _divipola() -> tuple[tuple[str, str, float, float], ...]:
-    with DIVIPOLA.open(encoding="utf-8", newline="") as handle:
-        return tuple((_plain(r["municipio"]), _plain(r["departamento"]), float(r["lat"]), float(r["lon"]))
-                     for r in csv.DictReader(handle))
+    gazetteer = load_gazetteer()  # the placer's own reading of data/divipola
+    return tuple((_plain(m.name), _plain(gazetteer.departments[m.dpto_code].name), m.lat, m.lon)
+                 for m in gazetteer.municipalities.values())
 
 
 @cache
