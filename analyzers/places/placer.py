@@ -178,13 +178,6 @@ class Placer:
             return self.place_profile(profile_location)
         return None
 
-    def place_many(self, texts: Sequence[str], geos: Sequence[domain.GeoTag | None] | None = None,
-                   profile_locations: Sequence[str | None] | None = None) -> list[domain.Place | None]:
-        n = len(texts)
-        geos = geos if geos is not None else [None] * n
-        profiles = profile_locations if profile_locations is not None else [None] * n
-        return [self.place(t, geo=g, profile_location=p) for t, g, p in zip(texts, geos, profiles, strict=True)]
-
     def place_text(self, text: str) -> domain.Place | None:
         """The place the text itself names (evidence "text"), or None."""
         codes = self._resolve(text, profile=False)

@@ -343,9 +343,9 @@ def test_evidence_order(placer: Placer) -> None:
     assert placer.place("sin señal", geo=foreign, profile_location="Colombia") is None
 
 
-def test_place_many_and_version(placer: Placer) -> None:
-    out = placer.place_many(["sin señal en Quibdó", "nada", "nada"], geos=[None, None, None],
-                            profile_locations=[None, None, "Pasto, Nariño"])
+def test_profile_only_when_the_text_says_nothing_and_version(placer: Placer) -> None:
+    out = [placer.place(t, profile_location=p)
+           for t, p in (("sin señal en Quibdó", "Pasto, Nariño"), ("nada", None), ("nada", "Pasto, Nariño"))]
     assert [codes(p) for p in out] == [("27", "27001"), None, ("52", "52001")]
     assert placer.version.startswith("places-")
     assert Placer.load() is placer
