@@ -45,6 +45,11 @@ INTERACTION_TYPE_ES = {**METRIC_ES, "bookmarks": "Guardados (X)", "saves": "Guar
 # How many saw a post, by each platform's own measure (storage.indicators.AUDIENCE_MEASURES): X counts
 # impressions, Meta views (Facebook and Instagram) and Instagram also reach (unique accounts).
 AUDIENCE_MEASURE_ES = {"impressions": "Impresiones", "views": "Visualizaciones", "reach": "Alcance"}
+# How a post was placed (domain.PLACE_EVIDENCE, in order of trust): the report counts the posts of each
+# ("texto 12"), the web app says it after the place ("Quibdó, Chocó · según el texto").
+PLACE_EVIDENCE_ES = {"geo": "geolocalización", "text": "texto", "profile": "perfil del autor"}
+PLACE_EVIDENCE_SOURCE_ES = {"geo": "según geoetiqueta", "text": "según el texto", "profile": "según el perfil"}
+NO_PLACE_ES = "Sin ubicación"  # the posts no evidence placed (storage.inbox_filters.NO_PLACE)
 DAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTHS_ES = ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
              "noviembre", "diciembre")

@@ -10,11 +10,9 @@ from __future__ import annotations
 from functools import cache
 
 from analyzers.places import load_gazetteer
+from bot.labels import NO_PLACE_ES, PLACE_EVIDENCE_SOURCE_ES
 from storage.inbox_filters import NO_PLACE
 from storage.search_text import fold_search_text
-
-EVIDENCE_ES = {"geo": "según geoetiqueta", "text": "según el texto", "profile": "según el perfil"}
-NO_PLACE_ES = "Sin ubicación"
 
 
 @cache
@@ -45,4 +43,4 @@ def place_label(dpto: str | None, mpio: str | None = None) -> str:
 
 
 def evidence_label(evidence: str | None) -> str:
-    return EVIDENCE_ES.get(evidence or "", "")
+    return PLACE_EVIDENCE_SOURCE_ES.get(evidence or "", "")

@@ -16,14 +16,13 @@ from analyzers.indicators import ratio
 from analyzers.places import load_gazetteer
 from analyzers.places.gazetteer import ATTRIBUTION
 from analyzers.settings import topic_name
-from bot.labels import CATEGORY_ES
+from bot.labels import CATEGORY_ES, NO_PLACE_ES, PLACE_EVIDENCE_ES
 from bot.reports.model.columns import Column, Table
 from domain import CATEGORIES, PLACE_EVIDENCE
 from storage.region_indicators import DepartmentActivity, RegionActivity
 
 TOP_MUNICIPALITIES = 3  # named per department in the table
 TOPIC_VIEW_TOPICS = 5  # topic columns of the department x topic view
-EVIDENCE_ES = {"geo": "geolocalización", "text": "texto", "profile": "perfil del autor"}
 NOT_PQRSD = "otro"  # the category that is no petición, queja, reclamo, sugerencia, denuncia or felicitación
 
 
@@ -74,7 +73,7 @@ class DepartmentFigures:
 
     def evidence_text(self) -> str:
         """'texto 8, perfil del autor 4' in the order of trust."""
-        return ", ".join(f"{EVIDENCE_ES[k]} {self.evidence(k)}" for k in PLACE_EVIDENCE if self.evidence(k))
+        return ", ".join(f"{PLACE_EVIDENCE_ES[k]} {self.evidence(k)}" for k in PLACE_EVIDENCE if self.evidence(k))
 
 
 @dataclass(frozen=True)
@@ -141,7 +140,7 @@ def region_overview(s: RegionSection) -> Table:
                                  topic_name(d.main_topic) if d.main_topic else "", d.evidence_text()]
                                 for d in s.departments]
     if s.now.citizen_posts:
-        rows.append(["Sin ubicación", s.unplaced, None, None, "", "", ""])
+        rows.append([NO_PLACE_ES, s.unplaced, None, None, "", "", ""])
     return Table("regiones_resumen", "Publicaciones ciudadanas por departamento",
                  [Column("Departamento"), Column("Publicaciones ubicadas", "n"), Column("Participación", "pct"),
                   Column("Tono negativo", "pct"), Column("Categoría PQRSD principal"), Column("Tema principal"),
@@ -183,7 +182,7 @@ def region_tables(s: RegionSection) -> list[Table]:
                      d.evidence("geo"), d.evidence("text"), d.evidence("profile")])
     if s.now.citizen_posts:
         before_unplaced = s.before.unplaced if s.before is not None else None
-        rows.append(["", "Sin ubicación", s.unplaced, None, before_unplaced, None, None, None, "", "", "",
+        rows.append(["", NO_PLACE_ES, s.unplaced, None, before_unplaced, None, None, None, "", "", "",
                      None, None, None])
     regions = Table(
         "regiones", "Publicaciones ciudadanas por departamento",
