@@ -315,7 +315,7 @@ def _streams(report: HealthReport, config: Config, session: Session, now: dateti
                             pause.key if pause else None, pause.paused_until if pause else None)
         report.streams.append(item)
         if state != OK:
-            report.findings.append(Finding(state, f"{stream}: último sondeo exitoso hace {_span(lag)} (intervalo "
+            report.findings.append(Finding(state, f"{stream}: último sondeo exitoso hace {span_es(lag)} (intervalo "
                                                   f"{interval} s)"))
         if pause is not None:
             report.findings.append(Finding(DEGRADED, f"{stream}: en pausa por {pause.title} hasta "
@@ -383,10 +383,10 @@ def _outbox(report: HealthReport, config: Config, session: Session, now: datetim
     report.outbox = OutboxHealth(backlog, oldest, age, per_sink, down)
     if age is not None and age > settings.outbox_down_seconds:
         report.findings.append(Finding(DOWN, f"bandeja de salida: la alerta pendiente más antigua lleva "
-                                             f"{_span(age)} sin entregarse"))
+                                             f"{span_es(age)} sin entregarse"))
     elif age is not None and age > settings.outbox_degraded_seconds:
         report.findings.append(Finding(DEGRADED, f"bandeja de salida: la alerta pendiente más antigua lleva "
-                                                 f"{_span(age)} sin entregarse"))
+                                                 f"{span_es(age)} sin entregarse"))
     if backlog >= settings.outbox_backlog_degraded:
         report.findings.append(Finding(DEGRADED, f"bandeja de salida: {backlog} alertas sin entregar"))
     for lane in down:
@@ -405,9 +405,11 @@ def _report(report: HealthReport, config: Config, session: Session, now: datetim
                                                      f"{age.days} días"))
 
 
-def _span(seconds: float | None) -> str:
+def span_es(seconds: float | None, missing: str = "?") -> str:
+    """An age for staff: '45 s', '12 min', '3.5 h', '8.3 días' (`missing` when unknown); findings and the
+    `main.py status` table say ages alike."""
     if seconds is None:
-        return "?"
+        return missing
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:

@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from bot.commands.common import load, setup_logging
 from bot.config import Config, database_url, masked_url
-from bot.health import DOWN, STATE_ES, DatabaseHealth, Finding, HealthReport, check
+from bot.health import DOWN, STATE_ES, DatabaseHealth, Finding, HealthReport, check, span_es
 from storage import db
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -78,13 +78,7 @@ def _when(moment: datetime | None, config: Config) -> str:
 
 
 def _ago(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return span_es(seconds, "—")
 
 
 def _table(rows: list[list[str]], out: TextIO) -> None:
