@@ -61,14 +61,16 @@ def sync_config_campaigns(svc: Services) -> bool:
 def refresh_matcher(svc: Services, session: Session) -> bool:
     """Reload the analyzer's campaigns if the stored definitions moved since they were loaded; True if reloaded."""
     repo = CampaignRepository(session, svc.clock)
-    if repo.revision() == svc.campaigns_revision:
+    revision = repo.revision()
+    if revision == svc.campaigns_revision:
         return False
-    _load(svc, repo)
+    _load(svc, repo, revision)
     return True
 
 
-def _load(svc: Services, repo: CampaignRepository) -> None:
-    revision = repo.revision()  # read before the definitions: a change in between is caught at the next check
+def _load(svc: Services, repo: CampaignRepository, revision: str | None = None) -> None:
+    if revision is None:
+        revision = repo.revision()  # read before the definitions: a change in between is caught at the next check
     campaigns = repo.active()
     svc.analyzer.set_campaigns(campaigns)
     svc.campaigns_revision = revision
