@@ -188,8 +188,8 @@ def bootstrap(
     if connectors is None:
         connectors = real_connectors(config, secrets, clock, pending_mentions=pending_mentions_reader(engine))
     if analyzer is None:
-        analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir,
-                                       config.campaign_list())
+        # no campaigns here: sync_config_campaigns below loads the matcher from the table (config's and admins')
+        analyzer = build_text_analyzer(config.analyzers, config.topics, config.paths.models_dir)
     metrics = metrics or Metrics()
     for stream, connector in connectors.items():  # API requests and errors counted on their own HTTP sessions
         instrument_connector(connector, platform_of(stream), metrics)
