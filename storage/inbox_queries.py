@@ -156,9 +156,7 @@ class InboxRepository:
     def __init__(self, session: Session):
         self.session = session
         self.dialect = session.get_bind().dialect.name
-        self._segment_sizes: dict[str, int] = {}
-        self._place_sizes: dict[str, int] = {}
-        self._campaign_sizes: dict[str, int] = {}
+        self._set_sizes: dict[tuple[str, str], int] = {}  # see `_set_size`
 
     @cached_property
     def _text_index(self) -> bool:
@@ -187,6 +185,18 @@ class InboxRepository:
         return InboxQuery(filters, self.dialect, state_index=state_index, text_index=text_index, sparse_segment=sparse,
                           since=since, until=until, sparse_place=self._sparse_place(filters.dpto))
 
+    def _bounded_count(self, probe: Any, bound: int) -> int:
+        """The rows of `probe`, counted up to `bound` only: a walk of the index that serves its condition that
+        stops at the threshold the caller compares with, however large the set."""
+        return int(self.session.scalar(select(func.count()).select_from(probe.limit(bound).subquery())) or 0)
+
+    def _set_size(self, key: tuple[str, str], probe: Any, bound: int) -> int:
+        """`_bounded_count` of a campaign's, a department's or a segment's set, once per repository (one request;
+        an export pages through many batches with the same filters)."""
+        if key not in self._set_sizes:
+            self._set_sizes[key] = self._bounded_count(probe, bound)
+        return self._set_sizes[key]
+
     def _small_campaign(self, campaign: str | None) -> bool:
         """Whether the campaign has fewer than `small_campaign_posts` posts (a bounded count on
         `ix_post_labels_kind_value`, 1-3 ms). Its page is then one query over its whole set, sorted: the set is
@@ -195,24 +205,15 @@ class InboxRepository:
         200 days old: four passes)."""
         if campaign is None:
             return False
-        if campaign not in self._campaign_sizes:  # once per repository: an export pages through many batches
-            probe = (select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign",
-                                                        PostLabelRow.value == campaign)
-                     .limit(self.small_campaign_posts))
-            self._campaign_sizes[campaign] = int(self.session.scalar(select(func.count())
-                                                                     .select_from(probe.subquery())) or 0)
-        return self._campaign_sizes[campaign] < self.small_campaign_posts
+        probe = select(PostLabelRow.post_id).where(PostLabelRow.kind == "campaign", PostLabelRow.value == campaign)
+        return self._set_size(("campaign", campaign), probe, self.small_campaign_posts) < self.small_campaign_posts
 
     def _placed_posts(self, dpto: str | None) -> int | None:
         """How many posts are placed in department `dpto`, counted up to `small_set_posts` (a bounded count on
         `ix_analyses_place_dpto`, once per repository); None for no department filter or "sin ubicación"."""
         if dpto is None or dpto == NO_PLACE:
             return None
-        if dpto not in self._place_sizes:
-            probe = select(A.post_id).where(A.place_dpto == dpto).limit(self.small_set_posts)
-            self._place_sizes[dpto] = int(self.session.scalar(select(func.count()).select_from(probe.subquery()))
-                                          or 0)
-        return self._place_sizes[dpto]
+        return self._set_size(("dpto", dpto), select(A.post_id).where(A.place_dpto == dpto), self.small_set_posts)
 
     def _sparse_place(self, dpto: str | None) -> bool:
         """Whether department `dpto` has fewer than `sparse_place_posts` placed posts. SQLite only (PostgreSQL
@@ -237,19 +238,10 @@ class InboxRepository:
         (1-2 ms at most), once per repository (one request). SQLite only: PostgreSQL plans the EXISTS as a
         semi-join from its statistics, and the id set measured slower there (1M posts, pending, newest first:
         gobierno_y_politica 277 ms as a set, 55 ms as EXISTS)."""
-        if self.dialect != "sqlite":
+        if self.dialect != "sqlite" or segment == NO_PROFILE:
             return False
-        return self._few_profiles(segment)
-
-    def _few_profiles(self, segment: str) -> bool:
-        """Whether the segment (not NO_PROFILE) has fewer than `sparse_authors` profiles (see `_sparse_segment`)."""
-        if segment == NO_PROFILE:
-            return False
-        if segment not in self._segment_sizes:
-            probe = select(AuthorRow.id).where(AuthorRow.segment == segment).limit(self.sparse_authors)
-            self._segment_sizes[segment] = int(self.session.scalar(select(func.count()).select_from(probe.subquery()))
-                                               or 0)
-        return self._segment_sizes[segment] < self.sparse_authors
+        probe = select(AuthorRow.id).where(AuthorRow.segment == segment)
+        return self._set_size(("segment", segment), probe, self.sparse_authors) < self.sparse_authors
 
     def _common_term(self, filters: InboxFilters) -> bool:
         """Whether the search term has `common_term` trigram candidates or more (SQLite's trigram table).
@@ -266,8 +258,8 @@ class InboxRepository:
         phrase = trigram_query(fold_search_text(q))
         if phrase is None:
             return False  # no trigram: the plain LIKE walks the list already
-        probe = select(POSTS_FTS.c.rowid).where(POSTS_FTS.c.posts_fts.match(phrase)).limit(self.common_term)
-        return int(self.session.scalar(select(func.count()).select_from(probe.subquery())) or 0) >= self.common_term
+        probe = select(POSTS_FTS.c.rowid).where(POSTS_FTS.c.posts_fts.match(phrase))
+        return self._bounded_count(probe, self.common_term) >= self.common_term
 
     def _base(self, *columns: Any, from_reviews: bool = False) -> Any:
         """Posts with their analysis and review row; `from_reviews` when a state condition needs the row.
