@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import report_year as ry  # benchmarks/report_year.py: the synthetic year and its loader
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, select, text
 
 from bot.config import business_calendar
 from bot.reports.campaign_report import write_campaign_report
@@ -47,7 +47,6 @@ from bot.reports.model.campaigns import campaign_section
 from bot.reports.weekly import build_files
 from domain import Campaign
 from storage import campaign_indicators as ci
-from storage import db
 from storage.campaigns import CampaignRepository
 from storage.models import PostLabelRow, PostRow
 from storage.unit_of_work import UnitOfWork
@@ -120,24 +119,11 @@ def seed(engine: Engine, posts: int, year: int) -> tuple[float, int]:
 
 
 def make_engine(url: str | None, fresh: bool) -> Engine:
-    if url and ry.make_url_backend(url) == "postgresql":
-        base = db.normalise_url(url)
-        admin = create_engine(base)
-        with admin.begin() as conn:
-            if fresh:
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
-        admin.dispose()
-        engine = create_engine(base, connect_args={"options": f"-csearch_path={PG_SCHEMA}"})
-    else:
-        path = Path(url.removeprefix("sqlite:///")) if url else DEFAULT_SQLITE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fresh and path.exists():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-        engine = db.create_db_engine(f"sqlite:///{path}")
-    db.upgrade(engine)
-    return engine
+    """report_year's engine (SQLite file or PostgreSQL schema, made afresh when `fresh`, migrated) on this
+    benchmark's own file and schema, never the year report benchmark's."""
+    ry.PG_SCHEMA = PG_SCHEMA
+    DEFAULT_SQLITE.parent.mkdir(parents=True, exist_ok=True)
+    return ry.make_engine(url or f"sqlite:///{DEFAULT_SQLITE}", fresh)
 
 
 def timed(fn: Any) -> tuple[float, Any]:
