@@ -61,7 +61,7 @@ def label_driven(session: Session, ids: Sequence[str], start: datetime, end: dat
 
 
 def _period(start: datetime, end: datetime, by_labels: bool) -> tuple[Any, ...]:
-    column = q.unindexed_time(PostRow.created_at) if by_labels else PostRow.created_at
+    column = q.unindexed(PostRow.created_at) if by_labels else PostRow.created_at
     return column >= start, column < end
 
 
