@@ -64,3 +64,11 @@ def label(mapping: dict[str, str], code: str | None) -> str:
     if code is None or code == "":
         return "—"
     return mapping.get(code, code)
+
+
+_ES_SEPARATORS = str.maketrans(",.", ".,")
+
+
+def es_number(value: float, decimals: int = 0) -> str:
+    """A number the Spanish way, thousands with dots and decimals after a comma: 1234567.8 -> "1.234.567,8"."""
+    return f"{value:,.{decimals}f}".translate(_ES_SEPARATORS)

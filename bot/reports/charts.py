@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from analyzers.indicators import hours
-from bot.labels import CATEGORY_ES, PLATFORM_ES, SENTIMENT_OR_UNANALYSED_ES
+from bot.labels import CATEGORY_ES, PLATFORM_ES, SENTIMENT_OR_UNANALYSED_ES, es_number
 from bot.reports.model import WeeklyReport, short_day
 from bot.reports.model.campaigns import CampaignFigures
 from bot.reports.model.regions import RegionSection
@@ -50,11 +50,11 @@ def _png(fig: Figure) -> bytes:
 
 
 def _es_number(value: float, _pos: object = None) -> str:
-    return f"{value:,.0f}".replace(",", ".")
+    return es_number(value)
 
 
 def _es_decimal(value: float, _pos: object = None) -> str:
-    return f"{value:,.1f}".replace(",", "\x00").replace(".", ",").replace("\x00", ".").removesuffix(",0")
+    return es_number(value, 1).removesuffix(",0")
 
 
 def _style(ax: object) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import structlog
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, LEVEL_ES, PLATFORM_ES, SENTIMENT_ES
+from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, LEVEL_ES, PLATFORM_ES, SENTIMENT_ES, es_number
 from bot.reports.charts import Chart
 from bot.reports.model import (
     DUE_SOON_BUSINESS_DAYS,
@@ -51,19 +51,12 @@ MINUS = "−"
 CAMPAIGN_DAILY_ROWS = 62  # a campaign report lists its days up to this many; longer ones by week (all in CSV)
 
 
-def _swap(text: str) -> str:
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def es_int(value: float | None) -> str:
-    return "—" if value is None else _swap(f"{round(value):,}")
+    return "—" if value is None else es_number(round(value))
 
 
 def es_num(value: float | None, decimals: int = 1) -> str:
-    if value is None:
-        return "—"
-    text = _swap(f"{value:,.{decimals}f}")
-    return text.replace("-", MINUS)
+    return "—" if value is None else es_number(value, decimals).replace("-", MINUS)
 
 
 def es_pct(fraction: float | None, decimals: int = 1) -> str:

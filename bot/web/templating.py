@@ -39,10 +39,7 @@ def safe_url(value: str | None) -> str | None:
 
 def number(value: float | int | None, decimals: int = 0) -> str:
     """Spanish number format: 1.234.567,8."""
-    if value is None:
-        return "—"
-    text = f"{value:,.{decimals}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return "—" if value is None else labels.es_number(value, decimals)
 
 
 def followers(value: int | None) -> str:

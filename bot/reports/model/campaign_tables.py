@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, PLATFORM_ES
+from bot.labels import AUDIENCE_MEASURE_ES, CATEGORY_ES, PLATFORM_ES, es_number
 from bot.reports.model.campaigns import CampaignFigures, CampaignSection, weeks_of
 from bot.reports.model.columns import Column, Table
 from bot.reports.model.report import AUDIENCE_ORDER
@@ -142,7 +142,7 @@ def overview_table(figures: Sequence[CampaignFigures]) -> Table:
     rows = []
     for f in figures:
         audience = f.audience()
-        measures = "; ".join(f"{_measure_name(p, m)}: {a.total:,}".replace(",", ".")
+        measures = "; ".join(f"{_measure_name(p, m)}: {es_number(a.total)}"
                              for (p, m) in AUDIENCE_ORDER if (a := audience.get((p, m))) is not None)
         top_category = max(f.categories().items(), key=lambda kv: (kv[1], kv[0]), default=None)
         rows.append([f.campaign.name, campaign_dates(f), f.own_posts, f.interactions, measures or None,
