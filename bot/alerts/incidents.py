@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from analyzers.segments import Segmenter
 from bot.alerts.context import SpikeContext, key_post_ids, spike_context
 from bot.alerts.spike_keys import describe_key
+from bot.labels import es_number
 from domain import Alert
 from storage.models import IncidentRow
 from storage.unit_of_work import UnitOfWork
@@ -51,7 +52,7 @@ def interactions_es(count: int) -> str:
 
 def count_es(n: int) -> str:
     """1234567 -> '1.234.567' (Colombian thousands separator), whatever the process locale."""
-    return f"{n:,}".replace(",", ".")
+    return es_number(n)
 
 
 def followers_es(n: int) -> str:
