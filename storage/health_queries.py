@@ -68,12 +68,9 @@ def outbox(session: Session) -> list[OutboxSink]:
     stmt = (select(AlertRow.sink, func.count(), func.min(AlertRow.created_at),
                    func.count(AlertRow.last_error))
             .where(AlertRow.sent_at.is_(None)).group_by(AlertRow.sink).order_by(AlertRow.sink))
-    out = []
-    for sink, count, oldest, failing in session.execute(stmt):
-        if oldest is not None and oldest.tzinfo is None:  # min() bypasses the column type on SQLite
-            oldest = _as_utc(oldest)
-        out.append(OutboxSink(sink, int(count), oldest, int(failing)))
-    return out
+    # min() keeps the column's type (UTCDateTime): aware UTC on SQLite too
+    return [OutboxSink(sink, int(count), oldest, int(failing))
+            for sink, count, oldest, failing in session.execute(stmt)]
 
 
 def lanes(session: Session) -> list[LaneState]:
@@ -86,10 +83,3 @@ def last_report(session: Session) -> ReportRunRow | None:
             .order_by(ReportRunRow.built_at.desc()).limit(1))
     return session.scalars(stmt).first()
 
-
-def _as_utc(value: datetime | str) -> datetime:
-    from datetime import UTC
-
-    if isinstance(value, str):  # SQLite's min() of a text column
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
