@@ -191,11 +191,6 @@ def pseudonymize_authors(session: Session, keys: Sequence[tuple[str, str]], pseu
     return changed
 
 
-def pseudonymize_author(session: Session, platform: str, author_id: str, pseudonyms: Pseudonyms,
-                        now: datetime) -> int:
-    return pseudonymize_authors(session, [(platform, author_id)], pseudonyms, now)
-
-
 def anonymize_authors_batch(session: Session, cut: Cutoffs, pseudonyms: Pseudonyms, now: datetime,
                             limit: int) -> int:
     keys = [tuple(r) for r in session.execute(select(AuthorRow.platform, AuthorRow.author_id)
@@ -377,7 +372,7 @@ def forget_subject(session: Session, subject: Subject, pseudonyms: Pseudonyms, n
             note_ids = list(session.scalars(select(PostEventRow.id).where(PostEventRow.post_id.in_(chunk),
                                                                           PostEventRow.action == "note")))
             _scrub_notes(session, note_ids, now)
-        pseudonymize_author(session, subject.platform, author_id, pseudonyms, now)
+    pseudonymize_authors(session, [(subject.platform, a) for a in subject.author_ids], pseudonyms, now)
     return out
 
 
