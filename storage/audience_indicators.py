@@ -15,15 +15,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from domain import NO_PROFILE, SENTIMENTS
+from storage.indicators import citizen_posts
 from storage.models import AccountSnapshotRow, AnalysisRow, AuthorRow, PostRow
-
-
-def _citizen_posts(start: datetime, end: datetime) -> tuple[Any, ...]:
-    return PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false()
 
 
 def _author_join(platform: Any, author_id: Any) -> Any:
@@ -60,7 +57,7 @@ def segment_activity(session: Session, start: datetime, end: datetime) -> list[S
                func.count().label("n"), case((first, 1), else_=0).label("first"))
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(*_citizen_posts(start, end))
+        .where(*citizen_posts(start, end))
         .group_by(PostRow.platform, PostRow.author_id, AnalysisRow.sentiment, AnalysisRow.category)
         .subquery("per_author")
     )
@@ -115,7 +112,7 @@ def influential_authors(session: Session, start: datetime, end: datetime, segmen
     """
     def posted() -> Any:
         return (select(literal(1)).select_from(PostRow)
-                .where(_author_join(PostRow.platform, PostRow.author_id), *_citizen_posts(start, end))
+                .where(_author_join(PostRow.platform, PostRow.author_id), *citizen_posts(start, end))
                 .correlate(AuthorRow).exists())
 
     cols = (AuthorRow.platform, AuthorRow.author_id, AuthorRow.handle, AuthorRow.display_name, AuthorRow.segment,
@@ -143,7 +140,7 @@ def influential_authors(session: Session, start: datetime, end: datetime, segmen
         select(PostRow.platform, PostRow.author_id, func.count(), *sums)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
         .where(or_(*(and_(PostRow.platform == p, PostRow.author_id == a) for p, a in sorted(keys))),
-               *_citizen_posts(start, end))
+               *citizen_posts(start, end))
         .group_by(PostRow.platform, PostRow.author_id))}
     rank = {(r.platform, r.author_id): i for i, r in enumerate(found, 1)}
     seg_rank = {(r.platform, r.author_id): i for rs in per.values() for i, r in enumerate(rs, 1)}

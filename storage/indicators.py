@@ -140,6 +140,11 @@ def _in_range(start: datetime, end: datetime, *, indexed: bool = True) -> Any:
     return and_(column >= start, column < end)
 
 
+def citizen_posts(start: datetime, end: datetime) -> tuple[Any, ...]:
+    """Conditions: citizens' posts (not the ministry's) published in [start, end)."""
+    return PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false()
+
+
 def _day_table(days: Sequence[tuple[datetime, datetime]]) -> Any:
     """A derived table (idx, start, end) of local days as UTC ranges: portable SELECT … UNION ALL."""
     if not days:

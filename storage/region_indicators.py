@@ -17,16 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, false, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from storage.indicators import citizen_posts
 from storage.models import AnalysisRow, PostLabelRow, PostRow
 
 COMPLAINTS = ("queja", "reclamo")  # the PQRSD categories that say something is wrong
-
-
-def _citizen_posts(start: datetime, end: datetime) -> tuple[Any, ...]:
-    return PostRow.created_at >= start, PostRow.created_at < end, PostRow.is_own == false()
 
 
 @dataclass(frozen=True)
@@ -91,7 +88,7 @@ def region_activity(session: Session, start: datetime, end: datetime) -> RegionA
                AnalysisRow.category, func.count())
         .select_from(PostRow)
         .outerjoin(AnalysisRow, AnalysisRow.post_id == PostRow.id)
-        .where(*_citizen_posts(start, end))
+        .where(*citizen_posts(start, end))
         .group_by(AnalysisRow.place_dpto, AnalysisRow.place_mpio, AnalysisRow.place_evidence, AnalysisRow.sentiment,
                   AnalysisRow.category)
     )
@@ -114,7 +111,7 @@ def region_activity(session: Session, start: datetime, end: datetime) -> RegionA
     if not acc:
         return RegionActivity(total, analysed)
 
-    placed = (*_citizen_posts(start, end), AnalysisRow.place_dpto.is_not(None))
+    placed = (*citizen_posts(start, end), AnalysisRow.place_dpto.is_not(None))
     negative = func.sum(case((AnalysisRow.sentiment == "negative", 1), else_=0))
     complaints = func.sum(case((AnalysisRow.category.in_(COMPLAINTS), 1), else_=0))
     unhappy = func.sum(case((or_(AnalysisRow.sentiment == "negative", AnalysisRow.category.in_(COMPLAINTS)), 1),
