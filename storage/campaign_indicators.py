@@ -49,14 +49,15 @@ def label_driven(session: Session, ids: Sequence[str], start: datetime, end: dat
     """Whether the campaigns' label rows are fewer than the period's posts, so the queries below should start
     from the labels (`ix_post_labels_kind_value`) rather than from the period's `created_at` range.
 
-    Only SQLite needs telling (two index-only counts); PostgreSQL chooses with its statistics.
+    Only SQLite needs telling (two index-only counts, the period's stopped at one more than the labels: a year
+    of posts is not counted to learn that it outnumbers a campaign); PostgreSQL chooses with its statistics.
     """
     if not ids or session.get_bind().dialect.name != "sqlite":
         return False
     labels = session.scalar(select(func.count()).select_from(PostLabelRow).where(
         PostLabelRow.kind == CAMPAIGN_LABEL, PostLabelRow.value.in_(list(ids)))) or 0
-    posts = session.scalar(select(func.count()).select_from(PostRow).where(
-        PostRow.created_at >= start, PostRow.created_at < end)) or 0
+    period = select(PostRow.id).where(PostRow.created_at >= start, PostRow.created_at < end).limit(labels + 1)
+    posts = session.scalar(select(func.count()).select_from(period.subquery())) or 0
     return labels < posts
 
 
