@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from domain import Campaign
+from storage.audit_log import AuditLog
 from storage.models import AuditEventRow, CampaignRow
 
 CONFIG_SOURCE = "config"
@@ -177,5 +178,5 @@ class CampaignRepository:
 
     def _audit(self, action: str, campaign_id: str, user: str | None, remote_addr: str | None,
                detail: dict[str, Any]) -> None:
-        self.session.add(AuditEventRow(created_at=self.clock(), user=user, action=action,
-                                       target=f"campaign:{campaign_id}", detail=detail, remote_addr=remote_addr))
+        AuditLog(self.session).add(action, user, self.clock(), target=f"campaign:{campaign_id}", detail=detail,
+                                   remote_addr=remote_addr)
