@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Batch, Rejected, snapshot_day
+from connectors.base import Batch, Rejected
 from connectors.graph_client import GraphClient, PermissionDenied, UnexpectedPayload
 from connectors.meta_base import (
     CommentsPlan,
@@ -31,6 +31,7 @@ from connectors.meta_base import (
     make_batch,
     translate,
 )
+from connectors.meta_nodes import NodeCache
 from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
 from connectors.meta_payload import (
     author_of,
@@ -140,33 +141,25 @@ class FacebookConnector(MetaConnectorBase):
     def __init__(self, client: GraphClient, settings: MetaSettings, pages: Sequence[str],
                  clock: Callable[[], datetime], access_token: str):
         super().__init__(client, settings, pages, clock, access_token)
-        self._page_ids: dict[str, str] = {}
-        self._page_nodes: dict[str, tuple[Any, Any]] = {}  # account -> (Bogotá day, lookup body with followers)
+        self._pages = NodeCache(settings.page_ids, self._look_up_page, self._now)
 
     def _handlers(self) -> dict[str, Handler]:
         return {"posts": self._poll_posts, "comments": self._poll_comments, "tagged": self._poll_tagged}
 
     def page_id(self, account: str) -> str:
         """The page's numeric id: configured, given as the name, or looked up once by username."""
-        if account not in self._page_ids:
-            known = self._settings.page_ids.get(account)
-            if known is None and account.isdigit():
-                known = account
-            if known is None:  # the follower counts ride along: the day's snapshot costs no request then
-                body = self._client.get(account, fields=f"id,name,{PAGE_SNAPSHOT_FIELDS}")
-                known = body.get("id") if isinstance(body, Mapping) else None
-                if not isinstance(known, str) or not known:
-                    raise UnexpectedPayload(f"no se encontró el id de la página {account}", path=account,
-                                            payload=body)
-                self._page_nodes[account] = (snapshot_day(self._now()), body)
-            self._page_ids[account] = known
-        return self._page_ids[account]
+        return self._pages.id(account)
+
+    def _look_up_page(self, account: str) -> tuple[str, Any]:
+        # the follower counts ride along: the day's snapshot costs no request then
+        body = self._client.get(account, fields=f"id,name,{PAGE_SNAPSHOT_FIELDS}")
+        known = body.get("id") if isinstance(body, Mapping) else None
+        if not isinstance(known, str) or not known:
+            raise UnexpectedPayload(f"no se encontró el id de la página {account}", path=account, payload=body)
+        return known, body
 
     def _account_node(self, account: str) -> Any:
-        day, body = self._page_nodes.pop(account, (None, None))
-        if body is not None and day == snapshot_day(self._now()):
-            return body
-        return self._client.get(self.page_id(account), fields=PAGE_SNAPSHOT_FIELDS)
+        return self._pages.node(account, lambda page_id: self._client.get(page_id, fields=PAGE_SNAPSHOT_FIELDS))
 
     def _author_of(self, post: Post, seen_at: datetime) -> Author | None:
         return facebook_author(post, seen_at)

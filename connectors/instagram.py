@@ -29,9 +29,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from connectors.base import Batch, Rejected, snapshot_day
+from connectors.base import Batch, Rejected
 from connectors.graph_client import GraphClient, InvalidParameter, Page, UnexpectedPayload, page_from_body
 from connectors.meta_base import CommentsPlan, Handler, MetaConnectorBase, make_batch, translate
+from connectors.meta_nodes import NodeCache
 from connectors.meta_paging import EdgeState, Mark, Walk, item_key, parse_time, walk_newest_first
 from connectors.meta_payload import (
     UNKNOWN_AUTHOR,
@@ -148,8 +149,7 @@ class InstagramConnector(MetaConnectorBase):
                  clock: Callable[[], datetime], access_token: str, *,
                  pending_mentions: PendingMentions | None = None):
         super().__init__(client, settings, users, clock, access_token)
-        self._user_ids: dict[str, str] = {}
-        self._user_nodes: dict[str, tuple[Any, Any]] = {}  # account -> (Bogotá day, lookup body with followers)
+        self._users = NodeCache(settings.instagram_user_ids, self._look_up_user, self._now)
         self._pending_mentions = pending_mentions
         if pending_mentions is None:  # without the webhook queue there is nothing to poll
             self._kinds = [kind for kind in self._kinds if kind != "mentions"]
@@ -160,30 +160,21 @@ class InstagramConnector(MetaConnectorBase):
 
     def user_id(self, account: str) -> str:
         """The IG user id: configured, given as the name, or the account linked to the token's page."""
-        if account not in self._user_ids:
-            known = self._settings.instagram_user_ids.get(account)
-            if known is None and account.isdigit():
-                known = account
-            if known is None:  # the follower counts ride along: the day's snapshot costs no request then
-                body = self._client.get(
-                    "me", fields=f"id,instagram_business_account{{id,username,{IG_SNAPSHOT_FIELDS}}}")
-                linked = body.get("instagram_business_account") if isinstance(body, Mapping) else None
-                if (isinstance(linked, Mapping) and isinstance(linked.get("id"), str)
-                        and str(linked.get("username", "")).lower() == account.lower()):
-                    known = linked["id"]
-                    self._user_nodes[account] = (snapshot_day(self._now()), linked)
-                else:
-                    raise UnexpectedPayload(
-                        f"la página del token no está vinculada a la cuenta de Instagram {account}; configure "
-                        "connectors.instagram.instagram_user_ids", path="me", payload=body)
-            self._user_ids[account] = known
-        return self._user_ids[account]
+        return self._users.id(account)
+
+    def _look_up_user(self, account: str) -> tuple[str, Any]:
+        # the follower counts ride along: the day's snapshot costs no request then
+        body = self._client.get("me", fields=f"id,instagram_business_account{{id,username,{IG_SNAPSHOT_FIELDS}}}")
+        linked = body.get("instagram_business_account") if isinstance(body, Mapping) else None
+        if (isinstance(linked, Mapping) and isinstance(linked.get("id"), str)
+                and str(linked.get("username", "")).lower() == account.lower()):
+            return linked["id"], linked
+        raise UnexpectedPayload(
+            f"la página del token no está vinculada a la cuenta de Instagram {account}; configure "
+            "connectors.instagram.instagram_user_ids", path="me", payload=body)
 
     def _account_node(self, account: str) -> Any:
-        day, body = self._user_nodes.pop(account, (None, None))
-        if body is not None and day == snapshot_day(self._now()):
-            return body
-        return self._client.get(self.user_id(account), fields=IG_SNAPSHOT_FIELDS)
+        return self._users.node(account, lambda user_id: self._client.get(user_id, fields=IG_SNAPSHOT_FIELDS))
 
     def _author_of(self, post: Post, seen_at: datetime) -> Author | None:
         return instagram_author(post, seen_at)
