@@ -35,31 +35,40 @@ STARTUP_RACE_RETRIES = 3
 
 
 def bootstrap_when_reachable(config: Config, sleep: Callable[[float], None] = time.sleep) -> MessageBus:
-    """`run` is a service: a database that is down at start-up is waited for (back-off up to 5 min)."""
+    """`run` is a service: a database that is down at start-up is waited for (back-off up to 5 min).
+
+    Every attempt uses the same engine (its pool reconnects once the database is back), so a retry neither
+    leaks connections nor builds a second pool; if start-up finally fails, the engine is disposed."""
     from bot.config import database_url, masked_url
 
+    engine = db.create_db_engine(database_url())
     attempt = races = 0
-    while True:
-        try:
-            return bootstrap(config)
-        except IntegrityError as exc:
-            # Hot standby: processes started together write the same start-up rows (config campaigns, ...);
-            # the loser of that race starts again and finds them written.
-            races += 1
-            if races > STARTUP_RACE_RETRIES:
-                raise
-            log.warning("start-up raced another process on the same rows; starting again", attempt=races,
-                        error=str(exc.orig or exc).strip().splitlines()[0][:200])
-            sleep(1.0)
-        except OperationalError as exc:
-            attempt += 1
-            wait = min(STARTUP_RETRY_CAP_SECONDS, 5.0 * 2 ** (attempt - 1))
-            reason = str(exc.orig or exc).strip().splitlines()[0]
-            log.error("database unreachable at start-up", url=masked_url(database_url()), error=reason,
-                      attempt=attempt, retry_in_s=wait)
-            print(f"database error: cannot reach {masked_url(database_url())}: {reason}; "
-                  f"retrying in {wait:.0f} s (attempt {attempt})", file=sys.stderr, flush=True)
-            sleep(wait)
+    try:
+        while True:
+            try:
+                db.upgrade(engine)
+                return bootstrap(config, engine=engine)
+            except IntegrityError as exc:
+                # Hot standby: processes started together write the same start-up rows; the loser of such a
+                # race starts again and finds them written (config campaigns are also serialised at source).
+                races += 1
+                if races > STARTUP_RACE_RETRIES:
+                    raise
+                log.warning("start-up raced another process on the same rows; starting again", attempt=races,
+                            error=str(exc.orig or exc).strip().splitlines()[0][:200])
+                sleep(1.0)
+            except OperationalError as exc:
+                attempt += 1
+                wait = min(STARTUP_RETRY_CAP_SECONDS, 5.0 * 2 ** (attempt - 1))
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                log.error("database unreachable at start-up", url=masked_url(database_url()), error=reason,
+                          attempt=attempt, retry_in_s=wait)
+                print(f"database error: cannot reach {masked_url(database_url())}: {reason}; "
+                      f"retrying in {wait:.0f} s (attempt {attempt})", file=sys.stderr, flush=True)
+                sleep(wait)
+    except BaseException:
+        engine.dispose()
+        raise
 
 
 def cmd_run(args: argparse.Namespace) -> int:

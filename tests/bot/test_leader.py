@@ -192,8 +192,37 @@ def test_unfenced_services_never_refuse(engine):
     assert Leadership().deposed("h:1:x#e1") is False
 
 
+class _RecordingEngine:
+    """Stands in for the start-up engine: counts migrations and disposals."""
+
+    def __init__(self) -> None:
+        self.upgrades = 0
+        self.disposed = False
+
+    def dispose(self) -> None:
+        self.disposed = True
+
+
+def _recording_engines(monkeypatch) -> list[_RecordingEngine]:  # type: ignore[no-untyped-def]
+    from bot.commands import core
+
+    made: list[_RecordingEngine] = []
+
+    def create(url: str) -> _RecordingEngine:
+        made.append(_RecordingEngine())
+        return made[-1]
+
+    def upgrade(engine: _RecordingEngine) -> None:
+        engine.upgrades += 1
+
+    monkeypatch.setattr(core.db, "create_db_engine", create)
+    monkeypatch.setattr(core.db, "upgrade", upgrade)
+    return made
+
+
 def test_run_starting_with_another_retries_a_start_up_race(monkeypatch):
-    """Two processes started together insert the same start-up rows; the one that lost starts again."""
+    """Two processes started together insert the same start-up rows; the one that lost starts again, on the
+    same engine (no second pool), and a start-up that finally fails disposes of it."""
     from pathlib import Path
 
     from sqlalchemy.exc import IntegrityError
@@ -202,10 +231,11 @@ def test_run_starting_with_another_retries_a_start_up_race(monkeypatch):
     from bot.config import load_config
 
     config = load_config(Path(__file__).resolve().parents[2] / "config.yaml")
+    engines = _recording_engines(monkeypatch)
     calls, sleeps = [], []
 
-    def racing_bootstrap(cfg):  # type: ignore[no-untyped-def]
-        calls.append(cfg)
+    def racing_bootstrap(cfg, *, engine):  # type: ignore[no-untyped-def]
+        calls.append(engine)
         if len(calls) == 1:
             raise IntegrityError("INSERT INTO campaigns", {}, Exception('duplicate key "campaigns_pkey"'))
         return "bus"
@@ -213,13 +243,16 @@ def test_run_starting_with_another_retries_a_start_up_race(monkeypatch):
     monkeypatch.setattr(core, "bootstrap", racing_bootstrap)
     assert core.bootstrap_when_reachable(config, sleep=sleeps.append) == "bus"
     assert sleeps == [1.0]
+    assert len(engines) == 1 and calls == [engines[0], engines[0]] and engines[0].upgrades == 2
+    assert not engines[0].disposed
 
-    def always(cfg):  # type: ignore[no-untyped-def]
+    def always(cfg, *, engine):  # type: ignore[no-untyped-def]
         raise IntegrityError("INSERT", {}, Exception("a real constraint problem"))
 
     monkeypatch.setattr(core, "bootstrap", always)
     with pytest.raises(IntegrityError):
         core.bootstrap_when_reachable(config, sleep=sleeps.append)
+    assert len(engines) == 2 and engines[1].upgrades == 1 + core.STARTUP_RACE_RETRIES and engines[1].disposed
 
 
 def test_a_frozen_deposed_leader_mid_commit_does_not_block_the_takeover(pg):

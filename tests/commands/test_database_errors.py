@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from bot.commands import core
 from bot.config import load_config, masked_url
@@ -41,15 +40,18 @@ def test_run_waits_for_the_database_with_back_off(monkeypatch, tmp_path, capsys)
     config = load_config(ROOT / "config.yaml")
     calls, sleeps = [], []
 
-    def flaky_bootstrap(cfg):
-        calls.append(cfg)
-        if len(calls) < 4:
-            raise OperationalError("connect", {}, ConnectionRefusedError("Connection refused"))
-        return "bus"
+    real_upgrade = core.db.upgrade
 
-    monkeypatch.setattr(core, "bootstrap", flaky_bootstrap)
+    def upgrade_once_reachable(engine):  # the first three attempts really connect to a closed port
+        calls.append(engine)
+        if len(calls) < 4:
+            real_upgrade(engine)
+
+    monkeypatch.setattr(core.db, "upgrade", upgrade_once_reachable)
+    monkeypatch.setattr(core, "bootstrap", lambda cfg, *, engine: ("bus", engine))
     monkeypatch.setenv("VIGIA_DATABASE_URL", "postgresql://u:pw@127.0.0.1:9/x")
-    assert core.bootstrap_when_reachable(config, sleep=sleeps.append) == "bus"
-    assert sleeps == [5.0, 10.0, 20.0]
+    bus, engine = core.bootstrap_when_reachable(config, sleep=sleeps.append)
+    assert bus == "bus" and sleeps == [5.0, 10.0, 20.0]
+    assert calls == [engine] * 4  # one pool for every attempt, not one per retry
     err = capsys.readouterr().err
     assert err.count("retrying in") == 3 and "pw" not in err
