@@ -25,7 +25,7 @@ from bot.alerts.spike_keys import bucket_start, keys_for
 from bot.campaign_matching import post_contexts, refresh_matcher
 from bot.detector_cache import CachedDetector
 from bot.metrics import platform_of
-from connectors.base import ConnectorError, causes_of
+from connectors.base import ConnectorError, Hold, causes_of, held_of
 from domain import Alert
 from storage.reach import ReachRule, refresh_reach
 from storage.repositories import DetectorHead, DetectorSave, StaleDetectorState
@@ -47,7 +47,9 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     """Fetch a stream page by page; store each page (posts, their authors' profiles, the accounts' follower
     counts) and its bookmark in one transaction.
 
-    A stream whose cause has an open, paused problem (stored, so also across processes) makes no request.
+    A stream whose cause has an open, paused problem (stored, so also across processes) makes no request, nor
+    does one its connector holds back on its own (Meta's usage slow-down): neither is a successful poll, so
+    the bookmark's `updated_at` stays at the last real collection; the hold is stored for `main.py status`.
     """
     connector = svc.connectors[cmd.stream]
     started, started_at = time.perf_counter(), svc.clock()
@@ -61,6 +63,11 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
         log.info("stream paused by an open problem", stream=cmd.stream, problem=paused[0],
                  until=paused[1].isoformat() if paused[1] else None)
         return [events.PollCompleted(cmd.stream, 0, 0, 0, 0, 0.0, paused_by=paused[0], paused_until=paused[1])]
+    hold = held_of(connector, cmd.stream)
+    if hold is not None:
+        log.info("stream held back by its connector", stream=cmd.stream, hold=hold.key, until=hold.until.isoformat())
+        _record_poll(cmd.stream, svc, touched=False, hold=hold)
+        return [events.PollCompleted(cmd.stream, 0, 0, 0, 0, 0.0, paused_by=hold.key, paused_until=hold.until)]
     cursor = current.value if current else None
     proven: frozenset[str] | None = None
     svc.fence.guard()  # a deposed leader asks the platform nothing
@@ -109,18 +116,32 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     finally:
         poll.close()
     failed = any(isinstance(e, events.ConnectorFailed) for e in out)
-    if not failed and not svc.stop.is_set():  # the stream is current: what `main.py status` calls its last poll
-        with svc.uow() as uow:
-            uow.cursors.touch(cmd.stream)
-            uow.commit()
+    hold = held_of(connector, cmd.stream)  # met during this poll (after a page), or just before its first request
+    skipped = hold is not None and pages == 0 and not proven  # the connector asked nothing: collected nothing
+    # A clean poll that asked is current: what `main.py status` calls the stream's last successful poll.
+    _record_poll(cmd.stream, svc, touched=not failed and not skipped and not svc.stop.is_set(), hold=hold)
     if proven is None:  # a connector that does not report (sample replay): a clean poll is its own proof
         proven = frozenset() if failed else frozenset({f"connector:{cmd.stream}"})
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     log.info("poll", stream=cmd.stream, new=new, updated=updated, rejected=rejected, pages=pages,
              duration_ms=duration_ms, failed=failed)
     out.append(events.PollCompleted(cmd.stream, new, updated, rejected, pages, duration_ms, failed,
-                                    tuple(sorted(proven)), started_at=started_at))
+                                    tuple(sorted(proven)), paused_by=hold.key if hold and skipped else None,
+                                    paused_until=hold.until if hold and skipped else None, started_at=started_at))
     return out
+
+
+def _record_poll(stream: str, svc: Services, *, touched: bool, hold: Hold | None) -> None:
+    """What `main.py status` reads of a poll: its time when it was a successful one, and the connector's own
+    hold on the stream (stored while it lasts, removed once the connector asks freely again)."""
+    with svc.uow() as uow:
+        if touched:
+            uow.cursors.touch(stream)
+        if hold is not None:
+            uow.cursors.hold(stream, hold.key, hold.reason, hold.until, svc.clock())
+        else:
+            uow.cursors.release(stream)
+        uow.commit()
 
 
 def analyze_collected(event: events.PostsCollected, svc: Services) -> list[events.Event]:

@@ -97,8 +97,9 @@ class StreamHealth:
     last_ok_at: datetime | None
     lag_seconds: float | None
     state: str
-    paused_by: str | None = None
+    paused_by: str | None = None  # the open problem's key, or the connector's own hold (`usage:facebook`)
     paused_until: datetime | None = None
+    paused_reason: str | None = None  # Spanish: the problem's title, or why the connector holds back
 
 
 @dataclass
@@ -294,6 +295,7 @@ def _pausing(stream: str, problems: list[ProblemHealth]) -> ProblemHealth | None
 def _streams(report: HealthReport, config: Config, session: Session, now: datetime) -> None:
     settings = config.health
     seen: set[str] = set()
+    holds = q.holds(session, now)
     for stream, _value, updated_at in q.cursors(session):
         platform = stream.split(":", 1)[0]
         if platform not in STREAM_PLATFORMS or stream.count(":") < 1:
@@ -311,12 +313,17 @@ def _streams(report: HealthReport, config: Config, session: Session, now: dateti
         elif lag is not None and lag > settings.stream_degraded_intervals * interval:
             state = DEGRADED
         pause = _pausing(stream, report.problems)
-        item = StreamHealth(stream, platform, interval, updated_at, lag, state,
-                            pause.key if pause else None, pause.paused_until if pause else None)
+        hold = holds.get(stream)
+        item = StreamHealth(stream, platform, interval, updated_at, lag, state)
+        if pause is not None:
+            item.paused_by, item.paused_until, item.paused_reason = pause.key, pause.paused_until, pause.title
+        elif hold is not None:
+            item.paused_by, item.paused_until, item.paused_reason = hold.key, hold.until, hold.reason
         report.streams.append(item)
         if state != OK:
+            held = f"; {held_es(hold.reason, hold.until, config)}" if hold is not None and pause is None else ""
             report.findings.append(Finding(state, f"{stream}: último sondeo exitoso hace {span_es(lag)} (intervalo "
-                                                  f"{interval} s)"))
+                                                  f"{interval} s){held}"))
         if pause is not None:
             report.findings.append(Finding(DEGRADED, f"{stream}: en pausa por {pause.title} hasta "
                                                      f"{pause.paused_until:%Y-%m-%d %H:%M} UTC"))
@@ -405,6 +412,13 @@ def _report(report: HealthReport, config: Config, session: Session, now: datetim
                                                      f"{age.days} días"))
 
 
+def held_es(reason: str, until: datetime, config: Config) -> str:
+    """A connector's own hold for staff, e.g. 'en pausa por uso de la Graph API al 93 % (x-app-usage.call_count)
+    hasta 2026-12-03 10:45 (America/Bogota)'. The hold alone is not a finding (it is quiet and lifts itself);
+    it is said next to the stream, and with its lateness once the thresholds call the stream late."""
+    return f"en pausa por {reason} hasta {until.astimezone(config.tz):%Y-%m-%d %H:%M} ({config.timezone})"
+
+
 def span_es(seconds: float | None, missing: str = "?") -> str:
     """An age for staff: '45 s', '12 min', '3.5 h', '8.3 días' (`missing` when unknown); findings and the
     `main.py status` table say ages alike."""
@@ -483,8 +497,8 @@ class HealthCollector(Collector):
                          len(report.outbox.lanes_down))
         lag = GaugeMetricFamily("vigia_stream_lag_seconds", "Seconds since the stream's last successful poll.",
                                 labels=["stream"])
-        paused = GaugeMetricFamily("vigia_stream_paused", "1 while an open problem holds the stream back.",
-                                   labels=["stream"])
+        paused = GaugeMetricFamily("vigia_stream_paused", "1 while an open problem, or the connector's own "
+                                   "slow-down (Meta usage), holds the stream back.", labels=["stream"])
         for stream in report.streams:
             if stream.lag_seconds is not None:
                 lag.add_metric([stream.stream], stream.lag_seconds)

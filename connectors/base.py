@@ -9,6 +9,8 @@ Operational problems are the bot's business, not the connector's: a connector na
 poll ends cleanly returns the causes its real, successful requests proved fine (the generator's return
 value, a `frozenset`). A poll that made no request returns an empty set: it proves nothing. The bot stores
 the problems, pauses every stream that shares a cause and resumes them together (`bot/alerts/problems.py`).
+A connector that slows down on its own (Meta's usage headers) says so through `held` (a `Hold`): the bot
+then skips the poll, does not count it as a successful one and shows the stream paused in `main.py status`.
 """
 
 from __future__ import annotations
@@ -81,6 +83,17 @@ class ConnectorError(Exception):
         self.proven = proven
 
 
+@dataclass(frozen=True)
+class Hold:
+    """The connector holds a stream back on its own until `until` (e.g. Meta's usage slow-down): not a failure
+    and nobody is alerted, but no request is made, so a poll meanwhile collects nothing. `key` names the hold
+    (`usage:facebook`), `reason` says why in Spanish for operators."""
+
+    key: str
+    reason: str
+    until: datetime
+
+
 # A poll: yields pages; when it ends cleanly, returns the problem keys its requests proved fine (or None for a
 # connector that does not report, e.g. the sample replay: then a clean poll proves `connector:<stream>`).
 Poll = Generator[Batch, None, frozenset[str] | None]
@@ -99,6 +112,12 @@ class Connector(Protocol):
         """Fetch what is new since `cursor`, page by page (a `Poll` generator for connectors that report
         what their requests proved)."""
         ...
+
+
+def held_of(connector: Connector, stream: str) -> Hold | None:
+    """The connector's own hold on `stream` now, for connectors that slow down by themselves (`held`)."""
+    held = getattr(connector, "held", None)
+    return held(stream) if callable(held) else None
 
 
 def causes_of(connector: Connector, stream: str) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Batch, ConnectorError, Poll, Rejected, snapshot_day
+from connectors.base import Batch, ConnectorError, Hold, Poll, Rejected, snapshot_day
 from connectors.graph_client import (
     BatchRequest,
     GraphClient,
@@ -142,6 +142,11 @@ class MetaConnectorBase:
         """Problem keys that pause `stream`: the shared token, the app's rate limit, the API's availability,
         and a permission the stream needs."""
         return ("token:meta", "rate_limit:meta_app", "unavailable:meta", f"permission:{stream}")
+
+    def held(self, stream: str) -> Hold | None:
+        """The usage slow-down, while it lasts: every stream of this connector waits for it without asking."""
+        pause = self._guard.slowing_down()
+        return None if pause is None else Hold(f"usage:{self.name}", pause.message, pause.until)
 
     def poll(self, stream: str, cursor: str | None) -> Poll:
         kind, account = self._parse(stream)

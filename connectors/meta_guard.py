@@ -8,8 +8,9 @@ permission the stream needs), `payload:<platform>` (a malformed answer, kept asi
 `connector:<stream>` (a read the API refused, often an API change). It keeps no problem state.
 
 Two things stay in the connector instance (never in a module global), because they are not failures: the
-slow-down when usage headers pass the threshold (no request before T, quietly), and the per-edge memory of a
-missing permission on one of the tagged edges (so the page's other edges go on being read).
+slow-down when usage headers pass the threshold (no request before T, quietly: no problem, no alert, but the
+bot shows it in `main.py status` through `slowing_down`), and the per-edge memory of a missing permission on
+one of the tagged edges (so the page's other edges go on being read).
 Operational messages are in Spanish: they become the operators' alerts as they are.
 """
 
@@ -94,6 +95,12 @@ class MetaGuard:
             if self._usage is not None and now < self._usage.until:
                 return False
         return True
+
+    def slowing_down(self) -> Pause | None:
+        """The usage slow-down in force now, if any (for the bot to show the connector's streams as paused)."""
+        now = self._clock()
+        with self._lock:
+            return self._usage if self._usage is not None and now < self._usage.until else None
 
     # -- state changes --
 

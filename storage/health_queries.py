@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from storage import db
-from storage.models import AlertRow, CursorRow, DeliveryLaneRow, OpsProblemRow, ReportRunRow
+from storage.models import AlertRow, CursorRow, DeliveryLaneRow, OpsProblemRow, ReportRunRow, StreamHoldRow
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,20 @@ def cursors(session: Session) -> list[tuple[str, str | None, datetime]]:
     """(stream, bookmark, updated_at) of every stored bookmark: a clean poll touches its stream's row."""
     rows = session.execute(select(CursorRow.stream, CursorRow.value, CursorRow.updated_at).order_by(CursorRow.stream))
     return [(r.stream, r.value, r.updated_at) for r in rows]
+
+
+@dataclass(frozen=True)
+class StreamHold:
+    key: str
+    reason: str
+    until: datetime
+
+
+def holds(session: Session, now: datetime) -> dict[str, StreamHold]:
+    """The streams a connector holds back on its own (Meta's usage slow-down) until after `now`."""
+    rows = session.execute(select(StreamHoldRow.stream, StreamHoldRow.key, StreamHoldRow.reason, StreamHoldRow.until)
+                           .where(StreamHoldRow.until > now))
+    return {r.stream: StreamHold(r.key, r.reason, r.until) for r in rows}
 
 
 def open_problems(session: Session) -> list[OpsProblemRow]:

@@ -159,6 +159,20 @@ class CursorRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class StreamHoldRow(Base):
+    """A connector holding a stream back on its own (Meta's usage slow-down, migration 0015): no request before
+    `until`. Written by the poll that meets the hold, deleted by the next poll that asks the platform; read by
+    `main.py status`, which shows the stream paused while `until` is ahead. Not a problem: nobody is alerted."""
+
+    __tablename__ = "stream_holds"
+
+    stream: Mapped[str] = mapped_column(String(256), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))  # e.g. "usage:facebook"
+    reason: Mapped[str] = mapped_column(String(300))  # Spanish, for operators
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class RejectedPayloadRow(Base):
     """Payloads a connector could not understand: kept aside for inspection."""
 

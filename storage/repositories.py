@@ -30,6 +30,7 @@ from storage.models import (
     PostRow,
     RejectedPayloadRow,
     SpikeBucketRow,
+    StreamHoldRow,
 )
 from storage.search_text import fold_search_text
 
@@ -369,6 +370,17 @@ class CursorRepository:
         now = utc_now()
         stmt = dialect_insert(self.session, CursorRow).values(stream=stream, value=None, updated_at=now)
         self.session.execute(stmt.on_conflict_do_update(index_elements=["stream"], set_={"updated_at": now}))
+
+    def hold(self, stream: str, key: str, reason: str, until: datetime, now: datetime) -> None:
+        """The connector holds `stream` back on its own until `until`: `main.py status` shows it paused, while
+        the bookmark and its `updated_at` (the last successful poll) stay as they are."""
+        values = {"key": key[:64], "reason": reason[:300], "until": until, "held_at": now}
+        stmt = dialect_insert(self.session, StreamHoldRow).values(stream=stream, **values)
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["stream"], set_=values))
+
+    def release(self, stream: str) -> None:
+        """The connector no longer holds `stream` back (its poll was free to ask)."""
+        self.session.execute(delete(StreamHoldRow).where(StreamHoldRow.stream == stream))
 
     def all(self) -> list[Cursor]:
         rows = self.session.scalars(select(CursorRow).order_by(CursorRow.stream))

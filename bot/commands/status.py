@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
 from bot.commands.common import load, setup_logging
 from bot.config import Config, database_url, masked_url
-from bot.health import DOWN, STATE_ES, DatabaseHealth, Finding, HealthReport, check, span_es
+from bot.health import DOWN, STATE_ES, DatabaseHealth, Finding, HealthReport, StreamHealth, check, held_es, span_es
 from storage import db
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -81,6 +81,17 @@ def _ago(seconds: float | None) -> str:
     return span_es(seconds, "—")
 
 
+def _pause(stream: StreamHealth, report: HealthReport, config: Config) -> str:
+    """The problem pausing the stream (its key: the problem is listed below), or the connector's own hold,
+    said in full since it is listed nowhere else."""
+    if stream.paused_by is None:
+        return "—"
+    if stream.paused_until is not None and stream.paused_reason and not any(
+            p.key == stream.paused_by for p in report.problems):
+        return held_es(stream.paused_reason, stream.paused_until, config)
+    return f"{stream.paused_by} hasta {_when(stream.paused_until, config)}"
+
+
 def _table(rows: list[list[str]], out: TextIO) -> None:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, row in enumerate(rows):
@@ -124,9 +135,8 @@ def render(report: HealthReport, config: Config, out: TextIO) -> None:
     if report.streams:
         rows = [["flujo", "estado", "último sondeo", "retraso", "intervalo", "pausa"]]
         for s in report.streams:
-            pause = f"{s.paused_by} hasta {_when(s.paused_until, config)}" if s.paused_by else "—"
             rows.append([s.stream, STATE_ES[s.state], _when(s.last_ok_at, config), _ago(s.lag_seconds),
-                         f"{s.interval_seconds} s", pause])
+                         f"{s.interval_seconds} s", _pause(s, report, config)])
         _table(rows, out)
     else:
         print("  ningún flujo con sondeos registrados", file=out)

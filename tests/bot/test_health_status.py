@@ -237,7 +237,7 @@ def test_the_command_exit_codes_and_json_shape(engine, monkeypatch, capsys, case
                                            "leader_since", "epoch", "version", "heartbeat_age_seconds", "alive"}
     (stream,) = data["streams"]
     assert set(stream) == {"stream", "platform", "interval_seconds", "last_ok_at", "lag_seconds", "state",
-                           "paused_by", "paused_until"}
+                           "paused_by", "paused_until", "paused_reason"}
     datetime.fromisoformat(stream["last_ok_at"])
     assert set(data["outbox"]) == {"backlog", "oldest_undelivered_at", "oldest_age_seconds", "sinks", "lanes_down"}
     assert all(set(f) == {"state", "what"} for f in data["findings"])
