@@ -33,9 +33,9 @@ from connectors.instagram import PendingMentions, build_instagram_connector
 from connectors.sample_replay import SampleReplayConnector, parse_cursor
 from connectors.x import build_x_connector
 from storage import db
-from storage.authors import resegment
+from storage.authors import merge_handle_aliases, resegment
 from storage.mentions_repository import pending_mentions_reader
-from storage.reach import ReachRule, refresh_all_reach
+from storage.reach import ReachRule, refresh_all_reach, refresh_reach
 from storage.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("vigia.bootstrap")
@@ -71,6 +71,23 @@ def resegment_authors(uow_factory: Callable[[], UnitOfWork], rules: Segmenter,
     log.info("authors resegment finished", done=done, outdated=outdated, rules_version=rules.version,
              duration_ms=round((time.perf_counter() - started) * 1000, 1), interrupted=done < outdated)
     return done
+
+
+def merge_author_aliases(uow_factory: Callable[[], UnitOfWork], rules: Segmenter,
+                         stop: Callable[[], bool] | None = None) -> int:
+    """Merge the Instagram authors stored under a username into the author with the Instagram-scoped id and that
+    username (one person, one author: docs/meta-graph-api.md), with their posts, overrides and history.
+
+    Runs at start-up after the resegment: the poll merges what it sees, this merges what was stored before. Its
+    bookmark makes a finished run cost one read of the authors stored since; an interrupted one resumes."""
+    rule = ReachRule.of(rules)
+    started = time.perf_counter()
+    merged, batches = merge_handle_aliases(uow_factory, moved=lambda session, keys: refresh_reach(session, rule, keys),
+                                           stop=stop)
+    if merged:
+        log.info("authors merged into one per person", merged=merged, batches=batches,
+                 duration_ms=round((time.perf_counter() - started) * 1000, 1))
+    return merged
 
 
 def build_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -209,4 +226,5 @@ def bootstrap(
     sync_config_campaigns(services)  # config.yaml's campaigns into the table; the matcher reads the table
     if resegment_on_start:
         resegment_authors(services.uow, services.segmenter, services.stop.is_set)
+        merge_author_aliases(services.uow, services.segmenter, services.stop.is_set)
     return MessageBus(services, handlers.EVENT_HANDLERS, handlers.COMMAND_HANDLERS)

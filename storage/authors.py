@@ -9,17 +9,17 @@ live in `analyzers/` and come in as a function (`place`): storage knows no rule.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain import AccountSnapshot, Author, Platform, utc
-from storage.models import AccountSnapshotRow, AuthorEventRow, AuthorRow
+from storage.models import AccountSnapshotRow, AuthorEventRow, AuthorRow, PostRow
 from storage.reach import follower_band
 from storage.repositories import _chunks, dialect_insert
 
@@ -30,6 +30,13 @@ Key = tuple[str, str]  # (platform, author_id)
 REFRESH_EVERY = timedelta(hours=24)  # a known author's profile and last_seen are written at most this often
 OVERRIDE_RULE = "override"
 PENDING_RULE = "pending"  # override removed without a placement at hand: the next resegment places it
+ALIASES_JOB = "job:authors:aliases"  # the bookmark of merge_handle_aliases: the last author row id looked at
+
+# Platforms whose handle names one person at a time (an Instagram username): there an author keyed by the
+# handle (Meta gives only `username` for tagged and @-mentioning media, @-mentioning comments, and comments
+# without `from`) is the person keyed by the platform's id whose row has that handle (comments give
+# `from{id,username}`), and is merged into it. Facebook's "handle" is a display name, and X always gives ids.
+HANDLE_IDENTIFIES = frozenset({str(Platform.INSTAGRAM)})
 
 PROFILE_FIELDS = ("handle", "display_name", "description", "verified_type", "followers", "following",
                   "post_count", "location", "website", "profile_url")
@@ -78,6 +85,7 @@ class AuthorUpsert:
     # known authors whose segment or follower band changed (all reach_rank reads): their posts' rank must follow
     # (storage/reach.py refresh_reach); a new author's posts are ranked when they are analysed
     changed: tuple[Key, ...] = ()
+    merged: int = 0  # rows keyed by a handle merged into the author with the platform's id (HANDLE_IDENTIFIES)
 
 
 def _row_to_author(row: Any) -> Author:  # an AuthorRow or a plain row of the table
@@ -150,7 +158,123 @@ class AuthorRepository:
                 changed.append(key)
         for chunk in _chunks(changes):  # executemany by primary key; no ORM object of these rows is loaded
             self.session.execute(update(AuthorRow).execution_options(synchronize_session=False), list(chunk))
-        return AuthorUpsert(len(inserted), refreshed, replaced, len(changes), tuple(changed))
+        gone, moved = self._merge_aliases(newest.values())
+        changed = [key for key in changed if key not in gone]
+        changed += [key for key in moved if key not in changed]
+        return AuthorUpsert(len(inserted), refreshed, replaced, len(changes), tuple(changed), len(gone))
+
+    # --- one person, one author (HANDLE_IDENTIFIES) -------------------------------------------------------
+
+    def _merge_aliases(self, authors: Iterable[Author]) -> tuple[set[Key], list[Key]]:
+        """Merge the rows keyed by these authors' handles into the author with the platform's id and that handle.
+
+        An author with an id holds its handle (it is being seen now): one read by the unique key looks for a row
+        keyed by the handle. Only handle-keyed authors (tags, @-mentions) need the handle's holder looked up."""
+        by_id: dict[str, dict[str, Author]] = {}
+        by_handle: dict[str, set[str]] = {}
+        for a in authors:
+            platform = str(a.platform)
+            if platform not in HANDLE_IDENTIFIES or not a.handle:
+                continue
+            if a.author_id == a.handle:
+                by_handle.setdefault(platform, set()).add(a.handle)
+                continue
+            held = by_id.setdefault(platform, {}).get(a.handle)
+            if held is None or a.seen_at >= held.seen_at:
+                by_id[platform][a.handle] = a
+        gone: set[Key] = set()
+        moved: list[Key] = []
+        for platform in sorted({*by_id, *by_handle}):
+            holders = {handle: a.author_id for handle, a in by_id.get(platform, {}).items()}
+            names = by_handle.get(platform, set()) - set(holders)
+            if names:
+                holders.update({handle: row.author_id for handle, row in self._holders(platform, names).items()})
+            merged, keys = self.merge_handles(platform, holders)
+            gone |= merged
+            moved += keys
+        return gone, moved
+
+    def _holders(self, platform: str, handles: Iterable[str]) -> dict[str, Any]:
+        """handle -> the row of the author with the platform's id that holds it. Several rows with one handle (a
+        username given up and taken by someone else): the most recently refreshed holds it now."""
+        found: dict[str, Any] = {}
+        for chunk in _chunks(sorted(set(handles))):
+            stmt = select(AuthorRow.id, AuthorRow.author_id, AuthorRow.handle, AuthorRow.refreshed_at).where(
+                AuthorRow.platform == platform, AuthorRow.handle.in_(chunk), AuthorRow.author_id != AuthorRow.handle,
+                AuthorRow.anonymized_at.is_(None))
+            for row in self.session.execute(stmt):
+                held = found.get(row.handle)
+                if held is None or (row.refreshed_at, row.id) > (held.refreshed_at, held.id):
+                    found[row.handle] = row
+        return found
+
+    def merge_handles(self, platform: str, holders: Mapping[str, str], *,
+                      every_post: bool = False) -> tuple[set[Key], list[Key]]:
+        """For each handle -> author id (of the author holding the handle): move the posts keyed by the handle to
+        that author and merge the row keyed by the handle into it (earliest first_seen, latest last_seen, the
+        admin's segment if only the handle's row had one, its history), then delete that row.
+
+        `every_post`: move posts keyed by the handle even without a row for it (posts stored before authors
+        were). Returns (the rows merged away, the authors whose posts moved: their review rows' reach must
+        follow). Idempotent: a merged handle has nothing left to merge.
+        """
+        if not holders:
+            return set(), []
+        aliases = self._rows_for([(platform, handle) for handle in holders])
+        moving = list(holders) if every_post else [handle for _, handle in aliases]
+        if moving:
+            posts = PostRow.__table__
+            self.session.execute(
+                update(posts).where(posts.c.platform == platform, posts.c.author_id == bindparam("alias"))
+                .values(author_id=bindparam("canonical")),
+                [{"alias": handle, "canonical": holders[handle]} for handle in moving])
+        if aliases:
+            kept = self._rows_for([(platform, holders[handle]) for _, handle in aliases])
+            self._absorb([(kept[(platform, holders[key[1]])], alias) for key, alias in aliases.items()
+                          if (platform, holders[key[1]]) in kept])
+        return set(aliases), [(platform, holders[handle]) for handle in moving]
+
+    def _absorb(self, pairs: Sequence[tuple[Any, Any]]) -> None:
+        """Fold each (kept, alias) row pair into the kept row: dates, an override only the alias had, history."""
+        values = []
+        for keep, alias in pairs:
+            override = keep.segment_override or alias.segment_override
+            took = keep.segment_override is None and alias.segment_override is not None
+            values.append({"id": keep.id, "first_seen": min(keep.first_seen, alias.first_seen),
+                           "last_seen": max(keep.last_seen, alias.last_seen), "segment_override": override,
+                           "segment": override if took else keep.segment,
+                           "segment_rule": OVERRIDE_RULE if took else keep.segment_rule})
+        self.session.execute(update(AuthorRow).execution_options(synchronize_session=False), values)
+        events = AuthorEventRow.__table__
+        self.session.execute(update(events).where(events.c.author_row_id == bindparam("alias"))
+                             .values(author_row_id=bindparam("keep")),
+                             [{"alias": alias.id, "keep": keep.id} for keep, alias in pairs])
+        self.session.execute(delete(AuthorRow).where(AuthorRow.id.in_([alias.id for _, alias in pairs]))
+                             .execution_options(synchronize_session=False))
+
+    def merge_aliases_batch(self, after_id: int = 0, limit: int = 1000) -> tuple[int, list[Key], int | None]:
+        """Merge the handle-keyed rows and posts of the handles of up to `limit` authors with the platform's id
+        (row id above `after_id`) of the HANDLE_IDENTIFIES platforms: what was stored before the poll merged it.
+
+        Returns (rows merged away, authors whose posts moved, the last row id looked at; None when none is left).
+        """
+        stmt = (select(AuthorRow.id, AuthorRow.platform, AuthorRow.handle)
+                .where(AuthorRow.id > after_id, AuthorRow.platform.in_(sorted(HANDLE_IDENTIFIES)),
+                       AuthorRow.author_id != AuthorRow.handle, AuthorRow.anonymized_at.is_(None))
+                .order_by(AuthorRow.id).limit(limit))
+        rows = list(self.session.execute(stmt))
+        if not rows:
+            return 0, [], None
+        by_platform: dict[str, set[str]] = {}
+        for _, platform, handle in rows:
+            by_platform.setdefault(platform, set()).add(handle)
+        merged, moved = 0, []
+        for platform, handles in sorted(by_platform.items()):
+            holders = {handle: row.author_id for handle, row in self._holders(platform, handles).items()}
+            gone, keys = self.merge_handles(platform, holders, every_post=True)
+            merged += len(gone)
+            moved += keys
+        return merged, moved, rows[-1].id
 
     def _rows_for(self, keys: Sequence[Key]) -> dict[Key, Any]:
         by_platform: dict[str, list[str]] = {}
@@ -365,3 +489,33 @@ def resegment(uow_factory: Callable[[], Any], place: Place, rules_version: str, 
         if stop is not None and stop():
             break
     return done
+
+
+def merge_handle_aliases(uow_factory: Callable[[], Any], batch_size: int = 1000,
+                         moved: Callable[[Session, Sequence[Key]], Any] | None = None,
+                         stop: Callable[[], bool] | None = None) -> tuple[int, int]:
+    """Merge, one committed batch at a time, the handle-keyed authors and posts stored before the poll merged
+    them itself (AuthorRepository.merge_aliases_batch); `moved(session, keys)` runs in each batch's transaction
+    for the authors whose posts moved (the bot re-ranks their inbox rows).
+
+    The bookmark (ALIASES_JOB: the last author row id looked at) is committed with each batch, so an interrupted
+    run resumes after it, and a finished one only looks at rows stored since. Returns (rows merged, batches).
+    """
+    with uow_factory() as uow:
+        saved = uow.cursors.get(ALIASES_JOB)
+    after = int(saved.value) if saved is not None and saved.value and saved.value.isdigit() else 0
+    merged = batches = 0
+    while True:
+        with uow_factory() as uow:
+            count, keys, last = uow.authors.merge_aliases_batch(after, batch_size)
+            if last is None:
+                break
+            if keys and moved is not None:
+                moved(uow.session, keys)
+            uow.cursors.save(ALIASES_JOB, str(last))
+            uow.commit()
+        merged, after = merged + count, last
+        batches += 1
+        if stop is not None and stop():
+            break
+    return merged, batches
