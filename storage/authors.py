@@ -3,8 +3,10 @@ daily followers.
 
 Written in the poll's transaction (with the posts and the bookmark), so it must stay cheap: a batch of authors
 costs one read per 500 keys and at most one insert and one update statement, and a known author's row is
-rewritten at most once a day (its profile, `last_seen`) unless its segment must change. The placement rules
-live in `analyzers/` and come in as a function (`place`): storage knows no rule.
+rewritten at most once a day (its profile, `last_seen`) unless its segment must change. Instagram batches read
+once more (rows keyed by their usernames, by the unique key), and once more for authors known only by username
+(their scoped-id author, through `ix_authors_handle`); a merge, when one is due, writes a few statements more.
+The placement rules live in `analyzers/` and come in as a function (`place`): storage knows no rule.
 """
 
 from __future__ import annotations

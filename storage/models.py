@@ -461,6 +461,8 @@ class AuthorRow(Base):
         Index("ix_authors_segment", "segment", "platform", "author_id"),
         Index("ix_authors_followers", "followers"),
         Index("ix_authors_anonymized_at", "anonymized_at", "last_seen"),  # migration 0014: retention's batches
+        # migration 0016: an Instagram username's scoped-id author (storage/authors.py, HANDLE_IDENTIFIES)
+        Index("ix_authors_handle", "platform", "handle"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
