@@ -19,7 +19,7 @@ import structlog
 from analyzers.spikes.detector import SpikeDetector
 from bot import events
 from bot.alerts.delivery import flush_outbox
-from bot.alerts.incidents import Transition, apply_transition
+from bot.alerts.incidents import Transition, apply_transition, note_spike_bucket
 from bot.alerts.problems import problem_failed, problems_recovered
 from bot.alerts.spike_keys import bucket_start, keys_for
 from bot.campaign_matching import post_contexts, refresh_matcher
@@ -301,6 +301,8 @@ def _run_buckets(uow: UnitOfWork, svc: Services, cmd: events.EvaluateSpikes, hea
                 episode = episodes[key]
                 episodes[key] = moment if previous == "none" else (None if level == "none" else episode)
                 levels[key] = level
+            elif level != "none":  # a bucket inside the spike: it may be its incident's peak
+                note_spike_bucket(uow, key, int(verdict.value), verdict.expected)
             next_bucket[key] = moment + bucket
         moment += bucket
     moved = [key for key, head in heads.items() if next_bucket[key] != head.next_bucket or levels[key] != head.level]

@@ -526,6 +526,7 @@ class IncidentInfo:
     keys: list[str]
     peak_value: int
     peak_expected: float
+    peak_key: str  # the signal the peak counts (all mentions once they joined, else the opening signal)
 
 
 def incidents_between(session: Session, start: datetime, end: datetime) -> list[IncidentInfo]:
@@ -536,7 +537,7 @@ def incidents_between(session: Session, start: datetime, end: datetime) -> list[
         .order_by(IncidentRow.opened_at, IncidentRow.id)
     )
     return [IncidentInfo(r.id, r.opened_at, r.closed_at, r.level, list(r.keys or []), r.peak_value,
-                         r.peak_expected) for r in session.scalars(stmt)]
+                         r.peak_expected, r.peak_signal) for r in session.scalars(stmt)]
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class IncidentSummary:
     keys: tuple[str, ...]
     peak_value: int
     peak_expected: float
+    peak_key: str  # the signal the peak counts
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class TimelineEntry:
 
 def _incident(row: IncidentRow) -> IncidentSummary:
     return IncidentSummary(row.id, row.opened_at, row.closed_at, row.level, tuple(row.keys or ()),
-                           row.peak_value or 0, row.peak_expected or 0.0)
+                           row.peak_value or 0, row.peak_expected or 0.0, row.peak_signal)
 
 
 class IncidentQueries:

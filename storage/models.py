@@ -272,6 +272,16 @@ class IncidentRow(Base):
     active_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # keys still spiking
     peak_value: Mapped[int] = mapped_column(Integer, default=0)
     peak_expected: Mapped[float] = mapped_column(Float, default=0.0)
+    peak_key: Mapped[str | None] = mapped_column(String(128))  # the key peak_value counts; NULL: before 0017
+
+    @property
+    def peak_signal(self) -> str:
+        """The key whose count the peak is; rows from before `peak_key` read as their opening signal, or all
+        mentions when those joined (the old rule replaced the peak with all mentions' count)."""
+        if self.peak_key:
+            return self.peak_key
+        keys = self.keys or ["all"]
+        return "all" if "all" in keys else keys[0]
 
 
 class OpsProblemRow(Base):

@@ -548,7 +548,7 @@ class IncidentRepository:
 
     def create(self, opened_at: datetime, level: str, key: str, value: int, expected: float) -> IncidentRow:
         row = IncidentRow(opened_at=opened_at, level=level, keys=[key], active_keys=[key],
-                          peak_value=value, peak_expected=expected)
+                          peak_value=value, peak_expected=expected, peak_key=key)
         self.session.add(row)
         self.session.flush()
         return row

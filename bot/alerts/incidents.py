@@ -218,9 +218,27 @@ def apply_transition(uow: UnitOfWork, t: Transition, tz: ZoneInfo, inbox_url: st
             incident.closed_at = t.bucket_start
             alerts.append(_recovery_alert(incident, t, tz, inbox_url))
 
-    if incident is not None and t.in_spike and t.key == "all" and t.value > incident.peak_value:
-        incident.peak_value, incident.peak_expected = t.value, t.expected
+    if incident is not None:
+        _note_peak(incident, t.key, t.value, t.expected)
     return alerts
+
+
+def _note_peak(incident: IncidentRow, key: str, value: int, expected: float) -> None:
+    """The incident's peak is that of all mentions once they are part of it, else that of the signal that
+    opened it; the key is kept with the numbers so a message never quotes one signal's count as another's."""
+    current = incident.peak_signal
+    if key == "all" and current != "all":
+        incident.peak_key, incident.peak_value, incident.peak_expected = "all", value, expected
+    elif key == current and value > incident.peak_value:
+        incident.peak_key, incident.peak_value, incident.peak_expected = key, value, expected
+
+
+def note_spike_bucket(uow: UnitOfWork, key: str, value: int, expected: float) -> None:
+    """A bucket of a key that stays in its spike (no transition): it may be the incident's new peak."""
+    for incident in uow.incidents.open_incidents():
+        if key in incident.active_keys:
+            _note_peak(incident, key, value, expected)
+            return
 
 
 def _keys_es(incident: IncidentRow) -> str:
@@ -304,8 +322,9 @@ def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_ur
     hours, minutes = divmod(int(duration.total_seconds() // 60), 60)
     body = (
         f"El volumen volvió a lo esperado a las {local_es(t.bucket_start, tz)}. Duración: {hours} h {minutes} min; "
-        f"nivel máximo {LEVEL_ES[incident.level]}; pico de {incident.peak_value} menciones por intervalo "
-        f"frente a {incident.peak_expected:.1f} esperadas.\nSeñales: {_keys_es(incident)}."
+        f"nivel máximo {LEVEL_ES[incident.level]}; pico: {describe_key(incident.peak_signal)} con "
+        f"{incident.peak_value} en {int(t.bucket.total_seconds() // 60)} min frente a {incident.peak_expected:.1f} "
+        f"esperados.\nSeñales: {_keys_es(incident)}."
     )
     return Alert(
         key=f"incident:{incident.id}:recovery:{t.bucket_start.isoformat()}",  # an incident may reopen and end again
@@ -315,5 +334,6 @@ def _recovery_alert(incident: IncidentRow, t: Transition, tz: ZoneInfo, inbox_ur
         body=body,
         created_at=t.bucket_start,
         details={"incident": incident.id, "duration_minutes": int(duration.total_seconds() // 60),
-                 "thread_of": f"incident:{incident.id}:open"},
+                 "peak_key": incident.peak_signal, "peak_value": incident.peak_value,
+                 "peak_expected": round(incident.peak_expected, 2), "thread_of": f"incident:{incident.id}:open"},
     )

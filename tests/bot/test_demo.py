@@ -69,6 +69,13 @@ def test_demo_detects_the_outage_as_one_incident_with_escalation_and_recovery(de
     incident = opened[0]["details"]["incident"]
     assert any(a["kind"] == "escalation" and a["details"]["incident"] == incident for a in alerts)
     assert any(a["kind"] == "recovery" and a["details"]["incident"] == incident for a in alerts)
+    # every recovery quotes the incident's true peak: never below a count its own alerts already gave for that signal
+    for end in (a for a in alerts if a["kind"] == "recovery"):
+        quoted = [a["details"]["value"] for a in alerts if a["kind"] in ("spike", "escalation")
+                  and a["details"]["incident"] == end["details"]["incident"]
+                  and a["details"]["key"] == end["details"]["peak_key"]]
+        assert end["details"]["peak_value"] >= max(quoted, default=0), (end["body"], quoted)
+        assert f"con {end['details']['peak_value']} en 15 min" in end["body"]
     # the alert says what drove it, printed to the console too
     assert opened[0]["details"]["top_posts"] and opened[0]["details"]["top_terms"]
     assert opened[0]["title"] in proc.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from bot.alerts.incidents import Transition, apply_transition
+from bot.alerts.incidents import Transition, apply_transition, note_spike_bucket
 from storage.unit_of_work import UnitOfWork
 from tests.factories import T0
 
@@ -110,3 +110,34 @@ def test_interactions_are_counted_in_correct_spanish():
 
     assert interactions_es(1) == "1 interacción" and interactions_es(0) == "0 interacciones"
     assert interactions_es(18) == "18 interacciones"
+
+
+def test_the_peak_is_the_highest_bucket_of_the_incident_and_says_which_signal(sqlite_engine):
+    """Buckets between transitions count: the escalation's 12 and a later 15 beat the opening 6."""
+    key = "topic:computadores_para_educar"
+    with UnitOfWork(sqlite_engine) as uow:
+        alerts = apply_transition(uow, _t(key, 0, "none", "aviso", value=6, expected=0.4), TZ, "u")
+        alerts += apply_transition(uow, _t(key, 1, "aviso", "critico", value=12, expected=0.4), TZ, "u")
+        note_spike_bucket(uow, key, 15, 0.5)
+        note_spike_bucket(uow, key, 9, 0.5)  # lower: not a peak
+        note_spike_bucket(uow, "flag:fraud", 40, 1.0)  # a key of no open incident changes nothing
+        (incident,) = uow.incidents.all()
+        assert (incident.peak_signal, incident.peak_value, incident.peak_expected) == (key, 15, 0.5)
+        alerts += apply_transition(uow, _t(key, 9, "critico", "none", in_spike=False), TZ, "u")
+        uow.commit()
+    assert "pico: tema «Computadores para Educar» con 15 en 15 min frente a 0.5 esperados" in alerts[-1].body
+    assert alerts[-1].details["peak_key"] == key and alerts[-1].details["peak_value"] == 15
+
+
+def test_all_mentions_take_over_the_peak_once_they_join(sqlite_engine):
+    """Even with a lower count: the message names the signal it quotes, and all mentions are the broadest one."""
+    _store(sqlite_engine, [("reclamo", m) for m in range(0, 30, 2)])
+    with UnitOfWork(sqlite_engine) as uow:
+        apply_transition(uow, _t("category:reclamo", 1, "none", "aviso", value=30, expected=3.0), TZ, "u")
+        apply_transition(uow, _t("all", 1, "none", "aviso", value=25, expected=10.0), TZ, "u")
+        (incident,) = uow.incidents.all()
+        assert incident.keys == ["category:reclamo", "all"]
+        assert (incident.peak_signal, incident.peak_value) == ("all", 25)
+        note_spike_bucket(uow, "category:reclamo", 50, 3.0)  # no longer the incident's peak signal
+        note_spike_bucket(uow, "all", 60, 11.0)
+        assert (incident.peak_signal, incident.peak_value, incident.peak_expected) == ("all", 60, 11.0)

@@ -278,11 +278,13 @@ def report_tables(r: WeeklyReport) -> list[Table]:
         rows.append([inc.id, LEVEL_ES.get(inc.level, inc.level), inc.opened_at.astimezone(local),
                      inc.closed_at.astimezone(local) if inc.closed_at else None,
                      (end - inc.opened_at).total_seconds() / 3600.0, inc.closed_at is None,
-                     "; ".join(r.signal_name(k) for k in inc.keys), inc.peak_value, inc.peak_expected])
+                     "; ".join(r.signal_name(k) for k in inc.keys), r.signal_name(inc.peak_key), inc.peak_value,
+                     inc.peak_expected])
     tables.append(Table("incidentes", "Incidentes de crisis",
                         [Column("N.º"), Column("Nivel máximo"), Column("Inicio", "datetime"),
                          Column("Fin", "datetime"), Column("Duración (h)", "h"), Column("En curso"),
-                         Column("Señales"), Column("Pico (publicaciones por intervalo del detector)", "n"),
+                         Column("Señales"), Column("Señal del pico"),
+                         Column("Pico (publicaciones por intervalo del detector)", "n"),
                          Column("Esperado en el pico", "x")], rows))
 
     rows = [[PLATFORM_ES.get(t.platform, t.platform), t.account, t.created_at.astimezone(local), t.interactions,
