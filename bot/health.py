@@ -497,8 +497,9 @@ class HealthCollector(Collector):
                          len(report.outbox.lanes_down))
         lag = GaugeMetricFamily("vigia_stream_lag_seconds", "Seconds since the stream's last successful poll.",
                                 labels=["stream"])
-        paused = GaugeMetricFamily("vigia_stream_paused", "1 while an open problem, or the connector's own "
-                                   "slow-down (Meta usage), holds the stream back.", labels=["stream"])
+        paused = GaugeMetricFamily("vigia_stream_paused", "1 while an open problem, or the connector's own hold "
+                                   "(Meta usage slow-down, X request budget), keeps the stream back.",
+                                   labels=["stream"])
         for stream in report.streams:
             if stream.lag_seconds is not None:
                 lag.add_metric([stream.stream], stream.lag_seconds)

@@ -9,8 +9,9 @@ Operational problems are the bot's business, not the connector's: a connector na
 poll ends cleanly returns the causes its real, successful requests proved fine (the generator's return
 value, a `frozenset`). A poll that made no request returns an empty set: it proves nothing. The bot stores
 the problems, pauses every stream that shares a cause and resumes them together (`bot/alerts/problems.py`).
-A connector that slows down on its own (Meta's usage headers) says so through `held` (a `Hold`): the bot
-then skips the poll, does not count it as a successful one and shows the stream paused in `main.py status`.
+A connector that slows down on its own (Meta's usage headers, X's request budget) says so through `held` (a
+`Hold`): the bot then skips the poll, does not count it as a successful one and shows the stream paused in
+`main.py status`.
 """
 
 from __future__ import annotations
@@ -85,9 +86,9 @@ class ConnectorError(Exception):
 
 @dataclass(frozen=True)
 class Hold:
-    """The connector holds a stream back on its own until `until` (e.g. Meta's usage slow-down): not a failure
-    and nobody is alerted, but no request is made, so a poll meanwhile collects nothing. `key` names the hold
-    (`usage:facebook`), `reason` says why in Spanish for operators."""
+    """The connector holds a stream back on its own until `until` (Meta's usage slow-down, X's request budget):
+    not a failure and nobody is alerted, but no request is made, so a poll meanwhile collects nothing. `key`
+    names the hold (`usage:facebook`, `budget:x:mentions`), `reason` says why in Spanish for operators."""
 
     key: str
     reason: str

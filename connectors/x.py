@@ -25,10 +25,12 @@ with each page. X serves only the last 800 mentions and 3,200 posts of a timelin
 the rest is fetched through recent search (`@handle` / `from:handle`) below the oldest post received.
 
 Resilience: a shared `RateBudget` per endpoint keeps requests under X's limits (in memory: a proactive
-budget, not a problem). Failures are raised as `ConnectorError`s naming their cause, and the bot stores the
-problem and pauses every stream that shares it (`bot/alerts/problems.py`): `token:x` (401, or an app outside a
-Project), `access:x:<endpoint>` (403 for one endpoint: a plan without search must not stop mentions),
-`rate_limit:x:<endpoint>` (429, until X's reset), `quota:x` (the monthly post cap), `unavailable:x` (5xx
+budget, not a problem). A poll the budget stops (spent, or blocked after a 429) ends quietly, and `held` tells
+the bot that the stream waits until the window's reset, so that poll is not counted as a successful one and
+`main.py status` shows the stream paused. Failures are raised as `ConnectorError`s naming their cause, and
+the bot stores the problem and pauses every stream that shares it (`bot/alerts/problems.py`): `token:x` (401,
+or an app outside a Project), `access:x:<endpoint>` (403 for one endpoint: a plan without search must not stop
+mentions), `rate_limit:x:<endpoint>` (429, until X's reset), `quota:x` (the monthly post cap), `unavailable:x` (5xx
 and timeouts that outlast `XApi`'s retries), `payload:x` (a malformed page, kept aside as `Rejected`).
 A clean poll returns the causes its successful requests proved fine; a poll that asked nothing proves
 nothing. `errors` in a 200 are logged and the good data kept.
@@ -47,7 +49,7 @@ import requests
 import structlog
 import tweepy
 
-from connectors.base import Backoff, Batch, ConnectorError, Poll, Rejected, snapshot_day
+from connectors.base import Backoff, Batch, ConnectorError, Hold, Poll, Rejected, snapshot_day
 from connectors.x_api import (
     MENTIONS,
     SEARCH,
@@ -162,6 +164,7 @@ class XConnector:
         self._snapshot_day: dict[str, date] = {}  # lower-case handle -> Bogotá day of its last snapshot
         self._looked_up: dict[str, Mapping[str, Any]] = {}  # lower-case handle -> user object of the id lookup
         self._lookup_day: dict[str, date] = {}  # lower-case handle -> Bogotá day of its last follower lookup
+        self._deferred: dict[str, str] = {}  # stream -> endpoint whose budget stopped its last poll
         for spec in self._specs.values():  # every stream on an endpoint gets a fair share of its budget
             api.budget.join(spec.endpoint, spec.name)
             if spec.role in ("mention", "own") and settings.fill_timeline_gaps:
@@ -179,18 +182,43 @@ class XConnector:
         endpoint = spec.endpoint if spec is not None else ""
         return ("token:x", "quota:x", "unavailable:x", f"rate_limit:x:{endpoint}", f"access:x:{endpoint}")
 
+    def held(self, stream: str) -> Hold | None:
+        """The request budget that stopped `stream`'s last poll, while it still says no: X's window is spent
+        (or the stream's fair share of it), or a 429 blocks the endpoint until X's reset."""
+        endpoint = self._deferred.get(stream)
+        if endpoint is None:
+            return None
+        now = self.clock()
+        until = self.api.budget.held_until(endpoint, stream, now)
+        return None if until is None else Hold(f"budget:x:{endpoint}", self._held_reason(endpoint, now), until)
+
+    def _held_reason(self, endpoint: str, now: datetime) -> str:
+        """Why, in Spanish, after 'en pausa por' (`bot.health.held_es`)."""
+        window = self.api.budget.status(endpoint)
+        if window.blocked_until is not None and now < window.blocked_until:
+            return f"límite de X (HTTP 429) en {endpoint}"
+        spent = f"presupuesto de solicitudes de X agotado en {endpoint}"
+        if window.limit is None:
+            return spent
+        if window.remaining:
+            return (f"{spent} (su parte de las {window.limit} por ventana de 15 min ya se usó; lo que queda, "
+                    f"{window.remaining}, es de otros flujos)")
+        return f"{spent} ({window.limit} por ventana de 15 min)"
+
     def poll(self, stream: str, cursor: str | None) -> Poll:
         spec = self._specs.get(stream)
         if spec is None:
             raise ConnectorError(f"flujo desconocido {stream!r} para el conector de X", stream=stream, fatal=True)
         state = parse_cursor(cursor)
         proven = self._proven[stream] = set()
+        self._deferred.pop(stream, None)
         try:
             if spec.role == "metrics":
                 yield from self._poll_metrics(spec, state, cursor)
             else:
                 yield from self._poll_timeline(spec, state, cursor)
         except _Deferred as deferred:
+            self._deferred[stream] = deferred.endpoint
             log.info("x poll deferred", stream=stream, endpoint=deferred.endpoint, why=deferred.why,
                      until=deferred.until.isoformat() if deferred.until else None)
         except XApiError as exc:

@@ -84,18 +84,33 @@ class RateBudget:
         with self._lock:
             win = self._window(endpoint)
             win.members.add(stream)
+            return self._allows(win, stream, now)
+
+    def held_until(self, endpoint: str, stream: str, now: datetime) -> datetime | None:
+        """Until when `stream` may not ask `endpoint` (None: it may now), so the bot can show the stream
+        paused instead of counting a poll that asked nothing as a successful one. Without a known reset, one
+        window from now (the latest a window can end)."""
+        with self._lock:
+            win = self._window(endpoint)
+            if self._allows(win, stream, now):
+                return None
             if win.blocked_until is not None and now < win.blocked_until:
-                return False
-            self._roll(win, now)
-            if win.limit is None or win.remaining is None:
-                return True  # nothing known yet: the first response will tell
-            if win.remaining <= 0:
-                return False
-            share = max(1, win.limit // max(1, len(win.members)))
-            if win.used[stream] < share:
-                return True
-            reserved = sum(max(0, share - win.used[s]) for s in win.members if s != stream)
-            return win.remaining > reserved
+                return win.blocked_until
+            return win.reset_at if win.reset_at is not None and win.reset_at > now else now + WINDOW
+
+    def _allows(self, win: _Window, stream: str, now: datetime) -> bool:
+        if win.blocked_until is not None and now < win.blocked_until:
+            return False
+        self._roll(win, now)
+        if win.limit is None or win.remaining is None:
+            return True  # nothing known yet: the first response will tell
+        if win.remaining <= 0:
+            return False
+        share = max(1, win.limit // max(1, len(win.members)))
+        if win.used[stream] < share:
+            return True
+        reserved = sum(max(0, share - win.used[s]) for s in win.members if s != stream)
+        return win.remaining > reserved
 
     def retry_at(self, endpoint: str, now: datetime) -> datetime | None:
         """When a denied request is worth trying again (the block's end or the window's reset)."""

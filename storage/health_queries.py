@@ -66,7 +66,8 @@ class StreamHold:
 
 
 def holds(session: Session, now: datetime) -> dict[str, StreamHold]:
-    """The streams a connector holds back on its own (Meta's usage slow-down) until after `now`."""
+    """The streams a connector holds back on its own (Meta's usage slow-down, X's request budget) after
+    `now`."""
     rows = session.execute(select(StreamHoldRow.stream, StreamHoldRow.key, StreamHoldRow.reason, StreamHoldRow.until)
                            .where(StreamHoldRow.until > now))
     return {r.stream: StreamHold(r.key, r.reason, r.until) for r in rows}
