@@ -48,8 +48,9 @@ def poll_stream(cmd: events.PollStream, svc: Services) -> list[events.Event]:
     counts) and its bookmark in one transaction.
 
     A stream whose cause has an open, paused problem (stored, so also across processes) makes no request, nor
-    does one its connector holds back on its own (Meta's usage slow-down): neither is a successful poll, so
-    the bookmark's `updated_at` stays at the last real collection; the hold is stored for `main.py status`.
+    does one its connector holds back on its own (Meta's usage slow-down, X's spent request budget): neither is
+    a successful poll, so the bookmark's `updated_at` stays at the last real collection; the hold is stored
+    for `main.py status`.
     """
     connector = svc.connectors[cmd.stream]
     started, started_at = time.perf_counter(), svc.clock()

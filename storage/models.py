@@ -160,9 +160,10 @@ class CursorRow(Base):
 
 
 class StreamHoldRow(Base):
-    """A connector holding a stream back on its own (Meta's usage slow-down, migration 0015): no request before
-    `until`. Written by the poll that meets the hold, deleted by the next poll that asks the platform; read by
-    `main.py status`, which shows the stream paused while `until` is ahead. Not a problem: nobody is alerted."""
+    """A connector holding a stream back on its own (Meta's usage slow-down, X's spent request budget;
+    migration 0015): no request before `until`. Written by the poll that meets the hold, deleted by the next poll
+    that asks the platform; read by `main.py status`, which shows the stream paused while `until` is ahead. Not
+    a problem: nobody is alerted."""
 
     __tablename__ = "stream_holds"
 
