@@ -7,21 +7,16 @@ stream shows as paused with the reason and until when."""
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from bot import events
 from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
-from bot.commands.status import render
-from bot.config import Config, parse_config
-from bot.health import HealthCollector, check
+from bot.config import parse_config
 from connectors.facebook import build_facebook_connector
-from storage.unit_of_work import UnitOfWork
+from tests.connectors.stream_status import last_ok, paused_gauge, poll, status
 from tests.fakes.graph_api import APP_SECRET, TOKEN, FakeGraphAPI
 
 PAGE, PAGE_ID = "MinTICColombia", "1001"
@@ -53,28 +48,6 @@ def _wire(fake: FakeGraphAPI, engine, tmp_path, clock: ManualClock):  # type: ig
     return bus, config
 
 
-def _poll(bus, stream: str) -> events.PollCompleted:  # type: ignore[no-untyped-def]
-    return next(e for e in bus.handle(events.PollStream(stream)) if isinstance(e, events.PollCompleted))
-
-
-def _last_ok(engine) -> datetime:  # type: ignore[no-untyped-def]
-    with UnitOfWork(engine) as uow:
-        return uow.cursors.get(COMMENTS).updated_at  # type: ignore[union-attr]
-
-
-def _status(config: Config, engine, now: datetime):  # type: ignore[no-untyped-def]
-    report = check(config, engine, "db", now)
-    out = io.StringIO()
-    render(report, config, out)
-    return report, next(s for s in report.streams if s.stream == COMMENTS), out.getvalue()
-
-
-def _paused_gauge(config: Config, engine, now: datetime) -> float | None:  # type: ignore[no-untyped-def]
-    registry = CollectorRegistry()
-    registry.register(HealthCollector(config, engine, "db", clock=lambda: now))
-    return registry.get_sample_value("vigia_stream_paused", {"stream": COMMENTS})
-
-
 def test_a_slowed_down_meta_stream_shows_paused_and_its_last_poll_stays_the_last_collection(fake, engine, tmp_path):
     start = datetime.now(UTC)  # bookmarks are stamped with the wall clock: the manual clock starts there
     clock = ManualClock(start)
@@ -85,23 +58,23 @@ def test_a_slowed_down_meta_stream_shows_paused_and_its_last_poll_stays_the_last
     until = start + timedelta(seconds=3600)
 
     fake.set_usage(app=FULL)
-    first = _poll(bus, COMMENTS)
+    first = poll(bus, COMMENTS)
     assert (first.new, first.failed) == (25, False)  # the page in hand is stored, then the connector slows down
-    collected = _last_ok(engine)
-    report, stream, text = _status(config, engine, clock())
+    collected = last_ok(engine, COMMENTS)
+    report, stream, text = status(config, engine, clock(), COMMENTS)
     assert (stream.paused_by, stream.paused_until) == ("usage:facebook", until)  # shown at once
     assert stream.state == "ok"  # a short, self-imposed wait is no failure: nothing to look at yet
     assert not any(f.what.startswith(COMMENTS) for f in report.findings)
 
     fake.clear_log()
     clock.advance(timedelta(minutes=20))
-    held = _poll(bus, COMMENTS)
+    held = poll(bus, COMMENTS)
     assert fake.http_requests() == []  # Meta was not asked
     assert (held.new, held.pages, held.failed, held.proven) == (0, 0, False, ())
     assert (held.paused_by, held.paused_until) == ("usage:facebook", until)
-    assert _last_ok(engine) == collected  # a poll that asked nothing is not a successful poll
+    assert last_ok(engine, COMMENTS) == collected  # a poll that asked nothing is not a successful poll
 
-    report, stream, text = _status(config, engine, clock())
+    report, stream, text = status(config, engine, clock(), COMMENTS)
     assert stream.last_ok_at == collected and stream.lag_seconds is not None and stream.lag_seconds > 1150
     assert stream.state == "degraded"  # 20 min > 3 intervals of 300 s: the thresholds still fire
     assert stream.paused_by == "usage:facebook" and stream.paused_until == until
@@ -112,19 +85,19 @@ def test_a_slowed_down_meta_stream_shows_paused_and_its_last_poll_stays_the_last
     assert f"{bogota:%Y-%m-%d %H:%M}" in late and "America/Bogota" in late
     assert "en pausa por uso de la Graph API al 100 % (x-app-usage" in text and f"{bogota:%Y-%m-%d %H:%M}" in text
     assert report.as_json()["streams"][0]["paused_reason"] == stream.paused_reason
-    assert _paused_gauge(config, engine, clock()) == 1.0
+    assert paused_gauge(config, engine, clock(), COMMENTS) == 1.0
 
     clock.advance(timedelta(minutes=35))  # 55 min without collecting: more than 10 intervals
-    assert _poll(bus, COMMENTS).paused_by == "usage:facebook"
-    report, stream, _ = _status(config, engine, clock())
+    assert poll(bus, COMMENTS).paused_by == "usage:facebook"
+    report, stream, _ = status(config, engine, clock(), COMMENTS)
     assert stream.state == "down" and stream.paused_by == "usage:facebook"
     assert any(f.state == "down" and f.what.startswith(COMMENTS) for f in report.findings)
-    assert _last_ok(engine) == collected
+    assert last_ok(engine, COMMENTS) == collected
 
     fake.set_usage(app=LOW)
     clock.advance(timedelta(minutes=6))  # the pause is over: the stream collects again
-    resumed = _poll(bus, COMMENTS)
+    resumed = poll(bus, COMMENTS)
     assert (resumed.new, resumed.failed, resumed.paused_by) == (35, False, None)
-    report, stream, _ = _status(config, engine, clock())
-    assert _last_ok(engine) > collected and stream.paused_by is None and stream.paused_reason is None
-    assert _paused_gauge(config, engine, clock()) == 0.0
+    report, stream, _ = status(config, engine, clock(), COMMENTS)
+    assert last_ok(engine, COMMENTS) > collected and stream.paused_by is None and stream.paused_reason is None
+    assert paused_gauge(config, engine, clock(), COMMENTS) == 0.0

@@ -7,25 +7,20 @@ and the `health:` thresholds fire), and the stream shows as paused with the reas
 
 from __future__ import annotations
 
-import io
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from bot import events
 from bot.alerts.sinks import FileSink
 from bot.bootstrap import bootstrap
 from bot.clock import ManualClock
-from bot.commands.status import render
-from bot.config import Config, parse_config
-from bot.health import HealthCollector, check
+from bot.config import parse_config
 from connectors.base import ConnectorError, held_of
 from connectors.x import XConnector, build_x_connector
 from connectors.x_settings import XSettings
-from storage.unit_of_work import UnitOfWork
+from tests.connectors.stream_status import last_ok, paused_gauge, poll, status
 from tests.connectors.x_support import HANDLE, QUERY
 from tests.fakes.x_api import TOKEN, FakeXApi, XApiServer
 
@@ -74,28 +69,6 @@ def _wire(server: XApiServer, engine, tmp_path, clock: ManualClock):  # type: ig
     return bus, config
 
 
-def _poll(bus, stream: str) -> events.PollCompleted:  # type: ignore[no-untyped-def]
-    return next(e for e in bus.handle(events.PollStream(stream)) if isinstance(e, events.PollCompleted))
-
-
-def _last_ok(engine) -> datetime:  # type: ignore[no-untyped-def]
-    with UnitOfWork(engine) as uow:
-        return uow.cursors.get(MENTIONS).updated_at  # type: ignore[union-attr]
-
-
-def _status(config: Config, engine, now: datetime):  # type: ignore[no-untyped-def]
-    report = check(config, engine, "db", now)
-    out = io.StringIO()
-    render(report, config, out)
-    return report, next(s for s in report.streams if s.stream == MENTIONS), out.getvalue()
-
-
-def _paused_gauge(config: Config, engine, now: datetime) -> float | None:  # type: ignore[no-untyped-def]
-    registry = CollectorRegistry()
-    registry.register(HealthCollector(config, engine, "db", clock=lambda: now))
-    return registry.get_sample_value("vigia_stream_paused", {"stream": MENTIONS})
-
-
 def test_a_spent_x_budget_shows_the_stream_paused_and_its_last_poll_stays_the_last_collection(
         server, fake, clock, engine, tmp_path):
     start = clock()
@@ -104,11 +77,11 @@ def test_a_spent_x_budget_shows_the_stream_paused_and_its_last_poll_stays_the_la
                   at=start - timedelta(hours=1) + i * timedelta(seconds=3))
     bus, config = _wire(server, engine, tmp_path, clock)
 
-    first = _poll(bus, MENTIONS)
+    first = poll(bus, MENTIONS)
     assert (first.new, first.pages, first.failed) == (300, 3, False)  # the window's 3 pages, then the budget stops
     assert [r.status for r in fake.requests_to("mentions")] == [200, 200, 200]  # never a 429
-    collected = _last_ok(engine)
-    report, stream, _ = _status(config, engine, clock())
+    collected = last_ok(engine, MENTIONS)
+    report, stream, _ = status(config, engine, clock(), MENTIONS)
     until = stream.paused_until
     assert stream.paused_by == "budget:x:mentions" and until is not None  # shown at once
     assert start + WINDOW <= until <= start + WINDOW + timedelta(seconds=1)  # X's x-rate-limit-reset
@@ -116,13 +89,13 @@ def test_a_spent_x_budget_shows_the_stream_paused_and_its_last_poll_stays_the_la
 
     asked = len(fake.requests)
     clock.advance(timedelta(minutes=10))
-    held = _poll(bus, MENTIONS)
+    held = poll(bus, MENTIONS)
     assert len(fake.requests) == asked  # X was not asked
     assert (held.new, held.pages, held.failed, held.proven) == (0, 0, False, ())
     assert (held.paused_by, held.paused_until) == ("budget:x:mentions", until)
-    assert _last_ok(engine) == collected  # a poll that asked nothing is not a successful poll
+    assert last_ok(engine, MENTIONS) == collected  # a poll that asked nothing is not a successful poll
 
-    report, stream, text = _status(config, engine, clock())
+    report, stream, text = status(config, engine, clock(), MENTIONS)
     assert stream.last_ok_at == collected and stream.lag_seconds is not None and stream.lag_seconds > 590
     assert stream.state == "degraded"  # 10 min > 3 intervals of 120 s: the thresholds still fire
     assert (stream.paused_by, stream.paused_until) == ("budget:x:mentions", until)
@@ -135,14 +108,14 @@ def test_a_spent_x_budget_shows_the_stream_paused_and_its_last_poll_stays_the_la
     assert f"en pausa por {reason} hasta {bogota} (America/Bogota)" in text
     as_json = next(s for s in report.as_json()["streams"] if s["stream"] == MENTIONS)
     assert (as_json["paused_by"], as_json["paused_reason"]) == ("budget:x:mentions", reason)
-    assert _paused_gauge(config, engine, clock()) == 1.0
+    assert paused_gauge(config, engine, clock(), MENTIONS) == 1.0
 
     clock.advance(timedelta(minutes=6))  # past the reset: the stream asks again and resumes where it stopped
-    resumed = _poll(bus, MENTIONS)
+    resumed = poll(bus, MENTIONS)
     assert (resumed.new, resumed.failed, resumed.paused_by) == (200, False, None)
-    report, stream, _ = _status(config, engine, clock())
-    assert _last_ok(engine) > collected and stream.paused_by is None and stream.paused_reason is None
-    assert _paused_gauge(config, engine, clock()) == 0.0
+    report, stream, _ = status(config, engine, clock(), MENTIONS)
+    assert last_ok(engine, MENTIONS) > collected and stream.paused_by is None and stream.paused_reason is None
+    assert paused_gauge(config, engine, clock(), MENTIONS) == 0.0
 
 
 def test_a_429_on_an_endpoint_holds_the_other_streams_that_need_it_until_x_s_reset(server, fake, clock):
