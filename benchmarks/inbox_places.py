@@ -221,8 +221,15 @@ def main(argv: list[str] | None = None) -> int:
          state_walks("/inbox?campana=talento-ti&estado=all&orden=urgency")),
         ("campaign: conecta-vereda, urgency", page("/inbox?campana=conecta-vereda&orden=urgency")),
         ("campaign + department: conecta-vereda, Bogotá", page("/inbox?campana=conecta-vereda&departamento=11")),
+        ("counts: pending, no filter (uncached)", counts("/inbox/counts")),
+        ("counts: all states, no filter (uncached)", counts("/inbox/counts?estado=all")),
         ("counts: department Bogotá (uncached)", counts("/inbox/counts?departamento=11")),
+        ("counts: department Vaupés (uncached)", counts("/inbox/counts?departamento=97")),
+        ("counts: department Vaupés, all states (uncached)", counts("/inbox/counts?departamento=97&estado=all")),
+        ("counts: campaign conecta-vereda (uncached)", counts("/inbox/counts?campana=conecta-vereda")),
         ("counts: campaign talento-ti, all states (uncached)", counts("/inbox/counts?campana=talento-ti&estado=all")),
+        ("counts: campaign + Bogotá, reclamo (uncached)",
+         counts("/inbox/counts?campana=conecta-vereda&departamento=11&categoria=reclamo")),
     ]
     only = tuple(p.strip() for p in args.only.split(",") if p.strip())
     scenarios = [(n, c) for n, c in scenarios if not only or n.startswith(("baseline", *only))]

@@ -36,30 +36,34 @@ MAX_BULK = 500
 router = APIRouter()
 
 
-def parse_filters(request: Request, db: Session, user: CurrentUser,
+def parse_filters(request: Request, db: Session, user: CurrentUser, campaigns: dict[str, str],
                   query: Any = None) -> tuple[FilterParams, InboxFilters]:
-    """Filters from the request's query string (or from `query`, e.g. a form's return_to)."""
+    """Filters from the request's query string (or from `query`, e.g. a form's return_to).
+
+    `campaigns`: `campaign_names(db)`, read once by the route, which shows the same names (one read of the
+    campaigns table per request)."""
     ctx = web(request)
     params = FilterParams.from_query(query if query is not None else request.query_params, ctx.topics,
-                                     ctx.segment_choices, campaign_names(db), department_names())
+                                     ctx.segment_choices, campaigns, department_names())
     scope = InboxRepository(db).incident_scope(int(params.incidente)) if params.incidente else None
     if params.incidente and scope is None:
         params = replace(params, incidente="")  # an unknown incident: show the plain inbox
     return params, params.to_filters(ctx.config.tz, user.id, scope)
 
 
-def params_from_return_to(request: Request, db: Session, user: CurrentUser,
+def params_from_return_to(request: Request, db: Session, user: CurrentUser, campaigns: dict[str, str],
                           return_to: str) -> tuple[FilterParams, InboxFilters]:
     """The inbox view a form came from; a hand-made, invalid one falls back to the default view (the
     change itself is already saved by then: refusing it afterwards would only mislead)."""
     try:
-        return parse_filters(request, db, user, dict(parse_qsl(return_to.lstrip("?"))))
+        return parse_filters(request, db, user, campaigns, dict(parse_qsl(return_to.lstrip("?"))))
     except InvalidParameter:
-        return parse_filters(request, db, user, {})
+        return parse_filters(request, db, user, campaigns, {})
 
 
-def row_context(request: Request, db: Session, user: CurrentUser, params: FilterParams) -> dict[str, Any]:
-    """What the row template needs besides the row itself."""
+def row_context(request: Request, db: Session, user: CurrentUser, params: FilterParams,
+                campaigns: dict[str, str]) -> dict[str, Any]:
+    """What the row template needs besides the row itself (`campaigns`: the names `parse_filters` got)."""
     ctx = web(request)
     return {
         "user": user,
@@ -70,7 +74,7 @@ def row_context(request: Request, db: Session, user: CurrentUser, params: Filter
         "categories": CATEGORIES,
         "sentiments": SENTIMENTS,
         "segment_label": ctx.segmenter.label,
-        "campaign_names": campaign_names(db),
+        "campaign_names": campaigns,
     }
 
 
@@ -82,12 +86,13 @@ def home(user: Viewer) -> Response:
 @router.get("/inbox")
 def inbox(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
-    params, filters = parse_filters(request, db, user)
+    campaigns = campaign_names(db)
+    params, filters = parse_filters(request, db, user, campaigns)
     cursor = cursor_param(request.query_params.get("cursor"), filters.sort)
     page = InboxRepository(db).page(filters, cursor, PAGE_SIZE)
     incident = filters.incident
     data = {
-        **row_context(request, db, user, params),
+        **row_context(request, db, user, params, campaigns),
         "page": page,
         "incident": incident,
         "first_page": cursor is None,
@@ -115,7 +120,8 @@ def _done_count(value: str) -> int | None:
 @router.get("/inbox/counts")
 def inbox_counts(request: Request, user: Viewer, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
-    params, filters = parse_filters(request, db, user)
+    campaigns = campaign_names(db)
+    params, filters = parse_filters(request, db, user, campaigns)
     key = filters  # "assigned to me" is already resolved to an id: colleagues share every other entry
     cached = ctx.counts_cache.get(key)
     if cached is None:
@@ -126,6 +132,7 @@ def inbox_counts(request: Request, user: Viewer, db: Annotated[Session, Depends(
     assignees = {("ninguno" if k == "" else k): n for k, n in facets.assignee.items()}
     return render(request, "_facets.html", {"facets": facets, "params": params, "user": user,
                                             "assignee_counts": assignees, "assignee_names": names,
+                                            "campaign_names": campaigns, "department_names": department_choices(),
                                             "age": int(cached.age)})
 
 
@@ -163,7 +170,7 @@ def bulk(
     changed = _bulk_apply(ReviewRepository(db, web(request).clock, web(request).reach), chosen, action, user)
     db.commit()
     web(request).counts_changed()
-    params, _ = params_from_return_to(request, db, user, return_to)
+    params, _ = params_from_return_to(request, db, user, campaign_names(db), return_to)
     query = params.query()
     return RedirectResponse(f"/inbox?{query}{'&' if query else ''}hecho={changed}", status_code=303)
 
@@ -176,8 +183,8 @@ CSV_COLUMNS = ("id", "fecha", "plataforma", "cuenta", "autor", "tipo", "texto", 
 @router.get("/inbox/export.csv")
 def export_csv(request: Request, user: Editor, db: Annotated[Session, Depends(get_db)]) -> Response:
     ctx = web(request)
-    _, filters = parse_filters(request, db, user)
     names = campaign_names(db)
+    _, filters = parse_filters(request, db, user, names)
 
     def rows() -> Iterator[str]:
         buffer = io.StringIO()

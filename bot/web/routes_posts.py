@@ -81,16 +81,17 @@ def _after_change(request: Request, db: Session, user: CurrentUser, post_id: int
     web(request).counts_changed()
     if not is_htmx(request):
         if view == "row":
-            params, _ = params_from_return_to(request, db, user, return_to)
+            params, _ = params_from_return_to(request, db, user, campaign_names(db), return_to)
             return RedirectResponse(f"/inbox?{params.query()}", status_code=303)
         return RedirectResponse(f"/posts/{post_id}", status_code=303)
     if view == "row":
-        params, filters = params_from_return_to(request, db, user, return_to)
+        campaigns = campaign_names(db)
+        params, filters = params_from_return_to(request, db, user, campaigns, return_to)
         if not InboxRepository(db).contains(filters, post_id):
             return HTMLResponse("", headers=_toast(message))
         detail = InboxRepository(db).detail(post_id)
         assert detail is not None
-        data = {**row_context(request, db, user, params), "row": detail.row}
+        data = {**row_context(request, db, user, params, campaigns), "row": detail.row}
         return render(request, "_row.html", data, headers=_toast(message))
     return render(request, "_post_panels.html", _post_context(request, db, user, post_id), headers=_toast(message))
 

@@ -11,19 +11,20 @@ import csv
 import io
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, event, insert, update
 
 from domain import NO_PROFILE, Campaign
 from storage.campaigns import CampaignRepository
 from storage.inbox_filters import NO_PLACE, InboxFilters
-from storage.inbox_queries import InboxRepository
+from storage.inbox_queries import Facets, InboxRepository
 from storage.models import AnalysisRow, PostLabelRow, PostReviewRow
 from storage.unit_of_work import UnitOfWork
 from tests.web.conftest import TestClient
-from tests.web.helpers import NOW, SECURITY_HEADERS, Seeded, analyse, analysis, citizen
+from tests.web.helpers import NOW, SECURITY_HEADERS, Seeded, analyse, analysis, citizen, csrf_of
 
 TALENTO = Campaign(id="talento-ti", name="#TalentoTI", starts_on=date(2026, 11, 1), hashtags=("TalentoTI",))
 CONECTA = Campaign(id="conecta-vereda", name="Conecta tu vereda", starts_on=date(2026, 10, 1),
@@ -303,3 +304,124 @@ def test_the_next_page_link_keeps_both_filters(client_any: Callable[[str], TestC
     assert sorted(seen) == sorted([marked.ids["question"], marked.ids["complaint"]]) and len(seen) == 2
     first = viewer.get("/inbox?departamento=11&campana=talento-ti&estado=all").text
     assert "data-next-page" not in first and _ids(first) == {marked.ids["complaint"]}
+
+
+# --- the counts panel: department and campaign facets, both engines ------------------------------------------
+
+
+def _facets(engine: Engine, filters: InboxFilters) -> Facets:
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        return InboxRepository(uow.session).facets(filters)
+
+
+def _count(engine: Engine, filters: InboxFilters) -> int:
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        return InboxRepository(uow.session).count(filters)
+
+
+ALL_PLACES = {"27": 1, "11": 1, "05": 1, NO_PLACE: 2}  # `marked`: outage and xss are placed nowhere
+ALL_CAMPAIGNS = {"talento-ti": 2, "conecta-vereda": 1}
+
+
+def test_facets_count_departments_and_campaigns(engine: Engine, marked: Seeded) -> None:
+    facets = _facets(engine, InboxFilters())
+    assert facets.total == 5
+    assert facets.dpto == ALL_PLACES and facets.campaign == ALL_CAMPAIGNS
+    reclamo = _facets(engine, InboxFilters(category="reclamo"))  # the other filters apply
+    assert reclamo.dpto == {"11": 1, NO_PLACE: 1} and reclamo.campaign == {"conecta-vereda": 1, "talento-ti": 1}
+
+
+def test_a_department_or_campaign_facet_leaves_its_own_filter_out(engine: Engine, marked: Seeded) -> None:
+    choco = _facets(engine, InboxFilters(dpto="27"))
+    assert choco.total == 1 and choco.category == {"peticion": 1}
+    assert choco.dpto == ALL_PLACES  # the alternatives
+    assert choco.campaign == {"talento-ti": 1}
+    talento = _facets(engine, InboxFilters(campaign="talento-ti"))
+    assert talento.total == 2 and talento.campaign == ALL_CAMPAIGNS
+    assert talento.dpto == {"27": 1, "11": 1}
+    both = _facets(engine, InboxFilters(campaign="talento-ti", dpto="11"))
+    assert (both.total, both.dpto, both.campaign) == (1, {"27": 1, "11": 1}, {"talento-ti": 1, "conecta-vereda": 1})
+    nowhere = _facets(engine, InboxFilters(dpto=NO_PLACE))
+    assert nowhere.total == 2 and nowhere.dpto == ALL_PLACES and nowhere.campaign == {}
+
+
+@pytest.mark.parametrize("state", ["pending", "all"])
+def test_each_facet_count_is_what_its_link_lists(engine: Engine, marked: Seeded, state: str) -> None:
+    for base in (InboxFilters(state=state), InboxFilters(state=state, category="reclamo"),
+                 InboxFilters(state=state, sentiment="negative", platform="x")):
+        facets = _facets(engine, base)
+        for dpto, n in facets.dpto.items():
+            assert _count(engine, replace(base, dpto=dpto)) == n, (base, dpto)
+        for campaign, n in facets.campaign.items():
+            assert _count(engine, replace(base, campaign=campaign)) == n, (base, campaign)
+
+
+def test_outside_the_pending_states_a_set_campaign_or_department_splits_the_selection(
+        engine: Engine, marked: Seeded) -> None:
+    """Like the state facet: over all states, leaving the filter out would read every post of all time."""
+    talento = _facets(engine, InboxFilters(state="all", campaign="talento-ti"))
+    assert talento.total == 2 and talento.campaign == {"talento-ti": 2}  # not the co-labelled conecta-vereda
+    assert talento.dpto == {"27": 1, "11": 1} and talento.category == {"peticion": 1, "reclamo": 1}
+    choco = _facets(engine, InboxFilters(state="all", dpto="27"))
+    assert (choco.total, choco.dpto, choco.campaign) == (1, {"27": 1}, {"talento-ti": 1})
+    unset = _facets(engine, InboxFilters(state="all"))
+    assert unset.dpto == ALL_PLACES and unset.campaign == ALL_CAMPAIGNS
+
+
+def test_counts_panel_shows_departments_and_campaigns_with_filter_links(
+        client_any: Callable[[str], TestClient], marked: Seeded) -> None:
+    viewer = client_any("viewer")
+    html = viewer.get("/inbox/counts?categoria=reclamo").text
+    assert "<h3>Campaña</h3>" in html and "<h3>Departamento</h3>" in html
+    assert 'href="/inbox?categoria=reclamo&amp;campana=conecta-vereda"' in html
+    assert ">Conecta tu vereda</a>" in html and ">#TalentoTI</a>" in html
+    assert 'href="/inbox?categoria=reclamo&amp;departamento=11"' in html and ">Bogotá D.C.</a>" in html
+    assert f'href="/inbox?categoria=reclamo&amp;departamento={NO_PLACE}"' in html and ">Sin ubicación</a>" in html
+    chosen = viewer.get("/inbox/counts?departamento=27").text
+    assert '<li class="selected">' in chosen and ">Chocó</a>" in chosen
+    assert 'href="/inbox?"' in chosen  # the selected department's link removes the filter
+    assert 'href="/inbox?campana=talento-ti&amp;departamento=27"' in chosen
+    assert 'href="/inbox?departamento=11"' in chosen  # an alternative replaces it
+
+
+@pytest.mark.parametrize("route", ["/inbox?campana=talento-ti", "/inbox/counts?campana=talento-ti",
+                                   "/inbox/export.csv?campana=talento-ti"])
+def test_the_campaigns_table_is_read_once_per_request(client_any: Callable[[str], TestClient], engine: Engine,
+                                                      marked: Seeded, route: str) -> None:
+    cm = client_any("community_manager")
+    reads: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if re.search(r"\bFROM\s+campaigns\b", statement, re.IGNORECASE):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = cm.get(route)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200
+    assert "TalentoTI" in response.text
+    assert len(reads) == 1, reads
+
+
+def test_a_row_action_reads_the_campaigns_table_once(client_any: Callable[[str], TestClient], engine: Engine,
+                                                     marked: Seeded) -> None:
+    cm = client_any("community_manager")
+    page = cm.get("/inbox?campana=talento-ti").text
+    reads: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if re.search(r"\bFROM\s+campaigns\b", statement, re.IGNORECASE):
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        response = cm.post(f"/posts/{marked.ids['complaint']}/category", headers={"HX-Request": "true"}, data={
+            "value": "queja", "view": "row", "return_to": "campana=talento-ti", "csrf_token": csrf_of(page)})
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert response.status_code == 200 and "#TalentoTI</a>" in response.text
+    assert len(reads) == 1, reads

@@ -148,6 +148,21 @@ def test_facets_count_each_value_with_the_other_filters_applied(engine: Engine) 
         assert topic_facets.category == {"reclamo": 1}
 
 
+def test_facets_of_the_unassigned_view_leave_assigned_posts_out(engine: Engine) -> None:
+    """"Nadie" (assignee "none") is the empty assignee column: tested like any value, not taken for "no filter"."""
+    s = seed(engine)
+    with UnitOfWork(engine) as uow:
+        assert uow.session is not None
+        ReviewRepository(uow.session).assign([s.ids["complaint"]], s.users["community_manager"], "cm")
+        uow.commit()
+    with UnitOfWork(engine) as uow:
+        repo = _repo(uow)
+        nobody = repo.facets(InboxFilters(assignee="none"))
+        assert nobody.total == 4 == repo.count(InboxFilters(assignee="none"))
+        assert nobody.category == {"reclamo": 1, "peticion": 1, "felicitacion": 1, "otro": 1}
+        assert nobody.assignee == {"": 4, str(s.users["community_manager"]): 1}  # its own filter left out
+
+
 def test_incident_scope_limits_window_and_keys(engine: Engine) -> None:
     s = seed(engine)
     with UnitOfWork(engine) as uow:
